@@ -1,0 +1,177 @@
+"""``build_application(settings)``: wiring only; behaviour lives in ``handlers/``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    ContextTypes,
+    Defaults,
+    TypeHandler,
+)
+
+from tg_support.config import Settings
+from tg_support.handlers import errors, guards, private, start
+from tg_support.i18n import LOCALES, _, check_catalogs, use_locale
+from tg_support.redis_conn import async_client, sync_client
+from tg_support.sending import RedisRateLimiter, SendLimits
+from tg_support.services import Ctx, Services
+from tg_support.store import Store
+
+log = logging.getLogger(__name__)
+
+App = Application[Any, Ctx, Any, Any, Any, Any]
+
+
+class PerUserUpdateProcessor(BaseUpdateProcessor):
+    """Concurrent across users, in order for each user.
+
+    One learner's button presses must be handled in the order they were made, while one
+    slow chat (waiting on its rate limit) must not hold up everybody else.
+    """
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._users: defaultdict[int, int] = defaultdict(int)
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = 0
+        if isinstance(update, Update) and update.effective_user is not None:
+            key = update.effective_user.id
+        elif isinstance(update, Update) and update.effective_chat is not None:
+            key = update.effective_chat.id
+        self._users[key] += 1
+        try:
+            async with self._locks[key]:
+                await coroutine
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key]
+                self._locks.pop(key, None)
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+
+def private_commands() -> list[BotCommand]:
+    """The private-chat menu in the current locale."""
+    return [
+        BotCommand("start", _("set up your profile")),
+        BotCommand("profile", _("see or edit your profile")),
+        BotCommand("language", _("change the language I speak")),
+        BotCommand("help", _("what I can do")),
+        BotCommand("cancel", _("stop what you are doing")),
+    ]
+
+
+def group_commands() -> list[BotCommand]:
+    return [BotCommand("help", _("what I can do"))]
+
+
+async def set_command_menus(app: App) -> None:
+    """Per-language menus; the default (no language_code) is English."""
+    for code in (None, *LOCALES):
+        with use_locale(code or "en"):
+            await app.bot.set_my_commands(
+                private_commands(), scope=BotCommandScopeAllPrivateChats(), language_code=code
+            )
+            await app.bot.set_my_commands(
+                group_commands(), scope=BotCommandScopeAllGroupChats(), language_code=code
+            )
+
+
+async def _post_init(app: App) -> None:
+    try:
+        await set_command_menus(app)
+    except TelegramError:
+        # The menus are a convenience; the bot must still start if Telegram refuses them.
+        log.warning("could not set the command menus", exc_info=True)
+
+
+async def _post_shutdown(app: App) -> None:
+    services: Services = app.bot_data["services"]
+    await services.redis.aclose()
+    services.rq_connection.close()
+
+
+def build_services(settings: Settings, redis_url: str) -> Services:
+    redis = async_client(redis_url)
+    return Services(
+        settings=settings,
+        redis=redis,
+        store=Store(redis, settings.redis_prefix),
+        rq_connection=sync_client(redis_url, decode_responses=False),
+    )
+
+
+def send_limits(settings: Settings) -> SendLimits:
+    return SendLimits(
+        global_per_second=settings.send_global_per_second,
+        private_per_second=settings.send_private_per_second,
+        private_burst=settings.send_private_burst,
+        group_per_minute=settings.send_group_per_minute,
+        group_burst=settings.send_group_burst,
+        interactive_reserve=settings.send_interactive_reserve,
+    )
+
+
+def build_application(settings: Settings, redis_url: str) -> App:
+    check_catalogs()
+    services = build_services(settings, redis_url)
+    token = settings.token()
+    limiter = RedisRateLimiter(
+        services.redis,
+        token.split(":", 1)[0],
+        prefix=settings.redis_prefix,
+        limits=send_limits(settings),
+    )
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .context_types(ContextTypes(context=Ctx))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+            )
+        )
+        .rate_limiter(limiter)
+        .concurrent_updates(PerUserUpdateProcessor())
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if settings.bot_api_base_url and settings.bot_file_base_url:
+        builder = builder.base_url(settings.bot_api_base_url).base_file_url(
+            settings.bot_file_base_url
+        )
+    app: App = builder.build()
+    app.bot_data["services"] = services
+
+    # Order matters: group -2 loads the profile and locale, -1 applies flood control, and
+    # only then do feature handlers (group 0) see the update.
+    app.add_handler(TypeHandler(Update, guards.load_context), group=-2)
+    app.add_handler(TypeHandler(Update, guards.flood_control), group=-1)
+    app.add_handlers(start.handlers(), group=0)
+    app.add_handlers(private.handlers(), group=0)
+    app.add_error_handler(errors.on_error)
+    return app

@@ -1,0 +1,197 @@
+"""The ``tg-support`` command: run, demo, worker, sandbox, models."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+
+from tg_support.config import ConfigError, Settings, load_settings
+from tg_support.logs import setup_logging
+
+log = logging.getLogger("tg_support")
+
+
+def _redis_url(settings: Settings, *, for_workers: bool = False) -> tuple[str, object | None]:
+    """``REDIS_URL``, or an embedded server owned by this process."""
+    if settings.redis_url:
+        return settings.redis_url, None
+    if for_workers:
+        raise ConfigError(
+            "REDIS_URL: workers must share the bot's Redis; set REDIS_URL (the bot prints "
+            "it when it starts an embedded one)"
+        )
+    from tg_support.redis_conn import EmbeddedRedis
+
+    embedded = EmbeddedRedis(settings.data_dir / "redis")
+    return embedded.url, embedded
+
+
+def spawn_worker(env_overrides: dict[str, str], *, burst: bool = False) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **env_overrides}
+    cmd = [sys.executable, "-m", "tg_support.cli", "worker"] + (["--burst"] if burst else [])
+    return subprocess.Popen(cmd, env=env)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from telegram import Update
+
+    from tg_support.app import build_application
+
+    settings = load_settings()
+    settings.token()  # fail early, with the one-line message, when it is missing
+    url, embedded = _redis_url(settings)
+    worker = None
+    if embedded is not None and not args.no_worker:
+        log.info("no REDIS_URL: started an embedded Redis at %s and one worker", url)
+        worker = spawn_worker({"REDIS_URL": url})
+    app = build_application(settings, url)
+    try:
+        if args.webhook or settings.mode == "webhook":
+            if not settings.webhook_url:
+                raise ConfigError("WEBHOOK_URL: required in webhook mode (the public https URL)")
+            app.run_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path="telegram",
+                webhook_url=f"{settings.webhook_url}/telegram",
+                secret_token=(
+                    settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+                ),
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            app.run_polling(allowed_updates=Update.ALL_TYPES)
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
+        if embedded is not None:
+            embedded.stop()  # type: ignore[attr-defined]
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from rq import Worker
+
+    from tg_support.redis_conn import sync_client
+    from tg_support.services import QUEUES
+
+    settings = load_settings()
+    url, _ = _redis_url(settings, for_workers=True)
+    names = args.queues or list(QUEUES)
+    unknown = [q for q in names if q not in QUEUES]
+    if unknown:
+        raise ConfigError(
+            f"--queues: unknown queue {unknown[0]!r}; choose from {', '.join(QUEUES)}"
+        )
+    conn = sync_client(url, decode_responses=False)
+    worker = Worker([settings.redis_prefix + q for q in names], connection=conn)
+    worker.work(
+        burst=args.burst, with_scheduler=not args.no_scheduler, logging_level=settings.log_level
+    )
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from tg_support.sandbox import Limits, serve
+
+    limits = Limits(scale=args.scale, enabled=not args.no_limits)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(args.host, args.port, limits=limits))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from tg_support.demo import run_demo
+
+    settings = load_settings()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(
+            run_demo(settings, host=args.host, port=args.port, with_worker=not args.no_worker)
+        )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tg-support",
+        description="Multilingual Telegram peer support for MOOC learners.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run",
+        help="run the bot (Telegram, or the Bot API server in TELEGRAM_API_URL)",
+        description="Run the bot with long polling (default) or a webhook. Needs "
+        "TELEGRAM_BOT_TOKEN; uses REDIS_URL or starts an embedded Redis and one worker.",
+    )
+    run.add_argument(
+        "--webhook", action="store_true", help="receive updates by webhook (WEBHOOK_URL)"
+    )
+    run.add_argument(
+        "--no-worker", action="store_true", help="do not start a worker with an embedded Redis"
+    )
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser(
+        "demo",
+        help="run everything locally against the bundled Telegram emulator",
+        description="Start the Bot API emulator, an embedded Redis (unless REDIS_URL), the bot "
+        "and one RQ worker; seed a small demo world and print what to do next. Ctrl-C stops.",
+    )
+    demo.add_argument(
+        "--host", default="127.0.0.1", help="address of the emulator (default 127.0.0.1)"
+    )
+    demo.add_argument(
+        "--port", type=int, default=8081, help="port of the emulator (0 picks a free one)"
+    )
+    demo.add_argument("--no-worker", action="store_true", help="do not start the RQ worker")
+    demo.set_defaults(func=cmd_demo)
+
+    worker = sub.add_parser(
+        "worker",
+        help="an RQ worker on the project's queues",
+        description="Run an RQ worker (with RQ's scheduler) on the project's queues, most "
+        "urgent first. Needs REDIS_URL.",
+    )
+    worker.add_argument("--queues", nargs="+", metavar="QUEUE", help="only these queues")
+    worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    worker.add_argument("--no-scheduler", action="store_true", help="do not run RQ's scheduler")
+    worker.set_defaults(func=cmd_worker)
+
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="the Telegram Bot API emulator alone, to test any bot",
+        description="Serve the Telegram Bot API emulator and its control API. Point your bot's "
+        "base_url at http://HOST:PORT/bot.",
+    )
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    sandbox.add_argument("--port", type=int, default=8081, help="port (0 picks a free one)")
+    sandbox.add_argument("--scale", type=float, default=1.0, help="multiply every flood limit")
+    sandbox.add_argument("--no-limits", action="store_true", help="do not enforce flood limits")
+    sandbox.set_defaults(func=cmd_sandbox)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    level = os.environ.get("LOG_LEVEL", "INFO").upper()
+    setup_logging(level if level in {"DEBUG", "INFO", "WARNING", "ERROR"} else "INFO")
+    # Ctrl-C and `docker stop` (SIGTERM) both mean a clean stop.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"tg-support: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

