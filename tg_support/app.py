@@ -10,6 +10,7 @@ from typing import Any
 
 from telegram import (
     BotCommand,
+    BotCommandScopeAllChatAdministrators,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     LinkPreviewOptions,
@@ -27,7 +28,7 @@ from telegram.ext import (
 )
 
 from tg_support.config import Settings
-from tg_support.handlers import errors, guards, private, start
+from tg_support.handlers import ask, errors, group, guards, helper, private, start
 from tg_support.i18n import LOCALES, _, check_catalogs, use_locale
 from tg_support.redis_conn import async_client, sync_client
 from tg_support.sending import RedisRateLimiter, SendLimits
@@ -77,6 +78,12 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
 def private_commands() -> list[BotCommand]:
     """The private-chat menu in the current locale."""
     return [
+        BotCommand("ask", _("ask a new question")),
+        BotCommand("myquestions", _("your questions and their status")),
+        BotCommand("helper", _("volunteer settings")),
+        BotCommand("stats", _("your contribution as a helper")),
+        BotCommand("away", _("pause question offers")),
+        BotCommand("back", _("resume question offers")),
         BotCommand("start", _("set up your profile")),
         BotCommand("profile", _("see or edit your profile")),
         BotCommand("language", _("change the language I speak")),
@@ -86,7 +93,18 @@ def private_commands() -> list[BotCommand]:
 
 
 def group_commands() -> list[BotCommand]:
-    return [BotCommand("help", _("what I can do"))]
+    return [
+        BotCommand("groupinfo", _("how this group is registered")),
+        BotCommand("leaderboard", _("top helpers of this group")),
+    ]
+
+
+def group_admin_commands() -> list[BotCommand]:
+    return [
+        BotCommand("register", _("register this group for questions")),
+        BotCommand("unregister", _("stop routing questions here")),
+        *group_commands(),
+    ]
 
 
 async def set_command_menus(app: App) -> None:
@@ -98,6 +116,11 @@ async def set_command_menus(app: App) -> None:
             )
             await app.bot.set_my_commands(
                 group_commands(), scope=BotCommandScopeAllGroupChats(), language_code=code
+            )
+            await app.bot.set_my_commands(
+                group_admin_commands(),
+                scope=BotCommandScopeAllChatAdministrators(),
+                language_code=code,
             )
 
 
@@ -172,6 +195,10 @@ def build_application(settings: Settings, redis_url: str) -> App:
     app.add_handler(TypeHandler(Update, guards.load_context), group=-2)
     app.add_handler(TypeHandler(Update, guards.flood_control), group=-1)
     app.add_handlers(start.handlers(), group=0)
+    app.add_handlers(ask.handlers(), group=0)
+    app.add_handlers(helper.handlers(), group=0)
+    app.add_handlers(group.handlers(), group=0)
+    # Last: the catch-alls for unknown commands and free text.
     app.add_handlers(private.handlers(), group=0)
     app.add_error_handler(errors.on_error)
     return app

@@ -12,6 +12,22 @@ Key patterns (``{p}`` is ``Settings.redis_prefix``):
                                               user is in a multi-step flow; survives restarts
 ``{p}flood:{uid}``                 string     update counter for the current flood window (TTL)
 ``{p}flood:warned:{uid}``          string     set while the "slow down" notice is in force (TTL)
+``{p}ref:{uid}``                   string     deep-link payload of the last /start (TTL 7 days)
+``{p}group:{chat_id}``             hash       registered group: title, languages (JSON), region,
+                                              tags (JSON), registered_by, created_at, active
+``{p}groups``                      set        registered group chat ids
+``{p}qseq``                        string     last question number (INCR)
+``{p}q:{qid}``                     hash       question: asker, lang, text, status, group,
+                                              thread, title, pseudonym, tags (JSON),
+                                              created_at, updated_at, reminded, helper
+``{p}q:user:{uid}``                zset       the learner's question ids by creation time
+``{p}q:active``                    zset       open/answered question ids by last activity
+                                              (the idle checker's index)
+``{p}q:topic:{chat_id}:{thread}``  string     question id of a forum topic
+``{p}q:lock:{qid}``                string     held while the question's topic is created
+``{p}relay:{chat_id}:{msg_id}``    string     JSON list of [chat_id, msg_id] copies of a
+                                              message (for propagating edits)
+``{p}solved``                      zset       solved question ids by time (search index feed)
 =================================  =========  =================================================
 
 Other modules own their keys and document them in their own docstrings under the same
@@ -23,14 +39,16 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, cast
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal, TypeVar, cast, get_type_hints
 
 from redis.asyncio import Redis
 
 Role = Literal["learner", "helper", "both"]
 ROLES: tuple[Role, ...] = ("learner", "helper", "both")
 PLATFORMS: tuple[str, ...] = ("coursera", "edx", "udemy", "futurelearn", "khan", "other")
+QuestionStatus = Literal["draft", "open", "answered", "solved", "closed"]
+T = TypeVar("T")
 
 
 class Keys:
@@ -56,6 +74,72 @@ class Keys:
     def flood_warned(self, uid: int) -> str:
         return f"{self.p}flood:warned:{uid}"
 
+    def group(self, chat_id: int) -> str:
+        return f"{self.p}group:{chat_id}"
+
+    @property
+    def groups(self) -> str:
+        return f"{self.p}groups"
+
+    @property
+    def qseq(self) -> str:
+        return f"{self.p}qseq"
+
+    def question(self, qid: str) -> str:
+        return f"{self.p}q:{qid}"
+
+    def user_questions(self, uid: int) -> str:
+        return f"{self.p}q:user:{uid}"
+
+    @property
+    def active_questions(self) -> str:
+        return f"{self.p}q:active"
+
+    def topic(self, chat_id: int, thread_id: int) -> str:
+        return f"{self.p}q:topic:{chat_id}:{thread_id}"
+
+    def question_lock(self, qid: str) -> str:
+        return f"{self.p}q:lock:{qid}"
+
+    def relay(self, chat_id: int, msg_id: int) -> str:
+        return f"{self.p}relay:{chat_id}:{msg_id}"
+
+    @property
+    def solved(self) -> str:
+        return f"{self.p}solved"
+
+
+def to_hash(obj: Any) -> dict[str, str]:
+    """A flat dataclass as a Redis hash: lists as JSON, bools as 0/1, None left out."""
+    return to_hash_values(
+        {f.name: getattr(obj, f.name) for f in fields(obj) if getattr(obj, f.name) is not None}
+    )
+
+
+def from_hash(cls: type[T], raw: dict[str, str], **fixed: Any) -> T:
+    """The inverse of :func:`to_hash`, tolerant of missing or damaged fields."""
+    hints = get_type_hints(cls)
+    values: dict[str, Any] = dict(fixed)
+    for f in fields(cls):  # type: ignore[arg-type]
+        if f.name in values or f.name not in raw:
+            continue
+        text, hint = raw[f.name], str(hints[f.name])
+        try:
+            if "list" in hint:
+                loaded = json.loads(text)
+                values[f.name] = [str(x) for x in loaded] if isinstance(loaded, list) else []
+            elif "bool" in hint:
+                values[f.name] = text == "1"
+            elif "float" in hint:
+                values[f.name] = float(text)
+            elif "int" in hint:
+                values[f.name] = int(text)
+            else:
+                values[f.name] = text
+        except (ValueError, json.JSONDecodeError):
+            continue
+    return cls(**values)
+
 
 @dataclass
 class Profile:
@@ -69,6 +153,10 @@ class Profile:
     goal: str | None = None
     onboarded: bool = False
     blocked: bool = False
+    # Helpers' choices: show their first name instead of a pseudonym, appear on leaderboards.
+    show_name: bool = False
+    display_name: str | None = None
+    leaderboard: bool = True
     created_at: float = 0.0
     updated_at: float = 0.0
 
@@ -77,42 +165,47 @@ class Profile:
         return self.role in ("helper", "both")
 
     def to_redis(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for k, v in asdict(self).items():
-            if v is None:
-                continue
-            if isinstance(v, bool):
-                out[k] = "1" if v else "0"
-            elif isinstance(v, list):
-                out[k] = json.dumps(v, ensure_ascii=False)
-            else:
-                out[k] = str(v)
-        return out
+        return to_hash(self)
 
     @classmethod
     def from_redis(cls, uid: int, raw: dict[str, str]) -> Profile:
-        def lst(name: str) -> list[str]:
-            try:
-                value = json.loads(raw.get(name) or "[]")
-            except json.JSONDecodeError:
-                return []
-            return [str(x) for x in value] if isinstance(value, list) else []
+        profile = from_hash(cls, raw, user_id=uid)
+        if profile.role not in ROLES:
+            profile.role = None
+        return profile
 
-        role = raw.get("role")
-        return cls(
-            user_id=uid,
-            lang=raw.get("lang") or None,
-            tg_lang=raw.get("tg_lang") or None,
-            role=role if role in ROLES else None,
-            platforms=lst("platforms"),
-            courses=lst("courses"),
-            tz=raw.get("tz") or None,
-            goal=raw.get("goal") or None,
-            onboarded=raw.get("onboarded") == "1",
-            blocked=raw.get("blocked") == "1",
-            created_at=float(raw.get("created_at") or 0),
-            updated_at=float(raw.get("updated_at") or 0),
-        )
+
+@dataclass
+class Group:
+    chat_id: int
+    title: str = ""
+    languages: list[str] = field(default_factory=list)
+    region: str = "international"
+    tags: list[str] = field(default_factory=list)
+    registered_by: int = 0
+    created_at: float = 0.0
+    active: bool = True
+
+
+@dataclass
+class Question:
+    qid: str
+    asker_id: int
+    text: str
+    lang: str
+    status: str = "draft"
+    tags: list[str] = field(default_factory=list)
+    pseudonym: str = ""
+    title: str = ""
+    group_id: int | None = None
+    thread_id: int | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    reminded: bool = False
+    answer: str | None = None
+    answer_lang: str | None = None
+    helper_id: int | None = None
+    prompt_msg: int | None = None
 
 
 @dataclass
@@ -190,3 +283,155 @@ class Store:
             if profile and profile.lang:
                 pipe.srem(self.keys.users_by_lang(profile.lang), uid)
             await pipe.execute()
+
+    # --- groups -----------------------------------------------------------------------
+
+    async def save_group(self, group: Group) -> None:
+        if not group.created_at:
+            group.created_at = time.time()
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self.keys.group(group.chat_id))
+            pipe.hset(self.keys.group(group.chat_id), mapping=cast(Any, to_hash(group)))
+            pipe.sadd(self.keys.groups, group.chat_id)
+            await pipe.execute()
+
+    async def get_group(self, chat_id: int) -> Group | None:
+        raw = cast(dict[str, str], await self.redis.hgetall(self.keys.group(chat_id)))
+        return from_hash(Group, raw, chat_id=chat_id) if raw else None
+
+    async def list_groups(self) -> list[Group]:
+        ids = sorted(int(x) for x in cast(set[str], await self.redis.smembers(self.keys.groups)))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for chat_id in ids:
+                pipe.hgetall(self.keys.group(chat_id))
+            raws = await pipe.execute()
+        return [
+            from_hash(Group, raw, chat_id=cid) for cid, raw in zip(ids, raws, strict=True) if raw
+        ]
+
+    async def remove_group(self, chat_id: int) -> bool:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self.keys.group(chat_id))
+            pipe.srem(self.keys.groups, chat_id)
+            deleted, _ = await pipe.execute()
+        return bool(deleted)
+
+    # --- questions --------------------------------------------------------------------
+
+    async def new_question(self, asker_id: int, text: str, lang: str, tags: list[str]) -> Question:
+        qid = str(await self.redis.incr(self.keys.qseq))
+        now = time.time()
+        q = Question(
+            qid=qid,
+            asker_id=asker_id,
+            text=text,
+            lang=lang,
+            tags=tags,
+            created_at=now,
+            updated_at=now,
+        )
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self.keys.question(qid), mapping=cast(Any, to_hash(q)))
+            pipe.zadd(self.keys.user_questions(asker_id), {qid: now})
+            await pipe.execute()
+        return q
+
+    async def get_question(self, qid: str) -> Question | None:
+        if not qid.isdigit():
+            return None
+        raw = cast(dict[str, str], await self.redis.hgetall(self.keys.question(qid)))
+        return from_hash(Question, raw, qid=qid) if raw else None
+
+    async def update_question(self, qid: str, **values: Any) -> None:
+        """Set some fields; ``None`` removes a field. Keeps the activity index in step."""
+        now = time.time()
+        key = self.keys.question(qid)
+        sets = {k: v for k, v in values.items() if v is not None}
+        mapping = to_hash_values(sets)
+        mapping["updated_at"] = str(now)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, mapping=cast(Any, mapping))
+            removed = [k for k, v in values.items() if v is None]
+            if removed:
+                pipe.hdel(key, *removed)
+            status = values.get("status")
+            if status in ("open", "answered"):
+                pipe.zadd(self.keys.active_questions, {qid: now})
+            elif status in ("solved", "closed"):
+                pipe.zrem(self.keys.active_questions, qid)
+            await pipe.execute()
+
+    async def touch_question(self, qid: str) -> None:
+        """Activity on an open question postpones its reminder and auto-close."""
+        now = time.time()
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(self.keys.active_questions, {qid: now}, xx=True)
+            pipe.hset(self.keys.question(qid), mapping={"updated_at": str(now), "reminded": "0"})
+            await pipe.execute()
+
+    async def idle_questions(self, older_than: float) -> list[str]:
+        return [
+            str(x)
+            for x in await self.redis.zrangebyscore(self.keys.active_questions, 0, older_than)
+        ]
+
+    async def user_questions(self, uid: int, limit: int = 10) -> list[Question]:
+        ids = [
+            str(x) for x in await self.redis.zrevrange(self.keys.user_questions(uid), 0, limit - 1)
+        ]
+        out = []
+        for qid in ids:
+            q = await self.get_question(qid)
+            if q is not None and q.status != "draft":
+                out.append(q)
+        return out
+
+    async def bind_topic(self, qid: str, chat_id: int, thread_id: int) -> None:
+        await self.redis.set(self.keys.topic(chat_id, thread_id), qid)
+
+    async def question_for_topic(self, chat_id: int, thread_id: int) -> str | None:
+        value = await self.redis.get(self.keys.topic(chat_id, thread_id))
+        return str(value) if value else None
+
+    async def lock(self, key: str, ttl: float) -> str | None:
+        token = f"{time.time_ns()}"
+        return token if await self.redis.set(key, token, nx=True, px=int(ttl * 1000)) else None
+
+    async def unlock(self, key: str, token: str) -> None:
+        # Only the holder may release: compare-and-delete in one step.
+        await self.redis.eval(
+            "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+            1, key, token,
+        )  # fmt: skip
+
+    # --- relayed copies (for edits) ---------------------------------------------------
+
+    async def add_relay(self, src: tuple[int, int], dst: tuple[int, int], qid: str) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for a, b in ((src, dst), (dst, src)):
+                key = self.keys.relay(*a)
+                pipe.rpush(key, json.dumps([b[0], b[1], qid]))
+                pipe.expire(key, 90 * 24 * 3600)
+            await pipe.execute()
+
+    async def relay_copies(self, chat_id: int, msg_id: int) -> list[tuple[int, int, str]]:
+        out = []
+        for raw in await self.redis.lrange(self.keys.relay(chat_id, msg_id), 0, -1):
+            try:
+                c, m, qid = json.loads(raw)
+                out.append((int(c), int(m), str(qid)))
+            except (ValueError, TypeError):
+                continue
+        return out
+
+
+def to_hash_values(values: dict[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k, v in values.items():
+        if isinstance(v, bool):
+            out[k] = "1" if v else "0"
+        elif isinstance(v, (list, tuple)):
+            out[k] = json.dumps(list(v), ensure_ascii=False)
+        else:
+            out[k] = str(v)
+    return out

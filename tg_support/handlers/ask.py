@@ -1,27 +1,354 @@
-"""Asking a question in private chat (the question issue builds this out)."""
+"""Asking: detect the language, offer similar solved questions, then route to a group topic.
+
+Conversation steps (in Redis, per learner):
+``ask:new``      the next text is a new question (after /ask);
+``ask:suggest``  similar questions are shown for draft ``qid``;
+``ask:thread``   texts are follow-ups to question ``qid`` until it is solved or /ask.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
+
 from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from tg_support.i18n import _
+from tg_support import callbacks, langid, threads
+from tg_support.i18n import LANGUAGE_NAMES, _, ngettext
+from tg_support.routing import GroupCard, choose_group
+from tg_support.search import SearchIndex
 from tg_support.services import Ctx
-from tg_support.store import Conversation
+from tg_support.store import Conversation, Question
 
-from .common import reply
+from .common import edit_or_send, esc, keyboard, reply
+
+log = logging.getLogger(__name__)
+
+MIN_QUESTION_CHARS = 8
+SUGGESTIONS = 3
+_HASHTAG = re.compile(r"#(\w{2,40})")
+STATUS_ICONS = {"open": "🟡", "answered": "💬", "solved": "✅", "closed": "⚪"}
+
+
+def status_label(status: str) -> str:
+    labels = {
+        "open": _("waiting for an answer"),
+        "answered": _("answered"),
+        "solved": _("solved"),
+        "closed": _("closed"),
+    }
+    return labels.get(status, status)
+
+
+def search_index(ctx: Ctx) -> SearchIndex:
+    return SearchIndex(ctx.svc.redis, prefix=ctx.svc.settings.redis_prefix)
 
 
 async def on_media(update: Update, ctx: Ctx, conv: Conversation) -> None:
-    """Stickers, photos, voice and other media outside a question thread."""
+    """Photos and documents go into the current question's topic; other media are refused."""
+    msg = update.message
+    if msg is not None and conv.step == "ask:thread" and (msg.photo or msg.document):
+        q = await ctx.svc.store.get_question(str(conv.data.get("qid", "")))
+        if q is not None and q.status in ("open", "answered") and q.group_id:
+            await _forward_media(update, ctx, q)
+            return
     await reply(
         update,
         ctx,
         _(
-            "I can't read stickers, photos or voice messages yet. Please type your question as text."
+            "I can't read stickers, voice messages or other media here. Please type your question as text."
         ),
     )
 
 
+async def _forward_media(update: Update, ctx: Ctx, q: Question) -> None:
+    msg = update.message
+    assert msg is not None and q.group_id is not None
+    store = ctx.svc.store
+    group = await store.get_group(q.group_id)
+    code = await threads.pseudonym_code(store, "L", q.qid, q.asker_id)
+    from tg_support.i18n import use_locale
+
+    with use_locale(threads.group_locale(group)):
+        head = _("{pseudonym} (asker):").format(pseudonym=_("Learner {code}").format(code=code))
+    caption = (head + "\n" + (msg.caption or ""))[:1024]
+    copy = await ctx.bot.copy_message(
+        q.group_id,
+        msg.chat_id,
+        msg.message_id,
+        caption=caption,
+        parse_mode=None,
+        message_thread_id=q.thread_id,
+    )
+    await store.add_relay((msg.chat_id, msg.message_id), (q.group_id, copy.message_id), q.qid)
+    await store.touch_question(q.qid)
+
+
+def _priors(ctx: Ctx, update: Update) -> langid.Priors:
+    p = ctx.profile
+    user = update.effective_user
+    return langid.Priors(
+        chosen=p.lang if p else None,
+        telegram=langid.normalize_language_code(user.language_code if user else None),
+    )
+
+
 async def on_question_text(update: Update, ctx: Ctx, conv: Conversation, text: str) -> None:
-    """A question typed by an onboarded learner."""
-    await reply(update, ctx, _("Thanks! Questions are not routed yet."))
+    """Typed text from an onboarded learner: a follow-up or a new question."""
+    store = ctx.svc.store
+    uid = update.effective_user.id if update.effective_user else 0
+    if conv.step == "ask:thread":
+        q = await store.get_question(str(conv.data.get("qid", "")))
+        if q is not None and q.status in ("open", "answered") and q.group_id:
+            await _follow_up(update, ctx, conv, q, text)
+            return
+    if len(text.strip()) < MIN_QUESTION_CHARS:
+        await reply(
+            update, ctx, _("Please describe your question in a few more words, so people can help.")
+        )
+        return
+    detection = langid.detect(text, _priors(ctx, update))
+    lang = detection.lang
+    tags = list(
+        dict.fromkeys(
+            [t.lower() for t in _HASHTAG.findall(text)]
+            + (ctx.profile.courses if ctx.profile else [])
+        )
+    )[:10]
+    q = await store.new_question(uid, text, lang, tags)
+    hits = await search_index(ctx).query(text, lang, k=SUGGESTIONS)
+    solved = [h for h in hits if h.qid != q.qid]
+    if not solved:
+        await _route(update, ctx, q)
+        return
+    lines = [_("Before I pass this on: these answered questions look similar to yours."), ""]
+    buttons = []
+    for i, hit in enumerate(solved, 1):
+        sq = await store.get_question(hit.qid)
+        if sq is None:
+            continue
+        lines.append(f"<b>{i}.</b> {esc(sq.text[:300])}")
+        if sq.answer:
+            lines.append("   → " + esc(sq.answer[:500]))
+        lines.append("")
+        buttons.append(
+            [
+                (
+                    _("✅ Number {number} solves it").format(number=i),
+                    callbacks.pack("q", "dup", q.qid, hit.qid),
+                )
+            ]
+        )
+    buttons.append([(_("Ask anyway"), callbacks.pack("q", "go", q.qid))])
+    msg = await reply(update, ctx, "\n".join(lines).strip(), keyboard(buttons))
+    await store.set_conv(
+        uid,
+        Conversation(
+            step="ask:suggest", data={"qid": q.qid, "msg": msg.message_id if msg else None}
+        ),
+    )
+
+
+async def _route(update: Update, ctx: Ctx, q: Question) -> None:
+    """Open the topic in the chosen group; exactly once per question, however many presses."""
+    store = ctx.svc.store
+    uid = q.asker_id
+    lock_key = store.keys.question_lock(q.qid)
+    token = await store.lock(lock_key, ttl=30)
+    if token is None:
+        return  # another press is routing this question right now
+    try:
+        fresh = await store.get_question(q.qid)
+        if fresh is None or fresh.status != "draft":
+            return
+        groups = await store.list_groups()
+        cards = [
+            GroupCard(g.chat_id, frozenset(g.languages), g.region, frozenset(g.tags), g.active)
+            for g in groups
+        ]
+        card = choose_group(fresh.lang, fresh.tags, cards)
+        if card is None:
+            await store.update_question(q.qid, status="open")
+            await store.set_conv(uid, Conversation(step="ask:thread", data={"qid": q.qid}))
+            await reply(
+                update,
+                ctx,
+                _(
+                    "I saved your question #{number}, but no group takes questions in {language} "
+                    "yet. I will pass it on as soon as one does, and volunteers may still pick it up."
+                ).format(number=q.qid, language=LANGUAGE_NAMES.get(fresh.lang, fresh.lang)),
+            )
+            await _enqueue_matching(ctx, q.qid)
+            return
+        group = next(g for g in groups if g.chat_id == card.chat_id)
+        await threads.open_topic(ctx.bot, store, fresh, group)
+    finally:
+        await store.unlock(lock_key, token)
+    await store.set_conv(uid, Conversation(step="ask:thread", data={"qid": q.qid}))
+    await reply(
+        update,
+        ctx,
+        _(
+            "Your question #{number} is posted in “{group}”. I will send you the answers here. "
+            "Anything you write next goes to the same question; send /ask to start a new one."
+        ).format(number=q.qid, group=esc(group.title)),
+    )
+    await _enqueue_matching(ctx, q.qid)
+
+
+async def _enqueue_matching(ctx: Ctx, qid: str) -> None:
+    try:
+        await ctx.svc.enqueue("match", "workers.tasks.match_helpers", qid, 0)
+    except Exception:
+        # The question is already in its topic; matching can be retried by the idle checker.
+        log.exception("could not enqueue matching for question %s", qid)
+
+
+async def _follow_up(update: Update, ctx: Ctx, conv: Conversation, q: Question, text: str) -> None:
+    msg = update.message
+    assert msg is not None and q.group_id is not None
+    store = ctx.svc.store
+    group = await store.get_group(q.group_id)
+    if group is None:
+        group_title = ""
+        from tg_support.store import Group
+
+        group = Group(chat_id=q.group_id, title=group_title, languages=[q.lang])
+    sent = await threads.post_followup(ctx.bot, store, q, group, text, msg.entities)
+    for s in sent:
+        await store.add_relay((msg.chat_id, msg.message_id), (s.chat_id, s.message_id), q.qid)
+    await store.touch_question(q.qid)
+    if not conv.data.get("hinted"):
+        conv.data["hinted"] = True
+        await store.set_conv(msg.chat_id, conv)
+        await reply(
+            update,
+            ctx,
+            _("Added to your question #{number}. To ask something new, send /ask.").format(
+                number=q.qid
+            ),
+        )
+
+
+async def on_question_button(update: Update, ctx: Ctx) -> None:
+    """``q:go:<qid>``, ``q:dup:<qid>:<solved qid>``, ``q:solve:<qid>``."""
+    query = update.callback_query
+    assert query is not None
+    parts = callbacks.parse(query.data)
+    store = ctx.svc.store
+    if parts is None or len(parts) < 3 or not parts[2].isdigit():
+        await query.answer(_("This button is not valid."), show_alert=True)
+        return
+    action, qid = parts[1], parts[2]
+    q = await store.get_question(qid)
+    if q is None or q.asker_id != query.from_user.id:
+        await query.answer(_("This button is not valid."), show_alert=True)
+        return
+    if action == "go":
+        if q.status != "draft":
+            await query.answer(_("Your question is already posted."))
+            return
+        await query.answer()
+        await edit_or_send(update, ctx, _("Passing your question on…"))
+        await _route(update, ctx, q)
+    elif action == "dup" and len(parts) == 4 and parts[3].isdigit():
+        if q.status != "draft":
+            await query.answer(_("Your question is already posted."))
+            return
+        await query.answer()
+        await store.update_question(qid, status="closed", answer=None)
+        await store.redis.hincrby(store.keys.question(parts[3]), "helped", 1)
+        await store.clear_conv(q.asker_id)
+        await edit_or_send(
+            update, ctx, _("Great, I'm glad an earlier answer helped! Ask again any time.")
+        )
+    elif action == "solve":
+        if q.status == "solved":
+            await query.answer(_("This question is already solved."))
+            return
+        await query.answer()
+        await mark_solved(ctx, q)
+    else:
+        await query.answer(_("This button is not valid."), show_alert=True)
+
+
+async def mark_solved(ctx: Ctx, q: Question) -> None:
+    store = ctx.svc.store
+    await store.update_question(q.qid, status="solved")
+    await store.redis.zadd(store.keys.solved, {q.qid: q.updated_at or 0})
+    await threads.close_topic(ctx.bot, q, solved=True)
+    await search_index(ctx).add(q.qid, q.text, q.lang, tags=q.tags)
+    conv = await store.get_conv(q.asker_id)
+    if conv.step == "ask:thread" and str(conv.data.get("qid")) == q.qid:
+        await store.clear_conv(q.asker_id)
+    await release_helper(ctx, q)
+    for helper_id in await store.redis.lrange(f"{store.keys.p}answered:{q.qid}", 0, -1):
+        await store.redis.hincrby(f"{store.keys.p}hstats:{helper_id!s}", "solved", 1)
+    await ctx.bot.send_message(
+        q.asker_id,
+        _(
+            "Marked question #{number} as solved. Thank you! Your question now helps others who search."
+        ).format(number=q.qid),
+    )
+    from .helper import ask_for_ratings
+
+    await ask_for_ratings(ctx, q)
+
+
+async def release_helper(ctx: Ctx, q: Question) -> None:
+    """The claimer's capacity is freed when the question ends."""
+    from tg_support.helper_index import HelperIndex
+    from tg_support.offers import OfferKeys
+
+    store = ctx.svc.store
+    keys = OfferKeys(store.keys.p)
+    claimer = await store.redis.get(keys.claim(q.qid))
+    if claimer:
+        await HelperIndex(store.redis, prefix=store.keys.p).release_load(int(claimer))
+        if await store.redis.get(keys.helping(int(claimer))) == q.qid:
+            await store.redis.delete(keys.helping(int(claimer)))
+
+
+async def ask_cmd(update: Update, ctx: Ctx) -> None:
+    """/ask [text]: start a new question (the next message, or the text given)."""
+    if ctx.profile is None or not ctx.profile.onboarded:
+        await reply(update, ctx, _("Hello! Let's set up your profile first; it takes a minute."))
+        return
+    uid = update.effective_user.id if update.effective_user else 0
+    if ctx.args:
+        await on_question_text(update, ctx, Conversation(), " ".join(ctx.args))
+        return
+    await ctx.svc.store.set_conv(uid, Conversation(step="ask:new"))
+    await reply(update, ctx, _("What is your question? Write it in any language."))
+
+
+async def myquestions_cmd(update: Update, ctx: Ctx) -> None:
+    """/myquestions: the learner's questions with their status."""
+    uid = update.effective_user.id if update.effective_user else 0
+    questions = await ctx.svc.store.user_questions(uid)
+    if not questions:
+        await reply(update, ctx, _("You have not asked any questions yet. Just send me one!"))
+        return
+    lines = [
+        "<b>"
+        + ngettext("Your last question", "Your last {count} questions", len(questions)).format(
+            count=len(questions)
+        )
+        + "</b>"
+    ]
+    for q in questions:
+        title = esc(" ".join(q.text.split())[:80])
+        lines.append(
+            f"{STATUS_ICONS.get(q.status, '•')} #{q.qid} · {title} — {status_label(q.status)}"
+        )
+    await reply(update, ctx, "\n".join(lines))
+
+
+def handlers() -> list[BaseHandler[Update, Ctx, None]]:
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler("ask", ask_cmd, filters=private),
+        CommandHandler("myquestions", myquestions_cmd, filters=private),
+        CallbackQueryHandler(on_question_button, pattern=r"^q:"),
+    ]

@@ -15,7 +15,7 @@ from telegram.ext import BaseHandler, ChatMemberHandler, MessageHandler, filters
 from tg_support.i18n import _
 from tg_support.services import Ctx
 
-from . import ask, start
+from . import ask, helper, relay, start
 from .common import reply
 
 log = logging.getLogger(__name__)
@@ -55,8 +55,23 @@ async def on_private_message(update: Update, ctx: Ctx) -> None:
     elif ctx.profile is None or not ctx.profile.onboarded:
         await reply(update, ctx, _("Hello! Let's set up your profile first; it takes a minute."))
         await start.start(update, ctx)
+    elif not (conv.step or "").startswith("ask") and await helper_answer(update, ctx, text):
+        return
     else:
         await ask.on_question_text(update, ctx, conv, text)
+
+
+async def helper_answer(update: Update, ctx: Ctx, text: str) -> bool:
+    """A helper's private message answers the question they took, if they have one."""
+    profile = ctx.profile
+    msg = update.message
+    if profile is None or not profile.is_helper or msg is None:
+        return False
+    q = await helper.helping_question(ctx, profile.user_id)
+    if q is None:
+        return False
+    await relay.answer_from_private(update, ctx, q, msg)
+    return True
 
 
 async def unknown_command(update: Update, ctx: Ctx) -> None:

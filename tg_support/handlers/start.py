@@ -220,9 +220,15 @@ async def _finish(update: Update, ctx: Ctx, conv: Conversation, *, edit: bool) -
     profile.tz = d.get("tz") or profile.tz
     profile.goal = d.get("goal") or None
     profile.onboarded = True
+    if update.effective_user is not None:
+        profile.tg_lang = update.effective_user.language_code
     await store.save_profile(profile)
     await store.clear_conv(uid)
     ctx.profile = profile
+    if profile.is_helper:
+        from .helper import ensure_card
+
+        await ensure_card(ctx, profile)
     text = profile_summary(profile) + "\n\n" + next_steps(profile)
     markup = keyboard([[(_("Edit profile"), "pf:edit")]])
     if edit:
@@ -283,10 +289,15 @@ async def on_onboarding_button(update: Update, ctx: Ctx) -> None:
         return
     _ob, kind, value = parts
     msg_id = query.message.message_id if query.message else None
-    expected = {"lang": "lang", "role": "role", "plat": "platforms", "tz": "tz"}.get(kind)
-    if kind == "skip":
-        expected = value if value in ("courses", "goal") else None
-    if expected is None:
+    valid = {
+        "lang": value in LOCALES,
+        "role": value in ROLES,
+        "plat": value in (*PLATFORMS, "done"),
+        "tz": parse_timezone(value) == value,
+        "skip": value in ("courses", "goal"),
+    }
+    expected = {"lang": "lang", "role": "role", "plat": "platforms", "tz": "tz"}.get(kind, value)
+    if not valid.get(kind, False):
         await query.answer(_("This button is not valid."), show_alert=True)
         return
     if conv.step != expected or conv.data.get("msg") != msg_id:

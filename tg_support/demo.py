@@ -1,0 +1,171 @@
+"""``tg-support demo``: the emulator, Redis, the bot and a worker on one machine.
+
+The demo world: a Spanish-speaking learner, an English-speaking helper, a Hindi-speaking
+helper, a group admin, and two forum supergroups (Spanish and English) with the bot as an
+administrator that may manage topics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Update
+
+from tg_support.config import Settings, load_settings
+from tg_support.redis_conn import EmbeddedRedis
+
+log = logging.getLogger(__name__)
+
+DEMO_TOKEN = "7000001:SANDBOX-demo-token-not-a-secret"
+
+
+@dataclass
+class DemoWorld:
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    groups: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+async def seed_world(client: Any) -> DemoWorld:
+    """People and groups for a first look; the bot registers the groups itself on /register."""
+    world = DemoWorld()
+    people = {
+        "learner_es": {"first_name": "María", "last_name": "García", "username": "maria_learns", "language_code": "es"},
+        "helper_en": {"first_name": "John", "last_name": "Smith", "username": "john_helps", "language_code": "en"},
+        "helper_hi": {"first_name": "Priya", "last_name": "Sharma", "username": "priya_helps", "language_code": "hi"},
+        "admin": {"first_name": "Ana", "last_name": "López", "username": "ana_admin", "language_code": "es"},
+    }  # fmt: skip
+    for key, spec in people.items():
+        world.users[key] = await client.create_user(**spec)
+    ids = {k: v["id"] for k, v in world.users.items()}
+    bot_admin = [{"token": DEMO_TOKEN, "status": "administrator", "can_manage_topics": True}]
+    world.groups["es"] = await client.create_group(
+        title="MOOC en español — Comunidad",
+        is_forum=True,
+        members=[
+            {"user_id": ids["admin"], "status": "creator"},
+            {"user_id": ids["learner_es"], "status": "member"},
+            {"user_id": ids["helper_en"], "status": "member"},
+        ],
+        bots=bot_admin,
+    )
+    world.groups["en"] = await client.create_group(
+        title="MOOC Help (English)",
+        is_forum=True,
+        members=[
+            {"user_id": ids["admin"], "status": "creator"},
+            {"user_id": ids["helper_en"], "status": "administrator"},
+            {"user_id": ids["helper_hi"], "status": "member"},
+        ],
+        bots=bot_admin,
+    )
+    return world
+
+
+def _instructions(url: str, world: DemoWorld, redis_url: str) -> str:
+    learner = world.users["learner_es"]["id"]
+    lines = [
+        "",
+        "tg-support demo is running.",
+        f"  Telegram emulator : {url}  (Bot API at {url}/bot<token>)",
+        f"  Web client        : {url}/  (play learner, helpers and admin in the browser)",
+        f"  Redis             : {redis_url}",
+        "",
+        "Talk to the bot as María (Spanish learner) from another terminal:",
+        f"  curl -s {url}/control/send -H 'content-type: application/json' \\",
+        f'       -d \'{{"user_id": {learner}, "text": "/start"}}\'',
+        f"  curl -s '{url}/control/messages?chat_id={learner}'",
+        "",
+        "Press Ctrl-C to stop everything.",
+    ]
+    return "\n".join(lines)
+
+
+async def run_demo(
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8081,
+    with_worker: bool = True,
+    ready: asyncio.Event | None = None,
+) -> None:
+    from tg_support.app import build_application
+    from tg_support.sandbox import Limits, Sandbox, SandboxClient
+
+    embedded = None
+    redis_url = settings.redis_url
+    if not redis_url:
+        embedded = EmbeddedRedis(settings.data_dir / "demo-redis")
+        redis_url = embedded.url
+    sandbox = Sandbox(limits=Limits())
+    await sandbox.start(host=host, port=port)
+    worker: subprocess.Popen[bytes] | None = None
+    app = None
+    try:
+        async with SandboxClient(sandbox.url) as client:
+            await client.create_bot(
+                DEMO_TOKEN, username="mooc_support_bot", first_name="MOOC Support"
+            )
+            world = await seed_world(client)
+        demo_settings = load_settings(
+            **{
+                **settings.model_dump(),
+                "telegram_bot_token": DEMO_TOKEN,
+                "telegram_api_url": sandbox.url,
+                "redis_url": redis_url,
+            }
+        )
+        env = {
+            "TELEGRAM_BOT_TOKEN": DEMO_TOKEN,
+            "TELEGRAM_API_URL": sandbox.url,
+            "REDIS_URL": redis_url,
+            "REDIS_PREFIX": demo_settings.redis_prefix,
+        }
+        if with_worker:
+            from tg_support.cli import spawn_worker
+
+            worker = spawn_worker(env)
+        app = build_application(demo_settings, redis_url)
+        await app.initialize()
+        if app.post_init:
+            await app.post_init(app)
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(
+            poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES
+        )
+        print(_instructions(sandbox.url, world, redis_url), flush=True)
+        if ready is not None:
+            ready.set()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        print("stopping…", flush=True)
+    finally:
+        if app is not None:
+            with contextlib.suppress(Exception):
+                if app.updater is not None and app.updater.running:
+                    await app.updater.stop()
+                if app.running:
+                    await app.stop()
+                if app.post_shutdown:
+                    await app.post_shutdown(app)
+                await app.shutdown()
+        if worker is not None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.to_thread(worker.wait, 20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        await sandbox.stop()
+        if embedded is not None:
+            embedded.stop()
+        log.info("demo stopped (pid %s)", os.getpid())

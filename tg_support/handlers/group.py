@@ -1,0 +1,258 @@
+"""Groups: /register, /groupinfo, /unregister, and relaying forum-topic replies to learners.
+
+Admin rights are always checked with ``getChatMember``: a message's sender claims nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Chat, Update
+from telegram.constants import ChatMemberStatus
+from telegram.error import TelegramError
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from tg_support import callbacks
+from tg_support.i18n import LANGUAGE_NAMES, LOCALES, _
+from tg_support.routing import ANY_LANGUAGE, REGIONS
+from tg_support.services import Ctx
+from tg_support.store import Conversation, Group
+
+from . import relay
+from .common import edit_or_send, grid, keyboard, reply
+from .start import normalize_tags
+
+log = logging.getLogger(__name__)
+
+ADMIN_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+
+
+def region_label(region: str) -> str:
+    labels = {
+        "africa": _("Africa"),
+        "americas": _("Americas"),
+        "asia": _("Asia"),
+        "europe": _("Europe"),
+        "middle-east": _("Middle East"),
+        "oceania": _("Oceania"),
+        "international": _("International"),
+    }
+    return labels.get(region, region)
+
+
+def language_label(code: str) -> str:
+    return _("Any language") if code == ANY_LANGUAGE else LANGUAGE_NAMES.get(code, code)
+
+
+async def is_admin(ctx: Ctx, chat_id: int, user_id: int) -> bool:
+    try:
+        member = await ctx.bot.get_chat_member(chat_id, user_id)
+    except TelegramError:
+        log.warning("getChatMember failed while checking admin rights", exc_info=True)
+        return False
+    return member.status in ADMIN_STATUSES
+
+
+async def bot_can_manage_topics(ctx: Ctx, chat_id: int) -> bool:
+    try:
+        member = await ctx.bot.get_chat_member(chat_id, ctx.bot.id)
+    except TelegramError:
+        return False
+    if member.status == ChatMemberStatus.OWNER:
+        return True
+    return member.status == ChatMemberStatus.ADMINISTRATOR and bool(
+        getattr(member, "can_manage_topics", False)
+    )
+
+
+def _group_summary(g: Group) -> str:
+    return "\n".join(
+        [
+            "<b>" + _("Group registration") + "</b>",
+            _("Languages: {languages}").format(
+                languages=", ".join(language_label(x) for x in g.languages)
+            ),
+            _("Region: {region}").format(region=region_label(g.region)),
+            _("Courses and topics: {courses}").format(
+                courses=", ".join(g.tags) if g.tags else _("none")
+            ),
+        ]
+    )
+
+
+async def register(update: Update, ctx: Ctx) -> None:
+    """/register [course tags]: an administrator registers this forum group."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return
+    if chat.type == Chat.PRIVATE:
+        await reply(update, ctx, _("Send /register in the group you want to register, not here."))
+        return
+    if not await is_admin(ctx, chat.id, user.id):
+        await reply(update, ctx, _("Only the group's administrators can register it."))
+        return
+    if chat.type != Chat.SUPERGROUP or not chat.is_forum:
+        await reply(
+            update,
+            ctx,
+            _(
+                "This group has no topics. I open one topic per question, so please turn on "
+                "Topics in the group settings and send /register again."
+            ),
+        )
+        return
+    if not await bot_can_manage_topics(ctx, chat.id):
+        await reply(
+            update,
+            ctx,
+            _(
+                "I need to be an administrator of this group with the right to manage topics. "
+                "Please promote me and send /register again."
+            ),
+        )
+        return
+    existing = await ctx.svc.store.get_group(chat.id)
+    conv = Conversation(
+        step="register:langs",
+        data={
+            "by": user.id,
+            "languages": existing.languages if existing else [],
+            "tags": normalize_tags(" ,".join(ctx.args or []))
+            or (existing.tags if existing else []),
+            "title": chat.title or "",
+        },
+    )
+    await _show_languages(update, ctx, conv, edit=False)
+
+
+async def _show_languages(update: Update, ctx: Ctx, conv: Conversation, *, edit: bool) -> None:
+    chosen = set(conv.data.get("languages", []))
+    buttons = [
+        (("☑️ " if c in chosen else "⬜ ") + language_label(c), callbacks.pack("gr", "lang", c))
+        for c in (*LOCALES, ANY_LANGUAGE)
+    ]
+    text = _("Which languages do members of this group speak? Tap all that apply, then Done.")
+    markup = keyboard([*grid(buttons), [(_("Done"), "gr:lang:done")]])
+    msg = await (
+        edit_or_send(update, ctx, text, markup) if edit else reply(update, ctx, text, markup)
+    )
+    conv.data["msg"] = msg.message_id if msg else None
+    assert update.effective_chat is not None
+    await ctx.svc.store.set_conv(update.effective_chat.id, conv)
+
+
+async def on_register_button(update: Update, ctx: Ctx) -> None:
+    """``gr:lang:<code>|done`` and ``gr:reg:<region>`` from the registration message."""
+    query, chat = update.callback_query, update.effective_chat
+    assert query is not None and chat is not None
+    parts = callbacks.parse(query.data)
+    if parts is None or len(parts) != 3:
+        await query.answer(_("This button is not valid."), show_alert=True)
+        return
+    store = ctx.svc.store
+    conv = await store.get_conv(chat.id)
+    msg_id = query.message.message_id if query.message else None
+    if conv.step is None or not conv.step.startswith("register") or conv.data.get("msg") != msg_id:
+        await query.answer(
+            _("This button has expired. Please use the latest message."), show_alert=True
+        )
+        return
+    if query.from_user.id != conv.data.get("by"):
+        await query.answer(
+            _("Only the administrator who started the registration can choose."), show_alert=True
+        )
+        return
+    _gr, kind, value = parts
+    if kind == "lang" and conv.step == "register:langs":
+        if value == "done":
+            if not conv.data.get("languages"):
+                await query.answer(_("Choose at least one language."), show_alert=True)
+                return
+            conv.step = "register:region"
+            await query.answer()
+            buttons = [(region_label(r), callbacks.pack("gr", "reg", r)) for r in REGIONS]
+            await edit_or_send(
+                update, ctx, _("Which region is this group for?"), keyboard(grid(buttons))
+            )
+            await store.set_conv(chat.id, conv)
+            return
+        if value not in (*LOCALES, ANY_LANGUAGE):
+            await query.answer(_("This button is not valid."), show_alert=True)
+            return
+        langs: list[str] = list(conv.data.get("languages", []))
+        langs.remove(value) if value in langs else langs.append(value)
+        conv.data["languages"] = langs
+        await query.answer()
+        await _show_languages(update, ctx, conv, edit=True)
+        return
+    if kind == "reg" and conv.step == "register:region" and value in REGIONS:
+        group = Group(
+            chat_id=chat.id,
+            title=str(conv.data.get("title") or chat.title or ""),
+            languages=list(conv.data.get("languages", [])),
+            region=value,
+            tags=list(conv.data.get("tags", [])),
+            registered_by=int(conv.data.get("by") or 0),
+        )
+        await store.save_group(group)
+        await store.clear_conv(chat.id)
+        await query.answer()
+        await edit_or_send(
+            update,
+            ctx,
+            _group_summary(group)
+            + "\n\n"
+            + _("Done! Questions in these languages will arrive here, one topic per question."),
+        )
+        return
+    await query.answer(_("This button is not valid."), show_alert=True)
+
+
+async def groupinfo(update: Update, ctx: Ctx) -> None:
+    """/groupinfo: how this group is registered."""
+    chat = update.effective_chat
+    if chat is None or chat.type == Chat.PRIVATE:
+        await reply(update, ctx, _("Send /groupinfo in a group."))
+        return
+    group = await ctx.svc.store.get_group(chat.id)
+    if group is None:
+        await reply(
+            update, ctx, _("This group is not registered. An administrator can send /register.")
+        )
+        return
+    await reply(update, ctx, _group_summary(group))
+
+
+async def unregister(update: Update, ctx: Ctx) -> None:
+    """/unregister: an administrator stops routing questions here."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None or chat.type == Chat.PRIVATE:
+        return
+    if not await is_admin(ctx, chat.id, user.id):
+        await reply(update, ctx, _("Only the group's administrators can do that."))
+        return
+    if await ctx.svc.store.remove_group(chat.id):
+        await reply(
+            update,
+            ctx,
+            _("This group is no longer registered. Open questions stay where they are."),
+        )
+    else:
+        await reply(
+            update, ctx, _("This group is not registered. An administrator can send /register.")
+        )
+
+
+def handlers() -> list[BaseHandler[Update, Ctx, None]]:
+    groups = filters.ChatType.GROUPS
+    return [
+        CommandHandler("register", register),
+        CommandHandler("groupinfo", groupinfo),
+        CommandHandler("unregister", unregister, filters=groups),
+        CallbackQueryHandler(on_register_button, pattern=r"^gr:"),
+        MessageHandler(
+            groups & filters.UpdateType.MESSAGE & filters.IS_TOPIC_MESSAGE & ~filters.COMMAND,
+            relay.from_topic,
+        ),
+        MessageHandler(groups & filters.UpdateType.EDITED_MESSAGE, relay.edited),
+    ]

@@ -1,0 +1,176 @@
+"""Relaying a question's thread both ways, and propagating edits to every copy."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Message, Update
+from telegram.error import BadRequest, Forbidden
+
+from tg_support import textsplit, threads
+from tg_support.i18n import _, use_locale
+from tg_support.services import Ctx
+from tg_support.store import Question
+
+from .common import reply
+
+log = logging.getLogger(__name__)
+
+
+async def _learner_locale(ctx: Ctx, q: Question) -> str:
+    profile = await ctx.svc.store.get_profile(q.asker_id)
+    return profile.lang if profile and profile.lang else q.lang
+
+
+async def from_topic(update: Update, ctx: Ctx) -> None:
+    """A member wrote in a question's topic: the learner receives it as an answer."""
+    msg, user = update.message, update.effective_user
+    if msg is None or user is None or msg.message_thread_id is None:
+        return
+    store = ctx.svc.store
+    qid = await store.question_for_topic(msg.chat_id, msg.message_thread_id)
+    q = await store.get_question(qid) if qid else None
+    if q is None or q.asker_id == user.id or q.status in ("draft",):
+        return  # not one of ours, or the learner writing in their own topic
+    copies = await relay_answer(ctx, q, msg, user.id)
+    for copy in copies:
+        await store.add_relay((msg.chat_id, msg.message_id), copy, q.qid)
+    if copies:
+        await _answered(ctx, q, user.id, msg)
+
+
+async def _answered(ctx: Ctx, q: Question, helper_id: int, msg: Message) -> None:
+    from .helper import record_answer
+
+    store = ctx.svc.store
+    values: dict[str, object] = {
+        "answer": (msg.text or msg.caption or "")[:2000],
+        "answer_lang": q.lang,
+    }
+    if q.status == "open":
+        values["status"] = "answered"
+    if q.helper_id is None:
+        values["helper_id"] = helper_id
+    await store.update_question(q.qid, **values)
+    await store.touch_question(q.qid)
+    await record_answer(store, q, helper_id, q.lang)
+
+
+async def answer_from_private(update: Update, ctx: Ctx, q: Question, msg: Message) -> None:
+    """A helper answers in private chat: the learner gets it, and the topic shows it too."""
+    store = ctx.svc.store
+    helper_id = msg.from_user.id if msg.from_user else 0
+    copies = await relay_answer(ctx, q, msg, helper_id)
+    if q.group_id is not None and q.thread_id is not None and msg.text:
+        group = await store.get_group(q.group_id)
+        code = await threads.pseudonym_code(store, "H", q.qid, helper_id)
+        with use_locale(threads.group_locale(group)):
+            head = (
+                _("{helper} answered:").format(helper=_("Helper {code}").format(code=code)) + "\n"
+            )
+        try:
+            posted = await threads.send_parts(
+                ctx.bot, q.group_id, head, msg.text, msg.entities, thread_id=q.thread_id
+            )
+            copies += [(m.chat_id, m.message_id) for m in posted]
+        except BadRequest as exc:
+            log.info("could not mirror a private answer into the topic: %s", exc.message)
+    for copy in copies:
+        await store.add_relay((msg.chat_id, msg.message_id), copy, q.qid)
+    if copies:
+        await _answered(ctx, q, helper_id, msg)
+        await reply(
+            update, ctx, _("Sent to the learner of question #{number}.").format(number=q.qid)
+        )
+
+
+async def relay_answer(
+    ctx: Ctx, q: Question, msg: Message, helper_id: int
+) -> list[tuple[int, int]]:
+    """Copy a helper's message to the learner; returns (chat id, message id) of the copies."""
+    bot, store = ctx.bot, ctx.svc.store
+    locale = await _learner_locale(ctx, q)
+    try:
+        if msg.text:
+            sent = await threads.deliver_answer(
+                bot, store, q, helper_id, msg.text, msg.entities, locale
+            )
+            return [(m.chat_id, m.message_id) for m in sent]
+        if msg.effective_attachment is not None and not msg.sticker:
+            code = await threads.pseudonym_code(store, "H", q.qid, helper_id)
+            with use_locale(locale):
+                head = _("{helper} answered your question #{number}:").format(
+                    helper=_("Helper {code}").format(code=code), number=q.qid
+                )
+                caption, ents = textsplit.prefix(
+                    head + "\n", [], msg.caption or "", msg.caption_entities
+                )
+                copy = await bot.copy_message(
+                    q.asker_id,
+                    msg.chat_id,
+                    msg.message_id,
+                    caption=caption[:1024],
+                    caption_entities=[e for e in ents if e.offset + e.length <= 1024] or None,
+                    parse_mode=None,
+                    reply_markup=threads.answer_markup(q.qid),
+                )
+            return [(q.asker_id, copy.message_id)]
+    except Forbidden:
+        log.info("learner of question %s blocked the bot; answer kept in the topic", q.qid)
+        await store.set_blocked(q.asker_id, True)
+    return []
+
+
+async def edited(update: Update, ctx: Ctx) -> None:
+    """An edit on either side is applied to the copies we made of that message."""
+    msg = update.edited_message
+    if msg is None:
+        return
+    store = ctx.svc.store
+    copies = await store.relay_copies(msg.chat_id, msg.message_id)
+    for chat_id, msg_id, qid in copies:
+        q = await store.get_question(qid)
+        if q is None:
+            continue
+        try:
+            if chat_id == q.asker_id:
+                locale = await _learner_locale(ctx, q)
+                code = await threads.pseudonym_code(
+                    store, "H", q.qid, msg.from_user.id if msg.from_user else 0
+                )
+                with use_locale(locale):
+                    head = (
+                        _("{helper} answered your question #{number}:").format(
+                            helper=_("Helper {code}").format(code=code), number=q.qid
+                        )
+                        + "\n"
+                    )
+                    markup = threads.answer_markup(q.qid)
+            else:
+                group = await store.get_group(chat_id)
+                code = await threads.pseudonym_code(store, "L", q.qid, q.asker_id)
+                with use_locale(threads.group_locale(group)):
+                    head = (
+                        _("{pseudonym} (asker):").format(
+                            pseudonym=_("Learner {code}").format(code=code)
+                        )
+                        + "\n"
+                    )
+                markup = None
+            body = msg.text if msg.text is not None else msg.caption
+            if body is None:
+                continue
+            ents = msg.entities if msg.text is not None else msg.caption_entities
+            full, full_ents = textsplit.prefix(head, [], body, ents)
+            if msg.text is not None:
+                await ctx.bot.edit_message_text(
+                    full[: textsplit.LIMIT], chat_id, msg_id, entities=full_ents or None,
+                    parse_mode=None, reply_markup=markup,
+                )  # fmt: skip
+            else:
+                await ctx.bot.edit_message_caption(
+                    chat_id, msg_id, caption=full[:1024], caption_entities=full_ents or None,
+                    parse_mode=None, reply_markup=markup,
+                )  # fmt: skip
+        except BadRequest as exc:
+            log.info("could not propagate an edit of question %s: %s", qid, exc.message)

@@ -1,0 +1,182 @@
+"""A question's thread: its forum topic, the posts in it and the copies sent to the learner.
+
+Used by the bot's handlers and by workers alike; every function takes the ``Bot`` (built
+with the shared rate limiter) and the ``Store``, never a handler context.
+
+Privacy: nothing here sends a learner's id, name or username to a group or a helper; they
+appear as a per-question pseudonym derived from a secret kept in Redis.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Sequence
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
+from telegram.error import BadRequest
+
+from tg_support import textsplit
+from tg_support.i18n import LANGUAGE_NAMES, LOCALES, _, use_locale
+from tg_support.store import Group, Question, Store
+
+log = logging.getLogger(__name__)
+
+TITLE_LIMIT = 128
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: people read these aloud
+
+
+async def _secret(store: Store) -> bytes:
+    key = f"{store.keys.p}pseudonym-secret"
+    await store.redis.set(key, secrets.token_hex(32), nx=True)
+    return str(await store.redis.get(key)).encode()
+
+
+async def pseudonym_code(store: Store, role: str, qid: str, user_id: int) -> str:
+    digest = hmac.new(
+        await _secret(store), f"{role}:{qid}:{user_id}".encode(), hashlib.sha256
+    ).digest()
+    return "".join(_ALPHABET[b % len(_ALPHABET)] for b in digest[:4])
+
+
+def group_locale(group: Group | None) -> str:
+    for lang in group.languages if group else []:
+        if lang in LOCALES:
+            return lang
+    return "en"
+
+
+def short_title(qid: str, text: str) -> str:
+    """``#12 · first words…``, at most 128 characters, cut at a word."""
+    head = f"#{qid} · "
+    body = " ".join(text.split())
+    room = TITLE_LIMIT - len(head)
+    if len(body) > room:
+        body = body[: room - 1].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
+    return head + body
+
+
+def _bold(text: str, offset: int = 0) -> MessageEntity:
+    return MessageEntity(MessageEntity.BOLD, offset, textsplit.u16len(text))
+
+
+async def send_parts(
+    bot: Bot,
+    chat_id: int,
+    head: str,
+    text: str,
+    entities: Sequence[MessageEntity] = (),
+    *,
+    thread_id: int | None = None,
+    markup: InlineKeyboardMarkup | None = None,
+) -> list[Message]:
+    """Send ``head`` (bold) + text, split at Telegram's limit; buttons go on the last part."""
+    full, ents = textsplit.prefix(head, [_bold(head.rstrip())], text, entities)
+    parts = textsplit.split(full, ents)
+    sent = []
+    for i, (chunk, chunk_ents) in enumerate(parts):
+        sent.append(
+            await bot.send_message(
+                chat_id,
+                chunk,
+                entities=chunk_ents or None,
+                parse_mode=None,
+                message_thread_id=thread_id,
+                reply_markup=markup if i == len(parts) - 1 else None,
+            )
+        )
+    return sent
+
+
+def question_header(q: Question, learner_code: str) -> str:
+    """In the group's locale (set by the caller)."""
+    language = LANGUAGE_NAMES.get(q.lang, q.lang)
+    lines = [
+        _("Question #{number} · {language}").format(number=q.qid, language=language),
+        _("From: {pseudonym}").format(pseudonym=_("Learner {code}").format(code=learner_code)),
+    ]
+    if q.tags:
+        lines.append(" ".join("#" + t.replace("-", "_") for t in q.tags))
+    return "\n".join(lines) + "\n\n"
+
+
+async def open_topic(bot: Bot, store: Store, q: Question, group: Group) -> int:
+    """Create the question's topic and post the question; returns the thread id."""
+    learner = await pseudonym_code(store, "L", q.qid, q.asker_id)
+    with use_locale(group_locale(group)):
+        topic = await bot.create_forum_topic(group.chat_id, name=short_title(q.qid, q.text))
+        thread_id = topic.message_thread_id
+        await store.bind_topic(q.qid, group.chat_id, thread_id)
+        await store.update_question(
+            q.qid, group_id=group.chat_id, thread_id=thread_id, title=topic.name, status="open"
+        )
+        await send_parts(
+            bot, group.chat_id, question_header(q, learner), q.text, thread_id=thread_id
+        )
+    return thread_id
+
+
+async def post_followup(
+    bot: Bot, store: Store, q: Question, group: Group, text: str, entities: Sequence[MessageEntity]
+) -> list[Message]:
+    """A learner's follow-up into the topic; a deleted topic is recreated, not retried forever."""
+    learner = await pseudonym_code(store, "L", q.qid, q.asker_id)
+    with use_locale(group_locale(group)):
+        head = (
+            _("{pseudonym} (asker):").format(pseudonym=_("Learner {code}").format(code=learner))
+            + "\n"
+        )
+    assert q.group_id is not None
+    try:
+        return await send_parts(bot, q.group_id, head, text, entities, thread_id=q.thread_id)
+    except BadRequest as exc:
+        if (
+            "thread not found" not in exc.message.lower()
+            and "topic_deleted" not in exc.message.lower()
+        ):
+            raise
+        log.info("topic of question %s is gone; recreating it", q.qid)
+        thread_id = await open_topic(bot, store, q, group)
+        return await send_parts(bot, q.group_id, head, text, entities, thread_id=thread_id)
+
+
+def answer_markup(qid: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton("✅ " + _("Solved"), callback_data=f"q:solve:{qid}")]]
+    )
+
+
+async def deliver_answer(
+    bot: Bot,
+    store: Store,
+    q: Question,
+    helper_id: int,
+    text: str,
+    entities: Sequence[MessageEntity],
+    learner_locale: str,
+    *,
+    show_name: str | None = None,
+) -> list[Message]:
+    """An answer reaches the learner under the helper's pseudonym (or name, if they chose)."""
+    code = await pseudonym_code(store, "H", q.qid, helper_id)
+    with use_locale(learner_locale):
+        who = show_name or _("Helper {code}").format(code=code)
+        head = (
+            _("{helper} answered your question #{number}:").format(helper=who, number=q.qid) + "\n"
+        )
+        return await send_parts(bot, q.asker_id, head, text, entities, markup=answer_markup(q.qid))
+
+
+async def close_topic(bot: Bot, q: Question, *, solved: bool) -> None:
+    if q.group_id is None or q.thread_id is None:
+        return
+    try:
+        if solved:
+            name = ("✅ " + (q.title or short_title(q.qid, q.text)))[:TITLE_LIMIT]
+            await bot.edit_forum_topic(q.group_id, q.thread_id, name=name)
+        await bot.close_forum_topic(q.group_id, q.thread_id)
+    except BadRequest as exc:
+        # Already closed or deleted by a moderator: the question's state is what matters.
+        log.info("could not close the topic of question %s: %s", q.qid, exc.message)

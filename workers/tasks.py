@@ -1,0 +1,89 @@
+"""RQ job functions. Each takes ids (and a locale where it speaks) as arguments, is
+idempotent, and runs on the shared ``runtime`` (settings, Redis, the rate-limited Bot)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from tg_support import offers, threads
+from tg_support.i18n import _, use_locale
+from tg_support.store import Question
+
+from .runtime import Runtime, run
+
+log = logging.getLogger(__name__)
+
+
+def match_helpers(qid: str, round_no: int = 0) -> dict[str, Any]:
+    """Offer question ``qid`` to the best helpers not offered yet (one round)."""
+    return run(lambda rt: offers.offer_round(rt.bot, rt.store, rt.settings, qid, round_no))
+
+
+def check_question(qid: str) -> str:
+    """Remind the learner of an idle question once, then close it after a grace period."""
+    return run(lambda rt: _check_question(rt, qid))
+
+
+async def _check_question(rt: Runtime, qid: str) -> str:
+    store, settings = rt.store, rt.settings
+    q = await store.get_question(qid)
+    if q is None or q.status not in ("open", "answered"):
+        return "done"
+    now = time.time()
+    idle = now - q.updated_at
+    remind_after = settings.question_reminder_hours * 3600
+    close_after = settings.question_autoclose_hours * 3600
+    profile = await store.get_profile(q.asker_id)
+    locale = profile.lang if profile and profile.lang else q.lang
+    if not q.reminded:
+        if idle < remind_after:
+            schedule_check(rt, qid, remind_after - idle)
+            return "waiting"
+        with use_locale(locale):
+            await threads.send_parts(
+                rt.bot,
+                q.asker_id,
+                _("Is your question #{number} solved?").format(number=q.qid) + "\n",
+                _(
+                    "If an answer helped, tap Solved. If you still need help, just write here. "
+                    "I will close the question if nothing happens."
+                ),
+                markup=threads.answer_markup(q.qid),
+            )
+        await store.redis.hset(store.keys.question(qid), "reminded", "1")
+        schedule_check(rt, qid, close_after)
+        return "reminded"
+    if idle < close_after:
+        schedule_check(rt, qid, close_after - idle)
+        return "waiting"
+    await close_idle(rt, q, locale)
+    return "closed"
+
+
+async def close_idle(rt: Runtime, q: Question, locale: str) -> None:
+    await rt.store.update_question(q.qid, status="closed")
+    await threads.close_topic(rt.bot, q, solved=False)
+    with use_locale(locale):
+        await rt.bot.send_message(
+            q.asker_id,
+            _(
+                "I closed question #{number} because it was quiet for a while. Ask again any time."
+            ).format(number=q.qid),
+        )
+
+
+def schedule_check(rt: Runtime, qid: str, delay: float) -> None:
+    from datetime import timedelta
+
+    from rq import Queue
+
+    from tg_support.redis_conn import sync_client
+
+    assert rt.settings.redis_url is not None
+    conn = sync_client(rt.settings.redis_url, decode_responses=False)
+    queue = Queue(rt.settings.redis_prefix + "interactive", connection=conn)
+    # One pending check per question: a deterministic job id makes re-scheduling replace it.
+    queue.enqueue_in(timedelta(seconds=max(1.0, delay)), check_question, qid, job_id=f"check-{qid}")
+    conn.close()
