@@ -76,6 +76,7 @@ def offer_markup(qid: str) -> InlineKeyboardMarkup:
         [
             [
                 InlineKeyboardButton("✅ " + _("Accept"), callback_data=f"of:acc:{qid}"),
+                # Translators: button to decline a question offered to a helper.
                 InlineKeyboardButton(_("Pass"), callback_data=f"of:pass:{qid}"),
             ]
         ]

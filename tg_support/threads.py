@@ -144,6 +144,7 @@ async def post_followup(
 
 def answer_markup(qid: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
+        # Translators: button the learner taps when an answer solved their question.
         [[InlineKeyboardButton("✅ " + _("Solved"), callback_data=f"q:solve:{qid}")]]
     )
 

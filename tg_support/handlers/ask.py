@@ -33,6 +33,7 @@ STATUS_ICONS = {"open": "🟡", "answered": "💬", "solved": "✅", "closed": "
 
 def status_label(status: str) -> str:
     labels = {
+        # Translators: the status of a question in a list of the learner's questions.
         "open": _("waiting for an answer"),
         "answered": _("answered"),
         "solved": _("solved"),

@@ -55,6 +55,7 @@ HOURS: dict[str, Hours] = {
 
 
 def level_label(level: str) -> str:
+    # Translators: how well a helper speaks a language (shown as "Español (native)").
     return {"native": _("native"), "fluent": _("fluent"), "basic": _("basic")}.get(level, level)
 
 
@@ -141,6 +142,7 @@ def _settings_text(card: HelperCard, profile: Profile) -> str:
                 "Capacity: {count} open questions at a time",
                 card.capacity,
             ).format(count=card.capacity),
+            # Translators: a helper's status: on a break (away) or receiving questions.
             _("Status: {status}").format(status=_("away") if card.away else _("available")),
             _("Learners see: {who}").format(
                 who=_("your first name") if profile.show_name else _("a pseudonym")
