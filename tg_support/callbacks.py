@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 MAX_BYTES = 64
-_PART = re.compile(r"^[A-Za-z0-9_./+\-]{1,48}$")
+_PART = re.compile(r"^[A-Za-z0-9_./+*\-]{1,48}$")
 
 
 class CallbackDataError(ValueError):
