@@ -120,3 +120,29 @@ def drain(redis_url: str) -> int:
 
 async def adrain(redis_url: str) -> int:
     return await asyncio.to_thread(drain, redis_url)
+
+
+@pytest.fixture
+def worker_env(sandbox: Any, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The environment a worker process of the bot under test runs with."""
+    env = {
+        "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
+        "TELEGRAM_API_URL": sandbox.url,
+        "REDIS_URL": redis_url,
+        "REDIS_PREFIX": TEST_PREFIX,
+        "LOG_LEVEL": "WARNING",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+async def run_worker(env: dict[str, str], *args: str, timeout: float = 60) -> int:
+    """A real `tg-support worker --burst` process: runs every queued job, then exits."""
+    import sys
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tg_support.cli", "worker", "--burst", *args,
+        env={**os.environ, **env},
+    )  # fmt: skip
+    return await asyncio.wait_for(proc.wait(), timeout)

@@ -9,7 +9,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-import redis
+from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from rq import Queue
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -27,7 +27,7 @@ class Services:
     settings: Settings
     redis: Redis
     store: Store
-    rq_connection: redis.Redis
+    rq_connection: SyncRedis
     queues: dict[str, Queue] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

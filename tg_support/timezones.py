@@ -26,6 +26,19 @@ _ALIASES: dict[str, str] = {
     "alexandria": "Africa/Cairo", "egypt": "Africa/Cairo", "lyon": "Europe/Paris",
     "france": "Europe/Paris", "marseille": "Europe/Paris", "porto": "Europe/Lisbon",
     "portugal": "Europe/Lisbon", "russia": "Europe/Moscow", "uk": "Europe/London",
+    # Big cities as people write them in the interface languages' own scripts.
+    "कोलकाता": "Asia/Kolkata", "दिल्ली": "Asia/Kolkata", "नई दिल्ली": "Asia/Kolkata",
+    "मुंबई": "Asia/Kolkata", "बेंगलुरु": "Asia/Kolkata", "चेन्नई": "Asia/Kolkata",
+    "भारत": "Asia/Kolkata", "上海": "Asia/Shanghai", "北京": "Asia/Shanghai",
+    "深圳": "Asia/Shanghai", "广州": "Asia/Shanghai", "中国": "Asia/Shanghai",
+    "台北": "Asia/Taipei", "香港": "Asia/Hong_Kong", "新加坡": "Asia/Singapore",
+    "москва": "Europe/Moscow", "санкт-петербург": "Europe/Moscow", "киев": "Europe/Kyiv",
+    "київ": "Europe/Kyiv", "новосибирск": "Asia/Novosibirsk", "екатеринбург": "Asia/Yekaterinburg",
+    "القاهرة": "Africa/Cairo", "الرياض": "Asia/Riyadh", "دبي": "Asia/Dubai",
+    "الدار البيضاء": "Africa/Casablanca", "عمان": "Asia/Amman", "بيروت": "Asia/Beirut",
+    "جدة": "Asia/Riyadh", "بغداد": "Asia/Baghdad", "تونس": "Africa/Tunis",
+    "ciudad de mexico": "America/Mexico_City", "cdmx": "America/Mexico_City",
+    "nueva york": "America/New_York", "londres": "Europe/London", "lisboa": "Europe/Lisbon",
 }  # fmt: skip
 
 

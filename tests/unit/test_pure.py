@@ -83,6 +83,9 @@ class TestTimezones:
             ("são paulo", "America/Sao_Paulo"),
             ("Europe/Madrid", "Europe/Madrid"),
             ("UTC", "UTC"),
+            ("上海", "Asia/Shanghai"),
+            ("Москва", "Europe/Moscow"),
+            ("القاهرة", "Africa/Cairo"),
             ("+15", None),
             ("Atlantis", None),
             ("", None),
@@ -94,6 +97,13 @@ class TestTimezones:
     def test_offset_label(self) -> None:
         assert utc_offset_label("Asia/Kolkata") == "UTC+05:30"
         assert utc_offset_label("UTC-03:00") == "UTC-03:00"
+
+
+def test_course_tags_split_on_full_width_separators() -> None:
+    from tg_support.handlers.start import normalize_tags
+
+    assert normalize_tags("机器学习，Python、统计") == ["机器学习", "python", "统计"]
+    assert normalize_tags("Machine Learning; #Python\nML") == ["machine-learning", "python", "ml"]
 
 
 class TestCallbacks:

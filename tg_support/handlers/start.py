@@ -86,8 +86,9 @@ def tz_label(tz: str | None) -> str:
 
 def normalize_tags(text: str) -> list[str]:
     tags: list[str] = []
-    for part in re.split(r"[,;\n]+", text):
-        tag = unicodedata.normalize("NFKC", part).strip().lower()
+    # NFKC first: it turns full-width separators (，；) into ASCII ones; 、 and ، are their own.
+    for part in re.split(r"[,;、،\n]+", unicodedata.normalize("NFKC", text)):
+        tag = part.strip().lower()
         tag = re.sub(r"[\s_]+", "-", tag).strip("-#")
         tag = "".join(c for c in tag if c.isalnum() or c in "-+.")[:MAX_TAG_LEN]
         if tag and tag not in tags:
@@ -307,40 +308,28 @@ async def on_onboarding_button(update: Update, ctx: Ctx) -> None:
         return
 
     if kind == "lang":
-        if value not in LOCALES:
-            await query.answer(_("This button is not valid."), show_alert=True)
-            return
         conv.data["lang"] = value
+        # Saved now, not at the end: every later update (even after a restart) speaks it.
+        profile = ctx.profile or Profile(user_id=uid)
+        profile.lang = value
+        await store.save_profile(profile)
+        ctx.profile = profile
         set_locale(value)
         ctx.locale = value
         conv.step = "role"
     elif kind == "role":
-        if value not in ROLES:
-            await query.answer(_("This button is not valid."), show_alert=True)
-            return
         conv.data["role"] = value
         conv.step = "platforms"
+    elif kind == "plat" and value == "done":
+        conv.step = "courses"
     elif kind == "plat":
-        if value == "done":
-            conv.step = "courses"
-        elif value in PLATFORMS:
-            chosen: list[str] = list(conv.data.get("platforms", []))
-            if value in chosen:
-                chosen.remove(value)
-            else:
-                chosen.append(value)
-            conv.data["platforms"] = chosen
-        else:
-            await query.answer(_("This button is not valid."), show_alert=True)
-            return
+        chosen: list[str] = list(conv.data.get("platforms", []))
+        chosen.remove(value) if value in chosen else chosen.append(value)
+        conv.data["platforms"] = chosen
     elif kind == "tz":
-        tz = parse_timezone(value)
-        if tz is None or tz != value:
-            await query.answer(_("This button is not valid."), show_alert=True)
-            return
-        conv.data["tz"] = tz
+        conv.data["tz"] = value
         conv.step = "goal"
-    elif kind == "skip":
+    else:  # skip
         conv.step = "tz" if value == "courses" else "done"
     await query.answer()
     if conv.step == "done":
