@@ -32,8 +32,10 @@ class DemoWorld:
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-async def seed_world(client: Any) -> DemoWorld:
-    """People and groups for a first look; the bot registers the groups itself on /register."""
+async def seed_world(client: Any, token: str = DEMO_TOKEN) -> DemoWorld:
+    """People and groups for a first look; the bot registers the groups itself on /register.
+
+    ``token`` is the bot that joins both groups as an administrator (tests pass their own)."""
     world = DemoWorld()
     people = {
         "learner_es": {"first_name": "María", "last_name": "García", "username": "maria_learns", "language_code": "es"},
@@ -44,7 +46,7 @@ async def seed_world(client: Any) -> DemoWorld:
     for key, spec in people.items():
         world.users[key] = await client.create_user(**spec)
     ids = {k: v["id"] for k, v in world.users.items()}
-    bot_admin = [{"token": DEMO_TOKEN, "status": "administrator", "can_manage_topics": True}]
+    bot_admin = [{"token": token, "status": "administrator", "can_manage_topics": True}]
     world.groups["es"] = await client.create_group(
         title="MOOC en español — Comunidad",
         is_forum=True,

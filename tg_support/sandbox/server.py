@@ -9,6 +9,7 @@ import json
 import re
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -486,7 +487,18 @@ async def c_events(request: web.Request) -> web.StreamResponse:
     return resp
 
 
-async def index(request: web.Request) -> web.Response:
+WEB_DIR = Path(__file__).with_name("web")
+
+
+async def index(request: web.Request) -> web.StreamResponse:
+    """The web client (``web/index.html``) when it is there, else a plain-text summary."""
+    page = WEB_DIR / "index.html"
+    if page.is_file():
+        return web.FileResponse(page, headers={"Cache-Control": "no-cache"})
+    return api_summary(request)
+
+
+def api_summary(request: web.Request) -> web.Response:
     text = (
         "Telegram Bot API sandbox\n\n"
         "Bot API:  /bot<token>/<method>\nFiles:    /file/bot<token>/<path>\n"
@@ -525,6 +537,8 @@ def make_app(world: World) -> web.Application:
     ]  # fmt: skip
     for method, path, handler in routes:
         r.add_route(method, path, handler)
+    if WEB_DIR.is_dir():
+        r.add_static("/web/", WEB_DIR, append_version=False)
     return app
 
 

@@ -1129,15 +1129,23 @@ class World:
         msg = StoredMessage(data=data, seq=self.seq, sender_id=sender_id, from_bot=from_bot,
                             thread_id=thread_id, created=self.now())  # fmt: skip
         chat.messages[msg.message_id] = msg
-        self.emit("message_created", {"chat_id": chat.id, "message": msg.control_json()})
+        self.emit("message_created", {**self._event_chat(chat), "message": msg.control_json()})
         self._notify()
         return msg
 
     def _touch(self, chat: Chat, msg: StoredMessage, kind: str = "message_edited") -> None:
         self.seq += 1
         msg.seq = self.seq
-        self.emit(kind, {"chat_id": chat.id, "message": msg.control_json()})
+        self.emit(kind, {**self._event_chat(chat), "message": msg.control_json()})
         self._notify()
+
+    @staticmethod
+    def _event_chat(chat: Chat) -> JSON:
+        """Where an event happened; private chats also name their bot (chat ids repeat per bot)."""
+        out: JSON = {"chat_id": chat.id}
+        if chat.bot_id is not None:
+            out["bot_id"] = chat.bot_id
+        return out
 
     def _new_message(
         self, chat: Chat, sender: JSON, thread_id: int | None, reply_to: StoredMessage | None
