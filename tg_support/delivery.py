@@ -1,0 +1,239 @@
+"""Delivering a message across languages: at once, or through a translation worker.
+
+An :class:`Envelope` carries everything needed to send one message (it is a job's
+argument, so it is plain JSON). The bot process calls :func:`dispatch`:
+
+* same language → sent at once;
+* a model covers the pair (as the workers published) → a ``deliver_translated`` job on the
+  ``translate`` queue, plus a ``deliver_original`` job scheduled at the deadline on the
+  ``interactive`` queue. Both send through ``send_once`` with the envelope's key, so the
+  reader gets exactly one message: the translation, or the original with a note if the
+  translation is late (a later translation then edits that message in place);
+* no model → the original at once, with a localized note.
+
+Translated messages say so, from which language, and carry a "Show original" button; the
+original and the translation are kept in Redis (``tr:orig:{id}``) for the toggle and for
+re-translating edits (``tr:msg:{chat}:{message}`` → id).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
+from telegram.error import BadRequest
+
+from tg_support import textsplit
+from tg_support.i18n import LANGUAGE_NAMES, _, use_locale
+from tg_support.sending import send_once
+from tg_support.translation import can_translate
+
+log = logging.getLogger(__name__)
+
+TTL = 90 * 24 * 3600
+
+
+@dataclass
+class Envelope:
+    key: str
+    chat_id: int
+    text: str
+    src_lang: str
+    dst_lang: str
+    head: str = ""
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    thread_id: int | None = None
+    markup: dict[str, Any] | None = None
+    relay: list[Any] | None = None  # [src_chat, src_msg, qid]: copies are recorded for edits
+    deadline: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Envelope:
+        return cls(**data)
+
+    def message_entities(self) -> list[MessageEntity]:
+        return [MessageEntity.de_json(e, None) for e in self.entities]
+
+
+def entities_json(entities: Any) -> list[dict[str, Any]]:
+    return [e.to_dict() for e in entities or ()]
+
+
+def language_name(code: str) -> str:
+    return LANGUAGE_NAMES.get(code, code)
+
+
+def _markup(data: dict[str, Any] | None) -> InlineKeyboardMarkup | None:
+    return InlineKeyboardMarkup.de_json(data, None) if data else None
+
+
+def with_button(
+    markup: InlineKeyboardMarkup | None, button: InlineKeyboardButton
+) -> InlineKeyboardMarkup:
+    rows = [list(r) for r in markup.inline_keyboard] if markup else []
+    return InlineKeyboardMarkup([*rows, [button]])
+
+
+async def send_envelope(
+    bot: Bot, env: Envelope, text: str, entities: list[MessageEntity], note: str = "",
+    markup: InlineKeyboardMarkup | None = None,
+) -> list[Message]:  # fmt: skip
+    from tg_support.threads import send_parts
+
+    head = env.head + (note + "\n\n" if note else "")
+    return await send_parts(
+        bot, env.chat_id, head, text, entities, thread_id=env.thread_id,
+        markup=markup if markup is not None else _markup(env.markup),
+    )  # fmt: skip
+
+
+async def record_copies(redis: Redis, prefix: str, env: Envelope, sent: list[Message]) -> None:
+    if not env.relay:
+        return
+    from tg_support.store import Keys
+
+    keys = Keys(prefix)
+    src_chat, src_msg, qid = env.relay
+    async with redis.pipeline(transaction=False) as pipe:
+        for m in sent:
+            for a, b in (
+                ((src_chat, src_msg), (m.chat_id, m.message_id)),
+                ((m.chat_id, m.message_id), (src_chat, src_msg)),
+            ):
+                pipe.rpush(keys.relay(*a), json.dumps([b[0], b[1], qid]))
+                pipe.expire(keys.relay(*a), TTL)
+        await pipe.execute()
+
+
+async def dispatch(
+    bot: Bot, redis: Redis, prefix: str, env: Envelope, enqueue: Any, wait: float
+) -> list[Message]:
+    """Bot side: send now, or hand to the translation worker with a fallback at the deadline.
+
+    ``enqueue(queue, func, *args, delay=None)`` enqueues a job (the caller owns RQ)."""
+    if env.src_lang == env.dst_lang:
+        sent = await send_envelope(bot, env, env.text, env.message_entities())
+        await record_copies(redis, prefix, env, sent)
+        return sent
+    if not await can_translate(redis, prefix, env.src_lang, env.dst_lang):
+        with use_locale(env.dst_lang):
+            note = _(
+                "Not translated: no translation model for {source} yet. Original in {language}."
+            ).format(source=language_name(env.src_lang), language=language_name(env.src_lang))
+        sent = await send_envelope(bot, env, env.text, env.message_entities(), "ℹ️ " + note)
+        await record_copies(redis, prefix, env, sent)
+        return sent
+    env.deadline = time.time() + wait
+    await enqueue("translate", "workers.translate.deliver_translated", env.to_json())
+    await enqueue("interactive", "workers.translate.deliver_original", env.to_json(), delay=wait)
+    return []
+
+
+async def deliver_original(
+    bot: Bot, redis: Redis, prefix: str, env: Envelope, *, reason: str = "late"
+) -> int | None:
+    """Worker side: the original with a note, unless the translation went out already."""
+    with use_locale(env.dst_lang):
+        if reason == "late":
+            note = "⏳ " + _(
+                "The translation is taking longer than usual; here is the original ({language})."
+            ).format(language=language_name(env.src_lang))
+        else:
+            note = "ℹ️ " + _(
+                "This message could not be translated; here is the original ({language})."
+            ).format(language=language_name(env.src_lang))
+
+    async def send() -> Message:
+        sent = await send_envelope(bot, env, env.text, env.message_entities(), note)
+        await record_copies(redis, prefix, env, sent)
+        return sent[-1]
+
+    return await send_once(redis, prefix, f"env:{env.key}", send)
+
+
+async def deliver_translated(
+    bot: Bot, redis: Redis, prefix: str, env: Envelope, text: str, entities: list[MessageEntity]
+) -> int | None:
+    """Worker side: the translation, or an edit of the late original into the translation."""
+    orig_id = await store_original(redis, prefix, env, text, entities)
+    with use_locale(env.dst_lang):
+        note = "🌐 " + _("Translated from {language}").format(language=language_name(env.src_lang))
+        markup = with_button(
+            _markup(env.markup),
+            InlineKeyboardButton(_("Show original"), callback_data=f"tr:o:{orig_id}"),
+        )
+
+    async def send() -> Message:
+        sent = await send_envelope(bot, env, text, entities, note, markup)
+        await record_copies(redis, prefix, env, sent)
+        for m in sent:
+            await redis.set(f"{prefix}tr:msg:{m.chat_id}:{m.message_id}", orig_id, ex=TTL)
+        return sent[-1]
+
+    msg_id = await send_once(redis, prefix, f"env:{env.key}", send)
+    if msg_id is not None:
+        return msg_id
+    # The original went out first (late translation): turn it into the translation.
+    raw = await redis.get(f"{prefix}sent:env:{env.key}")
+    if raw is None or not str(raw).isdigit():
+        return None
+    msg_id = int(raw)
+    await redis.set(f"{prefix}tr:msg:{env.chat_id}:{msg_id}", orig_id, ex=TTL)
+    await edit_to(bot, env.chat_id, msg_id, env.head + note + "\n\n", text, entities, markup)
+    return msg_id
+
+
+async def edit_to(
+    bot: Bot, chat_id: int, msg_id: int, head: str, text: str, entities: list[MessageEntity],
+    markup: InlineKeyboardMarkup | None,
+) -> None:  # fmt: skip
+    from tg_support.threads import bold
+
+    full, ents = textsplit.prefix(head, [bold(head.rstrip())], text, entities)
+    try:
+        await bot.edit_message_text(
+            full[: textsplit.LIMIT], chat_id, msg_id, entities=ents or None, parse_mode=None,
+            reply_markup=markup,
+        )  # fmt: skip
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
+
+
+async def store_original(
+    redis: Redis, prefix: str, env: Envelope, text: str, entities: list[MessageEntity]
+) -> int:
+    """Keep both versions for the Show original / Show translation toggle."""
+    orig_id = int(await redis.incr(f"{prefix}tr:seq"))
+    record = {
+        "head": env.head,
+        "src_lang": env.src_lang,
+        "dst_lang": env.dst_lang,
+        "original": env.text,
+        "original_entities": env.entities,
+        "translation": text,
+        "translation_entities": entities_json(entities),
+        "markup": env.markup,
+    }
+    await redis.set(f"{prefix}tr:orig:{orig_id}", json.dumps(record, ensure_ascii=False), ex=TTL)
+    return orig_id
+
+
+async def load_original(redis: Redis, prefix: str, orig_id: str) -> dict[str, Any] | None:
+    raw = await redis.get(f"{prefix}tr:orig:{orig_id}")
+    if raw is None:
+        return None
+    data: dict[str, Any] = json.loads(raw)
+    return data
+
+
+async def save_original(redis: Redis, prefix: str, orig_id: str, record: dict[str, Any]) -> None:
+    await redis.set(f"{prefix}tr:orig:{orig_id}", json.dumps(record, ensure_ascii=False), ex=TTL)

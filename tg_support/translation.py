@@ -1,0 +1,443 @@
+"""Offline translation with argostranslate, run by workers.
+
+* :class:`ArgosTranslator` uses argostranslate's own API: packages installed with
+  ``argostranslate.package.install_from_path``, translation through
+  ``argostranslate.translate`` (pivoting through English when no direct pair exists). Its
+  batch path hands every sentence of several messages to CTranslate2 in one
+  ``translate_batch`` call, through the argos package's own tokenizer and sentencizer.
+* :func:`protect` / :func:`restore` keep Telegram entities intact: links, e-mail addresses,
+  @mentions, #hashtags, ``code`` and code blocks, numbers and emoji are replaced by
+  placeholder tokens (``⟦0⟧``…, single SentencePiece pieces in our models) before
+  translation and put back after, with entity offsets recomputed in UTF-16 units.
+* :class:`TranslationCache` keys results by (model version, source, target, text hash) in
+  Redis, so a cache hit costs no model call.
+
+argostranslate reads its settings and creates directories when it is imported, so
+:func:`configure` must run first (workers call it at start).
+
+Key patterns (``{p}`` is the prefix):
+
+=====================================  ======  ============================================
+``{p}tr:c:{version}:{src}:{dst}:{h}``  string  cached translation of the text with hash h
+``{p}tr:pairs``                        set     ``src-dst`` pairs installed on the workers
+``{p}tr:orig:{id}``                    string  JSON of a translated message's original
+``{p}tr:seq``                          string  last id of ``tr:orig``
+=====================================  ======  ============================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+from redis.asyncio import Redis
+from telegram import MessageEntity
+
+from tg_support import textsplit
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_MODELS = ROOT / "models"
+PIVOT = "en"
+MAX_SLOTS = 16
+CACHE_TTL = 30 * 24 * 3600
+
+PLACEHOLDER = "\u27e6{}\u27e7"
+_PLACEHOLDER_RE = re.compile(r"\u27e6\s*(\d{1,2})\s*\u27e7")
+
+# Entities whose text must come through translation untouched.
+PROTECTED = frozenset(
+    {"url", "email", "mention", "text_mention", "hashtag", "cashtag", "bot_command", "code",
+     "pre", "phone_number", "custom_emoji", "text_link"}
+)  # fmt: skip
+_DETECT = re.compile(
+    r"(?P<url>(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]])"
+    r"|(?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
+    r"|(?P<mention>(?<![\w@])@[A-Za-z0-9_]{3,32})"
+    r"|(?P<hashtag>(?<![\w#])#\w+)"
+    r"|(?P<code>`[^`\n]+`)"
+    r"|(?P<number>(?<![\w])[-+]?\d+(?:[.,:/]\d+)*%?)"
+    r"|(?P<emoji>[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]+)"
+)
+
+
+def configure(data_dir: Path) -> None:
+    """Point argostranslate at our directories; must run before it is imported."""
+    base = data_dir.resolve() / "argos"
+    if "stanza" in str(base):
+        # argos picks its sentence splitter by a substring test on the package path.
+        raise ValueError(f"the argos data path must not contain 'stanza': {base}")
+    defaults = {
+        "XDG_DATA_HOME": base / "data",
+        "XDG_CONFIG_HOME": base / "config",
+        "XDG_CACHE_HOME": base / "cache",
+        "ARGOS_PACKAGES_DIR": base / "packages",
+    }
+    for key, path in defaults.items():
+        if key not in os.environ:
+            path.mkdir(parents=True, exist_ok=True)
+            os.environ[key] = str(path)
+    # One intra-op thread: ~2 ms per short sentence instead of ~50 ms on two cores here.
+    os.environ.setdefault("ARGOS_INTRA_THREADS", "1")
+    os.environ.setdefault("ARGOS_CHUNK_TYPE", "MINISBD")
+
+
+# --- entity protection ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Slot:
+    text: str
+    entity: MessageEntity | None  # the original entity, None for detected spans
+    kind: str
+
+
+def _index_of_units(text: str) -> list[int]:
+    """Python index for every UTF-16 offset (plus the end)."""
+    out = []
+    for i, ch in enumerate(text):
+        out.append(i)
+        if ord(ch) > 0xFFFF:
+            out.append(i)
+    out.append(len(text))
+    return out
+
+
+def protect(text: str, entities: Sequence[MessageEntity] = ()) -> tuple[str, list[Slot]]:
+    """Replace protected spans by ``⟦i⟧``; returns the masked text and the slots in order."""
+    idx = _index_of_units(text)
+    spans: list[tuple[int, int, Slot]] = []
+    for ent in entities:
+        if ent.type in PROTECTED and ent.offset + ent.length <= len(idx) - 1:
+            start, end = idx[ent.offset], idx[ent.offset + ent.length]
+            spans.append((start, end, Slot(text[start:end], ent, str(ent.type))))
+    taken = [(s, e) for s, e, _ in spans]
+    for m in _DETECT.finditer(text):
+        start, end = m.span()
+        if any(start < e and s < end for s, e in taken):
+            continue
+        spans.append((start, end, Slot(m.group(), None, m.lastgroup or "text")))
+        taken.append((start, end))
+    spans.sort(key=lambda x: x[0])
+    # Adjacent spans separated only by spaces become one (e.g. "x = 3 + 4"), to stay
+    # within the placeholders the models know.
+    merged: list[tuple[int, int, Slot]] = []
+    for s, e, slot in spans:
+        if (
+            merged
+            and slot.kind in _MERGEABLE
+            and merged[-1][2].kind in _MERGEABLE
+            and not text[merged[-1][1] : s].strip()
+        ):
+            ps, _pe, _ = merged[-1]
+            merged[-1] = (ps, e, Slot(text[ps:e], None, "text"))
+        else:
+            merged.append((s, e, slot))
+    if len(merged) > MAX_SLOTS:
+        raise TooManySlots(len(merged))
+    out, slots, pos = [], [], 0
+    for i, (s, e, slot) in enumerate(merged):
+        out.append(text[pos:s])
+        out.append(PLACEHOLDER.format(i))
+        slots.append(slot)
+        pos = e
+    out.append(text[pos:])
+    return "".join(out), slots
+
+
+# Only plain spans merge; links, mentions and the like keep their own slot and entity.
+_MERGEABLE = frozenset({"number", "emoji", "text"})
+
+
+class TooManySlots(ValueError):
+    """More protected spans than placeholders: the message is delivered untranslated."""
+
+
+_DETECTED_TYPES = {
+    "url": "url",
+    "email": "email",
+    "mention": "mention",
+    "hashtag": "hashtag",
+    "code": None,
+}
+
+
+def restore(translated: str, slots: Sequence[Slot]) -> tuple[str, list[MessageEntity]]:
+    """Put the protected spans back; every slot survives (a dropped one is appended)."""
+    out: list[str] = []
+    entities: list[MessageEntity] = []
+    seen: set[int] = set()
+    pos = 0
+
+    def emit(slot: Slot) -> None:
+        offset = textsplit.u16len("".join(out))
+        out.append(slot.text)
+        length = textsplit.u16len(slot.text)
+        if slot.entity is not None:
+            e = slot.entity
+            entities.append(
+                MessageEntity(type=e.type, offset=offset, length=length, url=e.url, user=e.user,
+                              language=e.language, custom_emoji_id=e.custom_emoji_id)
+            )  # fmt: skip
+        elif kind := _DETECTED_TYPES.get(slot.kind):
+            entities.append(MessageEntity(type=kind, offset=offset, length=length))
+
+    for m in _PLACEHOLDER_RE.finditer(translated):
+        out.append(translated[pos : m.start()])
+        i = int(m.group(1))
+        if i < len(slots) and i not in seen:
+            seen.add(i)
+            emit(slots[i])
+        pos = m.end()
+    out.append(translated[pos:])
+    for i, slot in enumerate(slots):
+        if i not in seen:
+            if out and not "".join(out).endswith((" ", "\n")):
+                out.append(" ")
+            emit(slot)
+    return "".join(out), entities
+
+
+# --- the argos backend ---------------------------------------------------------------
+
+
+class ArgosTranslator:
+    """argostranslate, loaded lazily once per process (import takes seconds)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loaded = False
+
+    def _load(self) -> None:
+        with self._lock:
+            if not self._loaded:
+                import argostranslate.translate  # noqa: F401  (configured env must be set)
+
+                self._loaded = True
+
+    def installed_pairs(self) -> set[tuple[str, str]]:
+        import argostranslate.package
+
+        return {(p.from_code, p.to_code) for p in argostranslate.package.get_installed_packages()}
+
+    def route(self, src: str, dst: str) -> list[tuple[str, str]] | None:
+        """The legs from ``src`` to ``dst``: direct, or through English; None if impossible."""
+        if src == dst:
+            return []
+        pairs = self.installed_pairs()
+        if (src, dst) in pairs:
+            return [(src, dst)]
+        if (src, PIVOT) in pairs and (PIVOT, dst) in pairs:
+            return [(src, PIVOT), (PIVOT, dst)]
+        return None
+
+    def version(self, src: str, dst: str) -> str:
+        import argostranslate.package
+
+        versions = sorted(
+            f"{p.from_code}{p.to_code}{p.package_version}"
+            for p in argostranslate.package.get_installed_packages()
+            if p.from_code in (src, PIVOT) or p.to_code in (dst, PIVOT)
+        )
+        return hashlib.sha1("|".join(versions).encode()).hexdigest()[:10]
+
+    def translate(self, text: str, src: str, dst: str) -> str:
+        """One text through argostranslate's public entry point."""
+        self._load()
+        import argostranslate.translate
+
+        return str(argostranslate.translate.translate(text, src, dst))
+
+    def translate_batch(self, texts: Sequence[str], src: str, dst: str) -> list[str]:
+        """Several texts, each leg in one CTranslate2 ``translate_batch`` call."""
+        legs = self.route(src, dst)
+        if legs is None:
+            raise LookupError(f"no translation model for {src}->{dst}")
+        out = list(texts)
+        for a, b in legs:
+            out = self._leg(out, a, b)
+        return out
+
+    def _leg(self, texts: list[str], src: str, dst: str) -> list[str]:
+        self._load()
+        import argostranslate.translate as at
+
+        translation: Any = at.get_translation_from_codes(src, dst)
+        pkg_translation = getattr(translation, "underlying", translation)
+        if not isinstance(pkg_translation, at.PackageTranslation):
+            return [translation.translate(t) for t in texts]
+        if pkg_translation.translator is None:
+            pkg_translation.hypotheses("", 1)  # argos builds its ctranslate2.Translator lazily
+        pkg = pkg_translation.pkg
+        # (text index, paragraph index) for every sentence, so results can be put back.
+        sentences: list[str] = []
+        owners: list[tuple[int, int]] = []
+        shapes: list[list[str]] = []
+        for ti, text in enumerate(texts):
+            paragraphs = at.ITranslation.split_into_paragraphs(text)
+            shapes.append(paragraphs)
+            for pi, paragraph in enumerate(paragraphs):
+                for sentence in pkg_translation.sentencizer.split_sentences(paragraph):
+                    if sentence.strip():
+                        sentences.append(sentence)
+                        owners.append((ti, pi))
+        if not sentences:
+            return list(texts)
+        tokenized = [pkg.tokenizer.encode(s) for s in sentences]
+        prefix = [[pkg.target_prefix]] * len(tokenized) if pkg.target_prefix else None
+        from argostranslate import settings as argos_settings
+
+        results = pkg_translation.translator.translate_batch(
+            tokenized,
+            target_prefix=prefix,
+            replace_unknowns=True,
+            # argos counts this in tokens; 32 would defeat batching across messages.
+            max_batch_size=max(argos_settings.batch_size, 1024),
+            batch_type="tokens",
+            beam_size=argos_settings.beam_size,
+            num_hypotheses=1,
+            length_penalty=0.2,
+        )
+        pieces: dict[tuple[int, int], list[str]] = {}
+        for owner, result in zip(owners, results, strict=True):
+            value = pkg.tokenizer.decode(result.hypotheses[0])
+            if pkg.target_prefix and value.startswith(pkg.target_prefix):
+                value = value[len(pkg.target_prefix) :]
+            pieces.setdefault(owner, []).append(value.strip())
+        out = []
+        for ti, paragraphs in enumerate(shapes):
+            done = [" ".join(pieces.get((ti, pi), [])) for pi in range(len(paragraphs))]
+            out.append(at.ITranslation.combine_paragraphs(done))
+        return out
+
+
+_translator: ArgosTranslator | None = None
+
+
+def translator() -> ArgosTranslator:
+    global _translator
+    if _translator is None:
+        _translator = ArgosTranslator()
+    return _translator
+
+
+def install_models(paths: Sequence[Path]) -> list[str]:
+    """Install .argosmodel files not installed yet (argos' own install_from_path)."""
+    import argostranslate.package
+
+    have = {
+        f"{p.from_code}-{p.to_code}-{p.package_version}"
+        for p in argostranslate.package.get_installed_packages()
+    }
+    done = []
+    for path in paths:
+        meta = _package_meta(path)
+        key = f"{meta['from_code']}-{meta['to_code']}-{meta['package_version']}"
+        if key not in have:
+            argostranslate.package.install_from_path(path)
+            done.append(key)
+    return done
+
+
+def _package_meta(path: Path) -> dict[str, str]:
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        name = next(n for n in zf.namelist() if n.endswith("metadata.json"))
+        return cast(dict[str, str], json.loads(zf.read(name)))
+
+
+# --- cache and the message-level API -------------------------------------------------
+
+
+class TranslationCache:
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self.redis = redis
+        self.p = prefix
+
+    def key(self, version: str, src: str, dst: str, text: str) -> str:
+        h = hashlib.sha256(text.encode()).hexdigest()[:32]
+        return f"{self.p}tr:c:{version}:{src}:{dst}:{h}"
+
+    async def get_many(self, keys: Sequence[str]) -> list[str | None]:
+        if not keys:
+            return []
+        values = await self.redis.mget(list(keys))
+        return [str(v) if v is not None else None for v in values]
+
+    async def set_many(self, items: dict[str, str]) -> None:
+        if not items:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for k, v in items.items():
+                pipe.set(k, v, ex=CACHE_TTL)
+            await pipe.execute()
+
+
+@dataclass
+class Translated:
+    text: str
+    entities: list[MessageEntity]
+    translated: bool  # False: the original came back (no model, or too many entities)
+
+
+async def translate_messages(
+    cache: TranslationCache,
+    engine: ArgosTranslator,
+    items: Sequence[tuple[str, Sequence[MessageEntity]]],
+    src: str,
+    dst: str,
+) -> list[Translated]:
+    """Translate messages with their entities; cached; batched; originals when impossible."""
+    results: list[Translated | None] = [None] * len(items)
+    if src == dst or engine.route(src, dst) is None:
+        return [Translated(t, list(e), False) for t, e in items]
+    version = engine.version(src, dst)
+    masked: dict[int, tuple[str, list[Slot]]] = {}
+    for i, (text, ents) in enumerate(items):
+        try:
+            masked[i] = protect(text, ents)
+        except TooManySlots:
+            results[i] = Translated(text, list(ents), False)
+    order = list(masked)
+    keys = [cache.key(version, src, dst, masked[i][0]) for i in order]
+    cached = await cache.get_many(keys)
+    todo = [i for i, hit in zip(order, cached, strict=True) if hit is None]
+    fresh: dict[int, str] = {}
+    if todo:
+        outputs = engine.translate_batch([masked[i][0] for i in todo], src, dst)
+        fresh = dict(zip(todo, outputs, strict=True))
+        await cache.set_many({keys[order.index(i)]: fresh[i] for i in todo})
+    for i, hit in zip(order, cached, strict=True):
+        raw = hit if hit is not None else fresh[i]
+        text, ents = restore(raw, masked[i][1])
+        results[i] = Translated(text, ents, True)
+    return [r for r in results if r is not None]
+
+
+def publish_pairs(conn: Any, prefix: str) -> set[tuple[str, str]]:
+    """Workers announce what they can translate (a union over workers), so the bot can
+    decide without loading argos. ``conn`` is a synchronous Redis client."""
+    import argostranslate.package
+
+    pairs = {(p.from_code, p.to_code) for p in argostranslate.package.get_installed_packages()}
+    if pairs:
+        conn.sadd(f"{prefix}tr:pairs", *[f"{a}-{b}" for a, b in pairs])
+    return pairs
+
+
+async def can_translate(redis: Redis, prefix: str, src: str, dst: str) -> bool:
+    """From the pairs the workers published: direct or through English."""
+    if src == dst:
+        return True
+    pairs = {str(x) for x in await redis.smembers(f"{prefix}tr:pairs")}
+    return f"{src}-{dst}" in pairs or (f"{src}-{PIVOT}" in pairs and f"{PIVOT}-{dst}" in pairs)

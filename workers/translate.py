@@ -1,0 +1,135 @@
+"""Translation jobs (the ``translate`` queue, and the deadline fallback on ``interactive``).
+
+Each job takes an :class:`~tg_support.delivery.Envelope` (plain JSON) or ids, is idempotent
+(``send_once`` on the envelope's key), and never holds a message back: the fallback job at
+the deadline delivers the original if the translation has not gone out by then.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
+
+from tg_support import delivery, translation
+from tg_support.delivery import Envelope
+from tg_support.i18n import _, use_locale
+from tg_support.search import SearchIndex
+
+from .runtime import Runtime, run
+
+log = logging.getLogger(__name__)
+
+
+def prepare(data_dir: Path, models_dir: Path = translation.SHIPPED_MODELS) -> list[str]:
+    """At worker start: point argos at our directories and install the shipped models."""
+    translation.configure(data_dir)
+    paths = sorted(models_dir.glob("*.argosmodel")) if models_dir.is_dir() else []
+    return translation.install_models(paths)
+
+
+def _cache(rt: Runtime) -> translation.TranslationCache:
+    return translation.TranslationCache(rt.store.redis, rt.settings.redis_prefix)
+
+
+def deliver_translated(env_json: dict[str, Any]) -> str:
+    """Translate an envelope's text and deliver it (or turn a late original into it)."""
+    return run(lambda rt: _deliver_translated(rt, Envelope.from_json(env_json)))
+
+
+async def _deliver_translated(rt: Runtime, env: Envelope) -> str:
+    redis, prefix = rt.store.redis, rt.settings.redis_prefix
+    [res] = await translation.translate_messages(
+        _cache(rt),
+        translation.translator(),
+        [(env.text, env.message_entities())],
+        env.src_lang,
+        env.dst_lang,
+    )
+    if not res.translated:
+        await delivery.deliver_original(rt.bot, redis, prefix, env, reason="unavailable")
+        return "original"
+    await delivery.deliver_translated(rt.bot, redis, prefix, env, res.text, res.entities)
+    return "translated"
+
+
+def deliver_original(env_json: dict[str, Any]) -> str:
+    """The deadline passed: deliver the original with a note unless something went out."""
+    env = Envelope.from_json(env_json)
+    sent = run(
+        lambda rt: delivery.deliver_original(rt.bot, rt.store.redis, rt.settings.redis_prefix, env)
+    )
+    return "sent" if sent else "already delivered"
+
+
+def retranslate(
+    orig_id: str, chat_id: int, msg_id: int, text: str, entities: list[dict[str, Any]]
+) -> str:
+    """An edited original: translate it again and edit the translated copy."""
+    return run(lambda rt: _retranslate(rt, orig_id, chat_id, msg_id, text, entities))
+
+
+async def _retranslate(
+    rt: Runtime, orig_id: str, chat_id: int, msg_id: int, text: str, entities: list[dict[str, Any]]
+) -> str:
+    redis, prefix = rt.store.redis, rt.settings.redis_prefix
+    record = await delivery.load_original(redis, prefix, orig_id)
+    if record is None:
+        return "gone"
+    ents = [MessageEntity.de_json(e, None) for e in entities]
+    [res] = await translation.translate_messages(
+        _cache(rt), translation.translator(), [(text, ents)], record["src_lang"], record["dst_lang"]
+    )
+    record.update(
+        original=text,
+        original_entities=entities,
+        translation=res.text,
+        translation_entities=delivery.entities_json(res.entities),
+    )
+    await delivery.save_original(redis, prefix, orig_id, record)
+    with use_locale(record["dst_lang"]):
+        note = "🌐 " + _("Translated from {language}").format(
+            language=delivery.language_name(record["src_lang"])
+        )
+        button = InlineKeyboardButton(_("Show original"), callback_data=f"tr:o:{orig_id}")
+    base = InlineKeyboardMarkup.de_json(record["markup"], None) if record.get("markup") else None
+    await delivery.edit_to(
+        rt.bot, chat_id, msg_id, record["head"] + note + "\n\n", res.text, res.entities,
+        delivery.with_button(base, button),
+    )  # fmt: skip
+    return "edited"
+
+
+def translate_text(text: str, src: str, dst: str) -> str | None:
+    """For the bot: one text (e.g. a search query into the pivot language); None if no model."""
+    return run(lambda rt: _translate_text(rt, text, src, dst))
+
+
+async def _translate_text(rt: Runtime, text: str, src: str, dst: str) -> str | None:
+    [res] = await translation.translate_messages(
+        _cache(rt), translation.translator(), [(text, [])], src, dst
+    )
+    return res.text if res.translated else None
+
+
+def index_pivot(qid: str) -> str:
+    """A solved question joins the search index with its English pivot translation."""
+    return run(lambda rt: _index_pivot(rt, qid))
+
+
+async def _index_pivot(rt: Runtime, qid: str) -> str:
+    q = await rt.store.get_question(qid)
+    if q is None or q.status != "solved":
+        return "skipped"
+    pivot = None
+    if q.lang != translation.PIVOT:
+        [res] = await translation.translate_messages(
+            _cache(rt), translation.translator(), [(q.text, [])], q.lang, translation.PIVOT
+        )
+        pivot = res.text if res.translated else None
+    await SearchIndex(rt.store.redis, prefix=rt.settings.redis_prefix).add(
+        q.qid, q.text, q.lang, pivot_text=pivot, tags=q.tags
+    )
+    return "indexed with pivot" if pivot else "indexed"
