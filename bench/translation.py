@@ -1,0 +1,118 @@
+"""Translation worker costs, measured side by side in one run.
+
+* one-by-one (``argostranslate.translate.translate`` per message) vs batched
+  (:meth:`ArgosTranslator.translate_batch`: all sentences of a batch in one CTranslate2 call),
+  on the same messages, same models, same thread settings: messages/s and the ratio;
+* cache hit latency of :func:`translate_messages` (Redis round trip, no model call);
+* the worker's resident memory before and after loading argostranslate and the models.
+
+    python bench/translation.py [--redis-url redis://127.0.0.1:6379/13] [--messages 240]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def rss_mib() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def corpus(n: int) -> list[str]:
+    with (ROOT / "scripts" / "argos_corpus" / "core.tsv").open(encoding="utf-8") as fh:
+        rows = [r["en"] for r in csv.DictReader(fh, delimiter="\t")]
+    # Messages of one to three sentences, like chat messages.
+    out = []
+    i = 0
+    while len(out) < n:
+        k = 1 + (len(out) % 3)
+        out.append(" ".join(rows[(i + j) % len(rows)] for j in range(k)))
+        i += k
+    return out
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
+    parser.add_argument("--messages", type=int, default=240)
+    parser.add_argument("--batch", type=int, default=32)
+    args = parser.parse_args()
+
+    from tg_support import translation
+
+    base_rss = rss_mib()
+    data = Path(tempfile.mkdtemp(prefix="bench-argos-"))
+    translation.configure(data)
+    t0 = time.perf_counter()
+    import argostranslate.translate  # noqa: F401
+
+    import_s = time.perf_counter() - t0
+    translation.install_models(sorted(translation.SHIPPED_MODELS.glob("*.argosmodel")))
+    engine = translation.translator()
+    texts = corpus(args.messages)
+    engine.translate(texts[0], "en", "es")  # load the model once, outside the timings
+    loaded_rss = rss_mib()
+
+    t0 = time.perf_counter()
+    one = [engine.translate(t, "en", "es") for t in texts]
+    one_s = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    batched: list[str] = []
+    for i in range(0, len(texts), args.batch):
+        batched += engine.translate_batch(texts[i : i + args.batch], "en", "es")
+    batch_s = time.perf_counter() - t0
+    same = sum(a == b for a, b in zip(one, batched, strict=True)) / len(texts)
+
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(args.redis_url, decode_responses=True)
+    prefix = "bench:tr:"
+    cache = translation.TranslationCache(redis, prefix)
+    items = [(t, []) for t in texts[:50]]
+    await translation.translate_messages(cache, engine, items, "en", "es")  # fill the cache
+    hits = []
+    for text, ents in items:
+        t0 = time.perf_counter()
+        await translation.translate_messages(cache, engine, [(text, ents)], "en", "es")
+        hits.append((time.perf_counter() - t0) * 1000)
+    async for key in redis.scan_iter(f"{prefix}*"):
+        await redis.delete(key)
+    await redis.aclose()
+    hits.sort()
+
+    n = len(texts)
+    print(
+        f"translation.py: {n} messages en->es (1-3 sentences each), ARGOS_INTRA_THREADS={os.environ.get('ARGOS_INTRA_THREADS')}"
+    )
+    print(f"  import argostranslate.translate: {import_s:.2f} s")
+    print(f"  one-by-one (argostranslate.translate.translate): {n / one_s:7.1f} msg/s")
+    print(f"  batched ({args.batch} messages per ctranslate2 call): {n / batch_s:7.1f} msg/s")
+    print(f"  batched / one-by-one: {one_s / batch_s:.2f}x   (identical outputs: {same:.0%})")
+    print(
+        f"  cache hit: p50 {statistics.median(hits):.2f} ms, p99 {hits[int(0.99 * (len(hits) - 1))]:.2f} ms"
+    )
+    print(
+        f"  RSS: {base_rss:.0f} MiB at start, {loaded_rss:.0f} MiB with argostranslate and a model loaded"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
