@@ -1,19 +1,32 @@
 #!/usr/bin/env bash
 # Set up a fresh checkout: a virtualenv in .venv with everything installed, catalogs compiled.
 # Safe to run again; it only installs what is missing.
+#   --with-browser  also Debian's chromium, for the browser tests of the web sandbox
 set -euo pipefail
 cd "$(dirname "$0")/.."
+WITH_BROWSER=0
+for arg in "$@"; do
+  case "$arg" in
+    --with-browser) WITH_BROWSER=1 ;;
+    *) echo "usage: $0 [--with-browser]" >&2; exit 2 ;;
+  esac
+done
+
+apt_install() {
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    [ -n "${APT_UPDATED:-}" ] || { apt-get update -qq; APT_UPDATED=1; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  else
+    echo "note: install $* with your package manager" >&2
+  fi
+}
 
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null 2>&1 || PY=python3
-if ! command -v msgfmt >/dev/null 2>&1; then
-  # GNU gettext's msgfmt validates the catalogs (scripts/i18n.py check).
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq && apt-get install -y -qq gettext >/dev/null
-  else
-    echo "note: install GNU gettext (msgfmt) to validate catalogs" >&2
-  fi
-fi
+# GNU gettext's msgfmt validates the catalogs (scripts/i18n.py check).
+command -v msgfmt >/dev/null 2>&1 || apt_install gettext
+# The browser tests drive Debian's chromium through playwright; they never download a browser.
+if [ "$WITH_BROWSER" = 1 ] && [ ! -x /usr/bin/chromium ]; then apt_install chromium; fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 . .venv/bin/activate
 python -m pip install -q --upgrade pip
