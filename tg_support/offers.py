@@ -3,18 +3,24 @@
 A round (run by the ``match_helpers`` job) ranks candidates from the Redis indexes with
 ``matching.rank`` and offers the question to the best ``k`` not offered before. The round's
 choice is written once (``SET NX``), so a job run twice, or re-run after a crash, offers to
-the same helpers, and ``send_once`` makes each offer message go out at most once. When
-nobody accepts within ``offer_timeout_seconds`` the next round runs; after
-``offer_rounds`` rounds the question widens to helpers of other languages; after that the
-group's admins are told.
+the same helpers, and ``send_once`` makes each offer message go out once (a run that died
+mid-send leaves a lease of ``match_job_timeout_seconds``, after which the retried job sends
+it). Helpers chosen in one round are never chosen again for that question. When nobody
+accepts within ``offer_timeout_seconds`` the next round runs (the job schedules it, under a
+deterministic job id, through RQ's scheduler); rounds ``0 .. offer_rounds - 1`` offer to
+speakers of the question's language, round ``offer_rounds`` widens to helpers of other
+languages, and the round after tells the group's admins. A claimed, closed or solved
+question ends the chain. Earlier rounds' offers stay valid: a late Accept still claims.
 
 Key patterns (``{p}`` is the prefix):
 
 =================================  ======  ================================================
 ``{p}offer:round:{qid}:{n}``       string  JSON list of [helper id, off_hours] chosen in round n
+``{p}offer:chosen:{qid}``          set     helpers chosen in any round (never chosen again)
 ``{p}offer:sent:{qid}``            set     helpers the question was offered to
 ``{p}offer:msg:{qid}``             hash    helper id → message id of their offer
 ``{p}offer:claim:{qid}``           string  the helper who accepted (SET NX: one winner)
+``{p}offer:claim:{qid}:released``  string  set once the claimer's load was given back
 ``{p}offer:passed:{qid}``          set     helpers who passed
 ``{p}helping:{uid}``               string  the question a helper's private replies go to
 =================================  ======  ================================================
@@ -22,6 +28,7 @@ Key patterns (``{p}`` is the prefix):
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import time
@@ -35,8 +42,9 @@ from tg_support import threads
 from tg_support.config import Settings
 from tg_support.helper_index import HelperIndex
 from tg_support.i18n import LANGUAGE_NAMES, _, use_locale
+from tg_support.jobs import enqueue_in, match_options
 from tg_support.matching import QuestionCard, rank
-from tg_support.sending import send_once
+from tg_support.sending import send_once, sent_message_id
 from tg_support.store import Question, Store
 
 log = logging.getLogger(__name__)
@@ -59,6 +67,9 @@ class OfferKeys:
 
     def claim(self, qid: str) -> str:
         return f"{self.p}offer:claim:{qid}"
+
+    def chosen(self, qid: str) -> str:
+        return f"{self.p}offer:chosen:{qid}"
 
     def passed(self, qid: str) -> str:
         return f"{self.p}offer:passed:{qid}"
@@ -104,11 +115,12 @@ async def _helper_locale(store: Store, uid: int) -> str:
 async def offer_round(
     bot: Bot, store: Store, settings: Settings, qid: str, round_no: int
 ) -> dict[str, Any]:
+    """One round: offer ``qid`` to the next best helpers, then schedule the next round."""
     keys = OfferKeys(store.keys.p)
     q = await store.get_question(qid)
     if q is None or q.status not in ("open", "answered"):
         return {"status": "closed"}
-    if await store.redis.exists(keys.claim(qid)):
+    if q.helper_id is not None or await store.redis.exists(keys.claim(qid)):
         return {"status": "claimed"}
     if round_no > settings.offer_rounds:
         await notify_admins(bot, store, q)
@@ -117,10 +129,12 @@ async def offer_round(
     index = HelperIndex(store.redis, prefix=store.keys.p)
     raw = await store.redis.get(keys.round(qid, round_no))
     if raw is None:
-        already = {int(x) for x in await store.redis.smembers(keys.sent(qid))}
-        cards = await index.candidates(question_card(q), widen=widen)
+        already = {int(x) for x in await store.redis.smembers(keys.chosen(qid))}
+        already |= {int(x) for x in await store.redis.smembers(keys.sent(qid))}
+        card = question_card(q)
+        cards = await index.candidates(card, widen=widen, exclude=already)
         ranked = rank(
-            question_card(q), cards, now=datetime.now(UTC), k=settings.offer_batch_size,
+            card, cards, now=datetime.now(UTC), k=settings.offer_batch_size,
             exclude=already, widen=widen,
         )  # fmt: skip
         choice = json.dumps([[r.helper.user_id, r.off_hours] for r in ranked])
@@ -128,28 +142,52 @@ async def offer_round(
         await store.redis.set(keys.round(qid, round_no), choice, nx=True, ex=TTL)
         raw = await store.redis.get(keys.round(qid, round_no))
     chosen = [(int(u), bool(o)) for u, o in json.loads(str(raw))]
+    if chosen:
+        async with store.redis.pipeline(transaction=True) as pipe:
+            pipe.sadd(keys.chosen(qid), *[u for u, _o in chosen])
+            pipe.expire(keys.chosen(qid), TTL)
+            await pipe.execute()
     offered = []
     for uid, off_hours in chosen:
-        if await send_offer(bot, store, q, uid, off_hours):
+        if await send_offer(bot, store, settings, q, uid, off_hours):
             offered.append(uid)
         await index.mark_offered(uid, time.time())
-    from workers.tasks import match_helpers  # the job schedules its own next round
-
+    # The job schedules its own next round (an empty round moves on at once).
     delay = settings.offer_timeout_seconds if chosen else 1
-    _schedule(
-        settings, store, match_helpers, delay, f"offer-{qid}-{round_no + 1}", qid, round_no + 1
-    )
+    schedule_round(settings, qid, round_no + 1, delay)
     return {
         "status": "offered",
         "round": round_no,
-        "helpers": [u for u, _ in chosen],
+        "helpers": [u for u, _o in chosen],
         "sent": offered,
     }
 
 
-async def send_offer(bot: Bot, store: Store, q: Question, uid: int, off_hours: bool) -> bool:
+def schedule_round(settings: Settings, qid: str, round_no: int, delay: float) -> None:
+    from workers.tasks import match_helpers
+
+    enqueue_in(
+        settings, "match", match_helpers, delay, round_job_id(qid, round_no), qid, round_no,
+        **match_options(settings),
+    )  # fmt: skip
+
+
+def round_job_id(qid: str, round_no: int) -> str:
+    """One job id per question and round: enqueueing a round twice keeps one job."""
+    return f"offer-{qid}-{round_no}"
+
+
+async def send_offer(
+    bot: Bot, store: Store, settings: Settings, q: Question, uid: int, off_hours: bool
+) -> bool:
+    """Send (once) and record the offer to one helper; True when it is on their screen.
+
+    A re-run after a crash records an offer the dead run sent but did not record; an offer
+    the dead run was sending is sent again once its lease (the job timeout) is over.
+    """
     keys = OfferKeys(store.keys.p)
     locale = await _helper_locale(store, uid)
+    send_key = f"offer:{q.qid}:{uid}"
 
     async def send() -> Any:
         with use_locale(locale):
@@ -159,13 +197,18 @@ async def send_offer(bot: Bot, store: Store, q: Question, uid: int, off_hours: b
         return msgs[-1]
 
     try:
-        msg_id = await send_once(store.redis, store.keys.p, f"offer:{q.qid}:{uid}", send)
+        msg_id = await send_once(
+            store.redis, store.keys.p, send_key, send, lease=settings.match_job_timeout_seconds
+        )
     except Forbidden:
         log.info("helper blocked the bot; skipping their offer for question %s", q.qid)
         await store.set_blocked(uid, True)
         return False
     if msg_id is None:
-        return False
+        # Sent before (by an earlier run of this job), or being sent by a concurrent run.
+        msg_id = await sent_message_id(store.redis, store.keys.p, send_key)
+        if msg_id is None:
+            return False
     async with store.redis.pipeline(transaction=True) as pipe:
         pipe.hset(keys.msg(q.qid), str(uid), str(msg_id))
         pipe.sadd(keys.sent(q.qid), uid)
@@ -173,6 +216,20 @@ async def send_offer(bot: Bot, store: Store, q: Question, uid: int, off_hours: b
         pipe.expire(keys.sent(q.qid), TTL)
         await pipe.execute()
     return True
+
+
+async def release_claim(store: Store, qid: str) -> None:
+    """The question ended (solved, closed): its claimer's capacity is freed, once."""
+    keys = OfferKeys(store.keys.p)
+    claimer = await store.redis.get(keys.claim(qid))
+    if not claimer:
+        return
+    # Once per question, however many times the question is ended.
+    if not await store.redis.set(f"{keys.claim(qid)}:released", "1", nx=True, ex=TTL):
+        return
+    await HelperIndex(store.redis, prefix=store.keys.p).release_load(int(claimer))
+    if await store.redis.get(keys.helping(int(claimer))) == qid:
+        await store.redis.delete(keys.helping(int(claimer)))
 
 
 async def notify_admins(bot: Bot, store: Store, q: Question) -> None:
@@ -191,7 +248,7 @@ async def notify_admins(bot: Bot, store: Store, q: Question) -> None:
             text = _(
                 "Question #{number} in “{group}” has had no helper for a while. Could you "
                 "look at it or ask someone who can?"
-            ).format(number=q.qid, group=group.title if group else "")
+            ).format(number=q.qid, group=html.escape(group.title) if group else "")
 
         async def send(text: str = text, uid: int = member.user.id) -> Any:
             return await bot.send_message(uid, text)
@@ -200,22 +257,3 @@ async def notify_admins(bot: Bot, store: Store, q: Question) -> None:
             await send_once(store.redis, store.keys.p, f"escalate:{q.qid}:{member.user.id}", send)
         except (Forbidden, BadRequest):
             continue  # admins who never started the bot cannot be messaged
-
-
-def _schedule(
-    settings: Settings, store: Store, func: Any, delay: float, job_id: str, *args: Any
-) -> None:
-    from datetime import timedelta
-
-    from rq import Queue
-
-    from tg_support.redis_conn import sync_client
-
-    assert settings.redis_url is not None
-    conn = sync_client(settings.redis_url, decode_responses=False)
-    try:
-        Queue(settings.redis_prefix + "match", connection=conn).enqueue_in(
-            timedelta(seconds=delay), func, *args, job_id=job_id
-        )
-    finally:
-        conn.close()

@@ -9,6 +9,7 @@ from typing import Any
 
 from tg_support import offers, threads
 from tg_support.i18n import _, use_locale
+from tg_support.jobs import enqueue_in
 from tg_support.store import Question
 
 from .runtime import Runtime, run
@@ -64,6 +65,7 @@ async def _check_question(rt: Runtime, qid: str) -> str:
 
 async def close_idle(rt: Runtime, q: Question, locale: str) -> None:
     await rt.store.update_question(q.qid, status="closed")
+    await offers.release_claim(rt.store, q.qid)
     await threads.close_topic(rt.bot, q, solved=False)
     with use_locale(locale):
         await rt.bot.send_message(
@@ -75,15 +77,5 @@ async def close_idle(rt: Runtime, q: Question, locale: str) -> None:
 
 
 def schedule_check(rt: Runtime, qid: str, delay: float) -> None:
-    from datetime import timedelta
-
-    from rq import Queue
-
-    from tg_support.redis_conn import sync_client
-
-    assert rt.settings.redis_url is not None
-    conn = sync_client(rt.settings.redis_url, decode_responses=False)
-    queue = Queue(rt.settings.redis_prefix + "interactive", connection=conn)
     # One pending check per question: a deterministic job id makes re-scheduling replace it.
-    queue.enqueue_in(timedelta(seconds=max(1.0, delay)), check_question, qid, job_id=f"check-{qid}")
-    conn.close()
+    enqueue_in(rt.settings, "interactive", check_question, delay, f"check-{qid}", qid)

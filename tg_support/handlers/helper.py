@@ -29,7 +29,7 @@ from tg_support import callbacks, reputation, threads
 from tg_support.helper_index import HelperIndex
 from tg_support.i18n import LANGUAGE_NAMES, LOCALES, _, ngettext, use_locale
 from tg_support.matching import HelperCard
-from tg_support.offers import OfferKeys
+from tg_support.offers import TTL, OfferKeys
 from tg_support.services import Ctx
 from tg_support.store import Profile, Question, Store
 
@@ -48,7 +48,15 @@ _OFFICE: tuple[tuple[int, int], ...] = ((9 * 60, 17 * 60),)
 _WEEKEND: tuple[tuple[int, int], ...] = ((9 * 60, 21 * 60),)
 HOURS: dict[str, Hours] = {
     "any": {},
-    "evenings": {0: _EVENING, 1: _EVENING, 2: _EVENING, 3: _EVENING, 4: _EVENING, 5: _DAYTIME, 6: _DAYTIME},
+    "evenings": {
+        0: _EVENING,
+        1: _EVENING,
+        2: _EVENING,
+        3: _EVENING,
+        4: _EVENING,
+        5: _DAYTIME,
+        6: _DAYTIME,
+    },
     "office": {0: _OFFICE, 1: _OFFICE, 2: _OFFICE, 3: _OFFICE, 4: _OFFICE},
     "weekends": {5: _WEEKEND, 6: _WEEKEND},
 }
@@ -212,6 +220,10 @@ async def on_helper_button(update: Update, ctx: Ctx) -> None:
     index = HelperIndex(ctx.svc.redis, prefix=ctx.svc.settings.redis_prefix)
     card = await ensure_card(ctx, profile)
     _hp, kind, value = parts
+    if kind == "open":  # from the onboarding summary: the settings as a new message
+        await query.answer()
+        await reply(update, ctx, _settings_text(card, profile), _settings_markup(card, profile))
+        return
     if kind == "lang" and value in LOCALES:
         langs = dict(card.languages)
         cycle = [*LEVELS, None]
@@ -398,8 +410,18 @@ async def on_offer_button(update: Update, ctx: Ctx) -> None:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
     index = HelperIndex(ctx.svc.redis, prefix=ctx.svc.settings.redis_prefix)
-    # Claim first (one winner), then capacity; give the claim back if over capacity.
-    if not await store.redis.set(keys.claim(qid), uid, nx=True):
+    # Capacity first (atomic in Redis), then the claim (SET NX: one winner); a loser gives
+    # the load back. So "taken" is only ever said when someone really holds the question.
+    if not await index.try_take_load(uid):
+        await query.answer(
+            _("You already have as many open questions as your capacity allows."), show_alert=True
+        )
+        return
+    if not await store.redis.set(keys.claim(qid), uid, nx=True, ex=TTL):
+        await index.release_load(uid)
+        if await store.redis.get(keys.claim(qid)) == str(uid):
+            await query.answer(_("You have already taken this question."))
+            return
         await query.answer(_("Someone else has just taken this question."), show_alert=True)
         await edit_or_send(
             update,
@@ -407,14 +429,12 @@ async def on_offer_button(update: Update, ctx: Ctx) -> None:
             _("Question #{number} was taken by another helper. Thank you!").format(number=qid),
         )
         return
-    if not await index.try_take_load(uid):
-        await store.redis.delete(keys.claim(qid))
-        await query.answer(
-            _("You already have as many open questions as your capacity allows."), show_alert=True
-        )
-        return
     await store.update_question(qid, helper_id=uid)
-    await store.redis.set(keys.helping(uid), qid, ex=30 * 24 * 3600)
+    await store.redis.set(keys.helping(uid), qid, ex=TTL)
+    # From now on what they type in private goes to this learner (until it ends, or /ask).
+    conv = await store.get_conv(uid)
+    if conv.step is not None and conv.step.startswith("ask"):
+        await store.clear_conv(uid)
     await query.answer()
     await edit_or_send(
         update,
