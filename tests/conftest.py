@@ -84,7 +84,11 @@ def settings_overrides() -> dict[str, Any]:
 
 @pytest.fixture
 async def bot(
-    sandbox: Any, client: Any, redis_sync: redis.Redis, redis_url: str, settings_overrides: dict[str, Any]
+    sandbox: Any,
+    client: Any,
+    redis_sync: redis.Redis,
+    redis_url: str,
+    settings_overrides: dict[str, Any],
 ) -> AsyncIterator[Any]:
     """The real application, long polling the emulator over HTTP."""
     from tg_support.app import build_application
@@ -95,7 +99,17 @@ async def bot(
         await app.post_init(app)
     await app.start()
     assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=["message", "edited_message", "callback_query", "my_chat_member", "chat_member"])
+    await app.updater.start_polling(
+        poll_interval=0.0,
+        timeout=1,
+        allowed_updates=[
+            "message",
+            "edited_message",
+            "callback_query",
+            "my_chat_member",
+            "chat_member",
+        ],
+    )
     yield app
     await app.updater.stop()
     await app.stop()
@@ -146,3 +160,42 @@ async def run_worker(env: dict[str, str], *args: str, timeout: float = 60) -> in
         env={**os.environ, **env},
     )  # fmt: skip
     return await asyncio.wait_for(proc.wait(), timeout)
+
+
+@pytest.fixture(scope="session")
+def worker_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One data dir (argos packages installed once) for every worker process of the run."""
+    return tmp_path_factory.mktemp("worker-data")
+
+
+@pytest.fixture
+async def worker(worker_env: dict[str, str], worker_data_dir: Path) -> AsyncIterator[Any]:
+    """A real `tg-support worker` process (with RQ's scheduler) for the whole test."""
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, **worker_env, "DATA_DIR": str(worker_data_dir), "LOG_LEVEL": "INFO"}
+    log_path = worker_data_dir / f"worker-{os.getpid()}-{id(env)}.log"
+    with log_path.open("wb") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tg_support.cli", "worker"],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        # Ready when it has published the translation pairs it can serve.
+        conn = redis.Redis.from_url(worker_env["REDIS_URL"])
+        for _ in range(300):
+            if conn.exists(f"{TEST_PREFIX}tr:pairs") or proc.poll() is not None:
+                break
+            await asyncio.sleep(0.05)
+        conn.close()
+        yield proc
+        proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.to_thread(proc.wait, 20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    # Shown by pytest when the test failed: what the worker did.
+    print(log_path.read_text(errors="replace")[-6000:])

@@ -78,8 +78,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from rq import Worker
-
+    from tg_support.jobs import Worker
     from tg_support.redis_conn import sync_client
     from tg_support.services import QUEUES
 
@@ -92,10 +91,77 @@ def cmd_worker(args: argparse.Namespace) -> int:
             f"--queues: unknown queue {unknown[0]!r}; choose from {', '.join(QUEUES)}"
         )
     conn = sync_client(url, decode_responses=False)
+    if "translate" in names:
+        from tg_support.translation import publish_pairs
+        from workers.translate import prepare
+
+        installed = prepare(settings.data_dir)
+        pairs = publish_pairs(conn, settings.redis_prefix)
+        log.info("translation: installed %s; pairs %s", installed or "nothing new", sorted(pairs))
+    # A SimpleWorker: jobs run in this process, so loaded models stay loaded (see jobs.py).
     worker = Worker([settings.redis_prefix + q for q in names], connection=conn)
+    worker.grace = args.grace
     worker.work(
         burst=args.burst, with_scheduler=not args.no_scheduler, logging_level=settings.log_level
     )
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    """Translation models: list what is installed, install shipped or index packages."""
+    from pathlib import Path
+
+    from tg_support import translation
+
+    settings = load_settings()
+    translation.configure(settings.data_dir)
+    import argostranslate.package
+
+    if args.action == "list":
+        packages = argostranslate.package.get_installed_packages()
+        if not packages:
+            print("no translation models installed (try: tg-support models install-shipped)")
+        for p in sorted(packages, key=lambda p: (p.from_code, p.to_code)):
+            print(f"{p.from_code} -> {p.to_code}  {p.package_version}  {p.package_path}")
+        return 0
+    if args.action == "install-shipped":
+        paths = (
+            sorted(Path(args.dir).glob("*.argosmodel"))
+            if args.dir
+            else sorted(translation.SHIPPED_MODELS.glob("*.argosmodel"))
+        )
+        done = translation.install_models(paths)
+        print(
+            f"installed {len(done)} of {len(paths)} packages"
+            + (f": {', '.join(done)}" if done else " (all present)")
+        )
+        return 0
+    # install CODE: from the argos package index (needs internet), e.g. es-en or es (both ways).
+    codes = args.code.split("-")
+    import urllib.request
+
+    from argostranslate import settings as argos_settings
+
+    try:
+        # argos retries an unreachable index recursively for a minute; ask once, briefly.
+        urllib.request.urlopen(argos_settings.remote_package_index, timeout=5).close()
+        argostranslate.package.update_package_index()
+        available = argostranslate.package.get_available_packages()
+    except Exception as exc:  # the index is a download: no network is a normal condition
+        raise ConfigError(
+            f"models: cannot reach the argos package index ({exc.__class__.__name__}); "
+            "install .argosmodel files with `tg-support models install-shipped --dir DIR`"
+        ) from None
+    wanted = [
+        p for p in available
+        if (len(codes) == 2 and (p.from_code, p.to_code) == (codes[0], codes[1]))
+        or (len(codes) == 1 and codes[0] in (p.from_code, p.to_code) and "en" in (p.from_code, p.to_code))
+    ]  # fmt: skip
+    if not wanted:
+        raise ConfigError(f"models: no package for {args.code!r} in the argos index")
+    for p in wanted:
+        print(f"downloading {p.from_code} -> {p.to_code} {p.package_version} ...", flush=True)
+        argostranslate.package.install_from_path(p.download())
     return 0
 
 
@@ -164,7 +230,27 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--queues", nargs="+", metavar="QUEUE", help="only these queues")
     worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
     worker.add_argument("--no-scheduler", action="store_true", help="do not run RQ's scheduler")
+    worker.add_argument(
+        "--grace",
+        type=int,
+        default=60,
+        metavar="SECONDS",
+        help="how long after its timeout a job whose worker died is retried (default 60)",
+    )
     worker.set_defaults(func=cmd_worker)
+
+    models = sub.add_parser(
+        "models",
+        help="translation models (argostranslate packages)",
+        description="List installed translation models, install the ones shipped in models/ "
+        "(or a folder of .argosmodel files), or install from the argos index (needs internet).",
+    )
+    models.add_argument("action", choices=["list", "install-shipped", "install"])
+    models.add_argument(
+        "code", nargs="?", default="", help="for install: a pair (es-en) or a language (es)"
+    )
+    models.add_argument("--dir", help="for install-shipped: a folder of .argosmodel files")
+    models.set_defaults(func=cmd_models)
 
     sandbox = sub.add_parser(
         "sandbox",

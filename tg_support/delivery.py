@@ -36,6 +36,9 @@ from tg_support.translation import can_translate
 log = logging.getLogger(__name__)
 
 TTL = 90 * 24 * 3600
+# How long a send in progress blocks another attempt: if the sender dies in between, the
+# message is retried after this (at least once), rather than never (at most once).
+SEND_LEASE = 10.0
 
 
 @dataclass
@@ -118,6 +121,7 @@ async def dispatch(
 ) -> list[Message]:
     """Bot side: send now, or hand to the translation worker with a fallback at the deadline.
 
+
     ``enqueue(queue, func, *args, delay=None)`` enqueues a job (the caller owns RQ)."""
     if env.src_lang == env.dst_lang:
         sent = await send_envelope(bot, env, env.text, env.message_entities())
@@ -156,7 +160,15 @@ async def deliver_original(
         await record_copies(redis, prefix, env, sent)
         return sent[-1]
 
-    return await send_once(redis, prefix, f"env:{env.key}", send)
+    return await send_once(redis, prefix, f"env:{env.key}", send, lease=SEND_LEASE)
+
+
+async def pending_for(redis: Redis, prefix: str, env: Envelope) -> float:
+    """Seconds until another sender's unfinished attempt expires (0 if none is pending)."""
+    key = f"{prefix}sent:env:{env.key}"
+    if await redis.get(key) != "pending":
+        return 0.0
+    return max(0.0, int(await redis.pttl(key)) / 1000)
 
 
 async def deliver_translated(
@@ -178,7 +190,7 @@ async def deliver_translated(
             await redis.set(f"{prefix}tr:msg:{m.chat_id}:{m.message_id}", orig_id, ex=TTL)
         return sent[-1]
 
-    msg_id = await send_once(redis, prefix, f"env:{env.key}", send)
+    msg_id = await send_once(redis, prefix, f"env:{env.key}", send, lease=SEND_LEASE)
     if msg_id is not None:
         return msg_id
     # The original went out first (late translation): turn it into the translation.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from redis import Redis as SyncRedis
@@ -39,10 +40,37 @@ class Services:
     def queue_name(self, name: str) -> str:
         return f"{self.settings.redis_prefix}{name}"
 
-    async def enqueue(self, queue: str, func: str, *args: Any, **kwargs: Any) -> str:
-        """Enqueue a job by dotted name without blocking the event loop; returns its id."""
-        job = await asyncio.to_thread(self.queues[queue].enqueue, func, *args, **kwargs)
+    async def enqueue(
+        self, queue: str, func: str, *args: Any, delay: float | None = None, **kwargs: Any
+    ) -> str:
+        """Enqueue a job by dotted name (after ``delay`` seconds, through RQ's scheduler)
+        without blocking the event loop; returns its id."""
+        q = self.queues[queue]
+        if delay:
+            job = await asyncio.to_thread(
+                q.enqueue_in, timedelta(seconds=delay), func, *args, **kwargs
+            )
+        else:
+            job = await asyncio.to_thread(q.enqueue, func, *args, **kwargs)
         return str(job.id)
+
+    async def call(self, queue: str, func: str, *args: Any, wait: float = 2.0) -> Any:
+        """Run a job on a worker and wait briefly for its result; None when it is late.
+
+        For quick work only a worker can do (e.g. translating a search query): the caller
+        must have an answer without it."""
+        job = await asyncio.to_thread(
+            self.queues[queue].enqueue, func, *args, result_ttl=60, ttl=wait
+        )
+        deadline = asyncio.get_running_loop().time() + wait
+        while asyncio.get_running_loop().time() < deadline:
+            status = await asyncio.to_thread(job.get_status, True)
+            if status == "finished":
+                return await asyncio.to_thread(lambda: job.return_value())
+            if status in ("failed", "stopped", "canceled"):
+                return None
+            await asyncio.sleep(0.03)
+        return None
 
 
 class Ctx(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -19,6 +19,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, M
 from telegram.error import BadRequest
 
 from tg_support import textsplit
+from tg_support.delivery import Envelope, entities_json
 from tg_support.i18n import LANGUAGE_NAMES, LOCALES, _, use_locale
 from tg_support.store import Group, Question, Store
 
@@ -58,7 +59,7 @@ def short_title(qid: str, text: str) -> str:
     return head + body
 
 
-def _bold(text: str, offset: int = 0) -> MessageEntity:
+def bold(text: str, offset: int = 0) -> MessageEntity:
     return MessageEntity(MessageEntity.BOLD, offset, textsplit.u16len(text))
 
 
@@ -73,7 +74,7 @@ async def send_parts(
     markup: InlineKeyboardMarkup | None = None,
 ) -> list[Message]:
     """Send ``head`` (bold) + text, split at Telegram's limit; buttons go on the last part."""
-    full, ents = textsplit.prefix(head, [_bold(head.rstrip())], text, entities)
+    full, ents = textsplit.prefix(head, [bold(head.rstrip())], text, entities)
     parts = textsplit.split(full, ents)
     sent = []
     for i, (chunk, chunk_ents) in enumerate(parts):
@@ -102,8 +103,11 @@ def question_header(q: Question, learner_code: str) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-async def open_topic(bot: Bot, store: Store, q: Question, group: Group) -> int:
-    """Create the question's topic and post the question; returns the thread id."""
+async def open_topic(
+    bot: Bot, store: Store, q: Question, group: Group, *, post: bool = True
+) -> int:
+    """Create the question's topic (and post the question unless the caller will, e.g.
+    through a translation worker); returns the thread id."""
     learner = await pseudonym_code(store, "L", q.qid, q.asker_id)
     with use_locale(group_locale(group)):
         topic = await bot.create_forum_topic(group.chat_id, name=short_title(q.qid, q.text))
@@ -112,9 +116,10 @@ async def open_topic(bot: Bot, store: Store, q: Question, group: Group) -> int:
         await store.update_question(
             q.qid, group_id=group.chat_id, thread_id=thread_id, title=topic.name, status="open"
         )
-        await send_parts(
-            bot, group.chat_id, question_header(q, learner), q.text, thread_id=thread_id
-        )
+        if post:
+            await send_parts(
+                bot, group.chat_id, question_header(q, learner), q.text, thread_id=thread_id
+            )
     return thread_id
 
 
@@ -149,25 +154,72 @@ def answer_markup(qid: str) -> InlineKeyboardMarkup:
     )
 
 
-async def deliver_answer(
-    bot: Bot,
-    store: Store,
-    q: Question,
-    helper_id: int,
-    text: str,
-    entities: Sequence[MessageEntity],
-    learner_locale: str,
-    *,
-    show_name: str | None = None,
-) -> list[Message]:
-    """An answer reaches the learner under the helper's pseudonym (or name, if they chose)."""
+def target_language(lang: str, group: Group | None) -> str:
+    """The language a post in the group should be in: the question's, if the group speaks it."""
+    if group is not None and lang in group.languages:
+        return lang
+    return group_locale(group)
+
+
+async def question_envelope(store: Store, q: Question, group: Group, thread_id: int) -> Envelope:
+    learner = await pseudonym_code(store, "L", q.qid, q.asker_id)
+    with use_locale(group_locale(group)):
+        head = question_header(q, learner)
+    return Envelope(
+        key=f"post:{q.qid}:{group.chat_id}:{thread_id}",
+        chat_id=group.chat_id,
+        thread_id=thread_id,
+        head=head,
+        text=q.text,
+        src_lang=q.lang,
+        dst_lang=target_language(q.lang, group),
+    )
+
+
+async def followup_envelope(store: Store, q: Question, group: Group, msg: Message) -> Envelope:
+    learner = await pseudonym_code(store, "L", q.qid, q.asker_id)
+    with use_locale(group_locale(group)):
+        head = (
+            _("{pseudonym} (asker):").format(pseudonym=_("Learner {code}").format(code=learner))
+            + "\n"
+        )
+    assert q.group_id is not None
+    return Envelope(
+        key=f"fu:{q.qid}:{msg.chat_id}:{msg.message_id}",
+        chat_id=q.group_id,
+        thread_id=q.thread_id,
+        head=head,
+        text=msg.text or "",
+        entities=entities_json(msg.entities),
+        src_lang=q.lang,
+        dst_lang=target_language(q.lang, group),
+        relay=[msg.chat_id, msg.message_id, q.qid],
+    )
+
+
+async def answer_envelope(
+    store: Store, q: Question, helper_id: int, msg: Message, learner_locale: str, src_lang: str,
+    *, show_name: str | None = None,
+) -> Envelope:  # fmt: skip
+    """An answer for the learner, under the helper's pseudonym (or name, if they chose)."""
     code = await pseudonym_code(store, "H", q.qid, helper_id)
     with use_locale(learner_locale):
         who = show_name or _("Helper {code}").format(code=code)
         head = (
             _("{helper} answered your question #{number}:").format(helper=who, number=q.qid) + "\n"
         )
-        return await send_parts(bot, q.asker_id, head, text, entities, markup=answer_markup(q.qid))
+        markup = answer_markup(q.qid).to_dict()
+    return Envelope(
+        key=f"ans:{q.qid}:{msg.chat_id}:{msg.message_id}",
+        chat_id=q.asker_id,
+        head=head,
+        text=msg.text or "",
+        entities=entities_json(msg.entities),
+        src_lang=src_lang,
+        dst_lang=learner_locale,
+        markup=markup,
+        relay=[msg.chat_id, msg.message_id, q.qid],
+    )
 
 
 async def close_topic(bot: Bot, q: Question, *, solved: bool) -> None:

@@ -7,6 +7,7 @@ the deadline delivers the original if the translation has not gone out by then.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
 from tg_support import delivery, translation
 from tg_support.delivery import Envelope
 from tg_support.i18n import _, use_locale
+from tg_support.jobs import enqueue_in
 from tg_support.search import SearchIndex
 
 from .runtime import Runtime, run
@@ -55,13 +57,27 @@ async def _deliver_translated(rt: Runtime, env: Envelope) -> str:
     return "translated"
 
 
-def deliver_original(env_json: dict[str, Any]) -> str:
+def deliver_original(env_json: dict[str, Any], attempt: int = 0) -> str:
     """The deadline passed: deliver the original with a note unless something went out."""
+    return run(lambda rt: _deliver_original(rt, env_json, attempt))
+
+
+async def _deliver_original(rt: Runtime, env_json: dict[str, Any], attempt: int) -> str:
     env = Envelope.from_json(env_json)
-    sent = run(
-        lambda rt: delivery.deliver_original(rt.bot, rt.store.redis, rt.settings.redis_prefix, env)
-    )
-    return "sent" if sent else "already delivered"
+    redis, prefix = rt.store.redis, rt.settings.redis_prefix
+    if await delivery.deliver_original(rt.bot, redis, prefix, env):
+        return "sent"
+    wait = await delivery.pending_for(redis, prefix, env)
+    if wait and attempt < 5:
+        # Another sender holds the message and may have died holding it: look again when
+        # its lease ends, so the message is delivered in any case.
+        enqueue_in(
+            rt.settings, "interactive", deliver_original, wait + 0.5,
+            f"orig-{hashlib.sha1(env.key.encode()).hexdigest()[:16]}-{attempt + 1}",
+            env_json, attempt + 1,
+        )  # fmt: skip
+        return "pending elsewhere; checking again"
+    return "already delivered"
 
 
 def retranslate(

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from tg_support import callbacks, langid, threads
+from tg_support.delivery import dispatch
 from tg_support.i18n import LANGUAGE_NAMES, _, ngettext
 from tg_support.routing import GroupCard, choose_group
 from tg_support.search import SearchIndex
 from tg_support.services import Ctx
-from tg_support.store import Conversation, Question
+from tg_support.store import Conversation, Group, Question
+from tg_support.translation import PIVOT, can_translate
 
 from .common import edit_or_send, esc, keyboard, reply
 
@@ -118,7 +121,7 @@ async def on_question_text(update: Update, ctx: Ctx, conv: Conversation, text: s
         )
     )[:10]
     q = await store.new_question(uid, text, lang, tags)
-    hits = await search_index(ctx).query(text, lang, k=SUGGESTIONS)
+    hits = await similar(ctx, text, lang)
     solved = [h for h in hits if h.qid != q.qid]
     if not solved:
         await _route(update, ctx, q)
@@ -149,6 +152,22 @@ async def on_question_text(update: Update, ctx: Ctx, conv: Conversation, text: s
             step="ask:suggest", data={"qid": q.qid, "msg": msg.message_id if msg else None}
         ),
     )
+
+
+async def similar(ctx: Ctx, text: str, lang: str) -> list[Any]:
+    """Solved questions like this one: in the learner's language, and through the English
+    pivot when a worker can translate the query quickly."""
+    pivot = None
+    if lang != PIVOT and await can_translate(
+        ctx.svc.redis, ctx.svc.settings.redis_prefix, lang, PIVOT
+    ):
+        try:
+            pivot = await ctx.svc.call(
+                "interactive", "workers.translate.translate_text", text, lang, PIVOT
+            )
+        except Exception:
+            log.warning("could not translate a search query", exc_info=True)
+    return list(await search_index(ctx).query(text, lang, k=SUGGESTIONS, pivot_text=pivot))
 
 
 async def _route(update: Update, ctx: Ctx, q: Question) -> None:
@@ -183,7 +202,12 @@ async def _route(update: Update, ctx: Ctx, q: Question) -> None:
             await _enqueue_matching(ctx, q.qid)
             return
         group = next(g for g in groups if g.chat_id == card.chat_id)
-        await threads.open_topic(ctx.bot, store, fresh, group)
+        thread_id = await threads.open_topic(ctx.bot, store, fresh, group, post=False)
+        env = await threads.question_envelope(store, fresh, group, thread_id)
+        await dispatch(
+            ctx.bot, store.redis, store.keys.p, env, ctx.svc.enqueue,
+            ctx.svc.settings.translation_timeout_seconds,
+        )  # fmt: skip
     finally:
         await store.unlock(lock_key, token)
     await store.set_conv(uid, Conversation(step="ask:thread", data={"qid": q.qid}))
@@ -200,7 +224,13 @@ async def _route(update: Update, ctx: Ctx, q: Question) -> None:
 
 async def _enqueue_matching(ctx: Ctx, qid: str) -> None:
     try:
-        await ctx.svc.enqueue("match", "workers.tasks.match_helpers", qid, 0)
+        from tg_support.jobs import match_options
+        from tg_support.offers import round_job_id
+
+        await ctx.svc.enqueue(
+            "match", "workers.tasks.match_helpers", qid, 0,
+            job_id=round_job_id(qid, 0), **match_options(ctx.svc.settings),
+        )  # fmt: skip
     except Exception:
         # The question is already in its topic; matching can be retried by the idle checker.
         log.exception("could not enqueue matching for question %s", qid)
@@ -210,15 +240,18 @@ async def _follow_up(update: Update, ctx: Ctx, conv: Conversation, q: Question, 
     msg = update.message
     assert msg is not None and q.group_id is not None
     store = ctx.svc.store
-    group = await store.get_group(q.group_id)
-    if group is None:
-        group_title = ""
-        from tg_support.store import Group
-
-        group = Group(chat_id=q.group_id, title=group_title, languages=[q.lang])
-    sent = await threads.post_followup(ctx.bot, store, q, group, text, msg.entities)
-    for s in sent:
-        await store.add_relay((msg.chat_id, msg.message_id), (s.chat_id, s.message_id), q.qid)
+    group = await store.get_group(q.group_id) or Group(chat_id=q.group_id, languages=[q.lang])
+    if threads.target_language(q.lang, group) == q.lang:
+        # Same language: sent here, so a deleted topic can be recreated on the spot.
+        sent = await threads.post_followup(ctx.bot, store, q, group, text, msg.entities)
+        for s in sent:
+            await store.add_relay((msg.chat_id, msg.message_id), (s.chat_id, s.message_id), q.qid)
+    else:
+        env = await threads.followup_envelope(store, q, group, msg)
+        await dispatch(
+            ctx.bot, store.redis, store.keys.p, env, ctx.svc.enqueue,
+            ctx.svc.settings.translation_timeout_seconds,
+        )  # fmt: skip
     await store.touch_question(q.qid)
     if not conv.data.get("hinted"):
         conv.data["hinted"] = True
@@ -280,6 +313,8 @@ async def mark_solved(ctx: Ctx, q: Question) -> None:
     await store.redis.zadd(store.keys.solved, {q.qid: q.updated_at or 0})
     await threads.close_topic(ctx.bot, q, solved=True)
     await search_index(ctx).add(q.qid, q.text, q.lang, tags=q.tags)
+    # A worker adds the English pivot, so learners of other languages find it too.
+    await ctx.svc.enqueue("translate", "workers.translate.index_pivot", q.qid)
     conv = await store.get_conv(q.asker_id)
     if conv.step == "ask:thread" and str(conv.data.get("qid")) == q.qid:
         await store.clear_conv(q.asker_id)
@@ -299,16 +334,9 @@ async def mark_solved(ctx: Ctx, q: Question) -> None:
 
 async def release_helper(ctx: Ctx, q: Question) -> None:
     """The claimer's capacity is freed when the question ends."""
-    from tg_support.helper_index import HelperIndex
-    from tg_support.offers import OfferKeys
+    from tg_support.offers import release_claim
 
-    store = ctx.svc.store
-    keys = OfferKeys(store.keys.p)
-    claimer = await store.redis.get(keys.claim(q.qid))
-    if claimer:
-        await HelperIndex(store.redis, prefix=store.keys.p).release_load(int(claimer))
-        if await store.redis.get(keys.helping(int(claimer))) == q.qid:
-            await store.redis.delete(keys.helping(int(claimer)))
+    await release_claim(ctx.svc.store, q.qid)
 
 
 async def ask_cmd(update: Update, ctx: Ctx) -> None:

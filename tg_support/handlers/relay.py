@@ -7,7 +7,8 @@ import logging
 from telegram import Message, Update
 from telegram.error import BadRequest, Forbidden
 
-from tg_support import textsplit, threads
+from tg_support import langid, textsplit, threads
+from tg_support.delivery import dispatch, entities_json
 from tg_support.i18n import _, use_locale
 from tg_support.services import Ctx
 from tg_support.store import Question
@@ -32,10 +33,7 @@ async def from_topic(update: Update, ctx: Ctx) -> None:
     q = await store.get_question(qid) if qid else None
     if q is None or q.asker_id == user.id or q.status in ("draft",):
         return  # not one of ours, or the learner writing in their own topic
-    copies = await relay_answer(ctx, q, msg, user.id)
-    for copy in copies:
-        await store.add_relay((msg.chat_id, msg.message_id), copy, q.qid)
-    if copies:
+    if await relay_answer(ctx, q, msg, user.id):
         await _answered(ctx, q, user.id, msg)
 
 
@@ -60,7 +58,8 @@ async def answer_from_private(update: Update, ctx: Ctx, q: Question, msg: Messag
     """A helper answers in private chat: the learner gets it, and the topic shows it too."""
     store = ctx.svc.store
     helper_id = msg.from_user.id if msg.from_user else 0
-    copies = await relay_answer(ctx, q, msg, helper_id)
+    delivered = await relay_answer(ctx, q, msg, helper_id)
+    copies: list[tuple[int, int]] = []
     if q.group_id is not None and q.thread_id is not None and msg.text:
         group = await store.get_group(q.group_id)
         code = await threads.pseudonym_code(store, "H", q.qid, helper_id)
@@ -77,25 +76,30 @@ async def answer_from_private(update: Update, ctx: Ctx, q: Question, msg: Messag
             log.info("could not mirror a private answer into the topic: %s", exc.message)
     for copy in copies:
         await store.add_relay((msg.chat_id, msg.message_id), copy, q.qid)
-    if copies:
+    if delivered:
         await _answered(ctx, q, helper_id, msg)
         await reply(
             update, ctx, _("Sent to the learner of question #{number}.").format(number=q.qid)
         )
 
 
-async def relay_answer(
-    ctx: Ctx, q: Question, msg: Message, helper_id: int
-) -> list[tuple[int, int]]:
-    """Copy a helper's message to the learner; returns (chat id, message id) of the copies."""
+async def relay_answer(ctx: Ctx, q: Question, msg: Message, helper_id: int) -> bool:
+    """A helper's message to the learner (translated by a worker when their languages
+    differ); copies are recorded for edits. False when it could not be delivered."""
     bot, store = ctx.bot, ctx.svc.store
     locale = await _learner_locale(ctx, q)
     try:
         if msg.text:
-            sent = await threads.deliver_answer(
-                bot, store, q, helper_id, msg.text, msg.entities, locale
-            )
-            return [(m.chat_id, m.message_id) for m in sent]
+            helper = await store.get_profile(helper_id)
+            src = langid.detect(
+                msg.text, langid.Priors(chosen=helper.lang if helper else None)
+            ).lang
+            env = await threads.answer_envelope(store, q, helper_id, msg, locale, src)
+            await dispatch(
+                bot, store.redis, store.keys.p, env, ctx.svc.enqueue,
+                ctx.svc.settings.translation_timeout_seconds,
+            )  # fmt: skip
+            return True
         if msg.effective_attachment is not None and not msg.sticker:
             code = await threads.pseudonym_code(store, "H", q.qid, helper_id)
             with use_locale(locale):
@@ -114,11 +118,14 @@ async def relay_answer(
                     parse_mode=None,
                     reply_markup=threads.answer_markup(q.qid),
                 )
-            return [(q.asker_id, copy.message_id)]
+            await store.add_relay(
+                (msg.chat_id, msg.message_id), (q.asker_id, copy.message_id), q.qid
+            )
+            return True
     except Forbidden:
         log.info("learner of question %s blocked the bot; answer kept in the topic", q.qid)
         await store.set_blocked(q.asker_id, True)
-    return []
+    return False
 
 
 async def edited(update: Update, ctx: Ctx) -> None:
@@ -131,6 +138,14 @@ async def edited(update: Update, ctx: Ctx) -> None:
     for chat_id, msg_id, qid in copies:
         q = await store.get_question(qid)
         if q is None:
+            continue
+        orig_id = await store.redis.get(f"{store.keys.p}tr:msg:{chat_id}:{msg_id}")
+        if orig_id is not None and msg.text is not None:
+            # A translated copy: a worker translates the new text and edits it.
+            await ctx.svc.enqueue(
+                "translate", "workers.translate.retranslate", str(orig_id), chat_id, msg_id,
+                msg.text, entities_json(msg.entities),
+            )  # fmt: skip
             continue
         try:
             if chat_id == q.asker_id:

@@ -1,0 +1,159 @@
+"""Threads across languages, translated by real RQ worker processes with argostranslate on
+the small real models in models/ (installed with install_from_path at worker start)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .people import Person, buttons, data_for, text
+from .world import forum_group, onboard, person, register
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def settings_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
+    # Generous by default: the first translation in a fresh worker imports argostranslate
+    # (seconds). The crash test wants the fallback soon.
+    if request.node.get_closest_marker("slow"):
+        return {"translation_timeout_seconds": 3}
+    return {"translation_timeout_seconds": 40}
+
+
+@pytest.fixture
+async def world(bot: Any, client: Any, worker: Any) -> dict[str, Any]:
+    admin = await person(client, "Ana", "en", username="ana_admin")
+    maria = await person(client, "María", "es", username="maria_learns")
+    john = await person(client, "John", "en", username="john_helps")
+    en = await forum_group(client, "MOOC Help (international)", admin, [john])
+    # English, and any language nobody else takes: the Spanish question lands here.
+    await register(admin, en["id"], ["en", "*"], "international")
+    await onboard(maria, "es")
+    return {"maria": maria, "john": john, "en": en}
+
+
+async def only_topic(client: Any, chat_id: int) -> int:
+    state = await client.state()
+    chat = next(c for c in state["chats"] if c["id"] == chat_id)
+    [topic] = [t for t in chat.get("topics", []) if t["message_thread_id"] != 1]
+    return int(topic["message_thread_id"])
+
+
+async def test_spanish_question_english_answer_and_edit(world: dict[str, Any], client: Any) -> None:
+    maria, john, en = world["maria"], world["john"], world["en"]
+    [confirm] = await maria.send("Necesito ayuda con la tarea.", timeout=15)
+    assert "#1" in text(confirm)
+    thread = await only_topic(client, en["id"])
+    # The question appears in English, saying it was translated, with the original a tap away.
+    [post] = await client.wait_for(
+        en["id"], thread_id=thread, text_contains="I need help with the assignment", timeout=25
+    )
+    assert "Translated from Español" in text(post)
+    [shown] = await Person(client, john.user).press(
+        post, data_for(post, "Show original"), chat_id=en["id"]
+    )
+    assert "Necesito ayuda con la tarea." in text(shown) and "I need help" not in text(shown)
+    [back] = await Person(client, john.user).press(
+        shown, data_for(shown, "Show translation"), chat_id=en["id"]
+    )
+    assert "I need help with the assignment" in text(back)
+
+    # An English answer reaches the learner in Spanish.
+    since = await maria.seq()
+    answer = await client.send_text(
+        john.id, "The assignment is due on Friday.", chat_id=en["id"], message_thread_id=thread
+    )
+    [got] = await client.wait_for(
+        maria.id, since_seq=since, text_contains="La tarea vence el viernes", timeout=25
+    )
+    assert "🌐" in text(got) and "English" in text(got)  # "translated from English", in Spanish
+    assert any(d.startswith("tr:o:") for _, d in buttons(got))
+
+    # The helper edits the answer: the learner's translated copy is re-translated in place.
+    since = await maria.seq()
+    await client.edit(john.id, en["id"], answer["message_id"], "The deadline is tomorrow.")
+    [edited] = await client.wait_for(
+        maria.id, since_seq=since, text_contains="La fecha límite es mañana", timeout=25
+    )
+    assert edited["message_id"] == got["message_id"]
+    msgs = await client.messages(maria.id, from_bot=True)
+    assert sum("viernes" in text(m) or "mañana" in text(m) for m in msgs) == 1  # never twice
+
+
+def start_worker(env: dict[str, str], data_dir: Any, *queues: str) -> Any:
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "tg_support.cli", "worker", "--queues", *queues],
+        env={**os.environ, **env, "DATA_DIR": str(data_dir)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+@pytest.mark.slow
+async def test_worker_killed_mid_translation_still_delivers_once(
+    bot: Any, client: Any, worker_env: dict[str, str], worker_data_dir: Any, redis_sync: Any
+) -> None:
+    import asyncio
+    import signal
+
+    from tests.conftest import TEST_PREFIX
+
+    # Only the deadline fallback's queue is served at first; the translation pairs are
+    # announced by a translate worker that we kill as soon as it starts the job.
+    fallback = start_worker(worker_env, worker_data_dir, "interactive")
+    translator = start_worker(worker_env, worker_data_dir, "translate")
+    try:
+        for _ in range(200):
+            if redis_sync.exists(f"{TEST_PREFIX}tr:pairs"):
+                break
+            await asyncio.sleep(0.05)
+        admin = await person(client, "Ana", "en")
+        maria = await person(client, "María", "es")
+        john = await person(client, "John", "en")
+        en = await forum_group(client, "MOOC Help (international)", admin, [john])
+        await register(admin, en["id"], ["en", "*"], "international")
+        await onboard(maria, "es")
+        await maria.send("Tengo una pregunta.", timeout=15)
+        # The question's translation job: kill its worker while it runs (SIGKILL, no cleanup).
+        wip = f"rq:wip:{TEST_PREFIX}translate"
+        for _ in range(400):
+            if redis_sync.zcard(wip) or redis_sync.exists(
+                f"{TEST_PREFIX}sent:env:post:1:{en['id']}:4"
+            ):
+                break
+            await asyncio.sleep(0.01)
+        assert redis_sync.zcard(wip), "the translate worker never started the job"
+        translator.send_signal(signal.SIGKILL)
+        translator.wait(10)
+        # The fallback delivers the original, with a note, after the time limit.
+        state = await client.state()
+        chat = next(c for c in state["chats"] if c["id"] == en["id"])
+        [topic] = [t for t in chat["topics"] if t["message_thread_id"] != 1]
+        # (If the worker died while holding the send, the fallback waits out its lease.)
+        [post] = await client.wait_for(
+            en["id"],
+            thread_id=topic["message_thread_id"],
+            text_contains="Tengo una pregunta.",
+            timeout=25,
+        )
+        assert "⏳" in text(post)
+        await asyncio.sleep(1.0)
+        posts = [
+            m
+            for m in await client.messages(
+                en["id"], thread_id=topic["message_thread_id"], from_bot=True
+            )
+            if "Tengo" in text(m)
+        ]
+        assert len(posts) == 1  # never twice
+    finally:
+        for proc in (fallback, translator):
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(10)
