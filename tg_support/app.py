@@ -28,7 +28,7 @@ from telegram.ext import (
 )
 
 from tg_support.config import Settings
-from tg_support.handlers import ask, errors, group, guards, helper, private, start
+from tg_support.handlers import admin, ask, errors, group, guards, helper, private, start, translate
 from tg_support.i18n import LOCALES, _, check_catalogs, use_locale
 from tg_support.redis_conn import async_client, sync_client
 from tg_support.sending import RedisRateLimiter, SendLimits
@@ -89,6 +89,9 @@ def private_commands() -> list[BotCommand]:
         BotCommand("language", _("change the language I speak")),
         BotCommand("help", _("what I can do")),
         BotCommand("cancel", _("stop what you are doing")),
+        BotCommand("forget", _("erase everything stored about you")),
+        BotCommand("broadcast", _("announce to learners and groups (group admins)")),
+        BotCommand("broadcasts", _("your broadcasts and their status")),
     ]
 
 
@@ -198,6 +201,8 @@ def build_application(settings: Settings, redis_url: str) -> App:
     app.add_handlers(ask.handlers(), group=0)
     app.add_handlers(helper.handlers(), group=0)
     app.add_handlers(group.handlers(), group=0)
+    app.add_handlers(translate.handlers(), group=0)
+    app.add_handlers(admin.handlers(), group=0)
     # Last: the catch-alls for unknown commands and free text.
     app.add_handlers(private.handlers(), group=0)
     app.add_error_handler(errors.on_error)

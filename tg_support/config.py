@@ -61,7 +61,14 @@ class Settings(BaseSettings):
     offer_timeout_seconds: int = Field(default=600, ge=1)
     offer_batch_size: int = Field(default=3, ge=1, le=20)
     offer_rounds: int = Field(default=3, ge=1, le=20)
+    # A match_helpers job is stopped (and retried) after this; also the lease of an offer send.
+    match_job_timeout_seconds: int = Field(default=60, ge=2)
     translation_timeout_seconds: int = Field(default=30, ge=1)
+    # Broadcasts: recipients per delivery job, sends in flight per job, and a job's timeout
+    # (a job hands the rest of its chunk to a fresh job after half of it).
+    broadcast_chunk_size: int = Field(default=100, ge=1, le=10_000)
+    broadcast_concurrency: int = Field(default=4, ge=1, le=64)
+    broadcast_job_timeout_seconds: int = Field(default=300, ge=4)
 
     @field_validator("telegram_bot_token")
     @classmethod

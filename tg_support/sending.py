@@ -43,6 +43,14 @@ Priority = Literal["high", "low"]
 
 class RateLimitArgs(TypedDict, total=False):
     priority: Priority
+    # Called after the rate limit granted the call and right before the request goes out
+    # (again before each retry); returning False cancels the call with SendCancelled. It
+    # lets a caller record "sending" with the smallest possible window (see ``broadcast``).
+    before_send: Callable[[], Awaitable[bool]]
+
+
+class SendCancelled(Exception):
+    """A ``before_send`` hook refused the call: nothing was sent."""
 
 
 # Endpoints that create messages count against the global and the per-chat buckets.
@@ -167,9 +175,12 @@ class RedisRateLimiter(BaseRateLimiter[RateLimitArgs]):
         rate_limit_args: RateLimitArgs | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         priority: Priority = (rate_limit_args or {}).get("priority", "high")
+        before_send = (rate_limit_args or {}).get("before_send")
         chat_id = _chat_id(data.get("chat_id"))
         for attempt in range(self._limits.max_retries + 1):
             await self._acquire(endpoint, chat_id, priority)
+            if before_send is not None and not await before_send():
+                raise SendCancelled(endpoint)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -197,21 +208,38 @@ def _seconds(value: object) -> float:
 
 
 async def send_once(
-    redis: Redis, prefix: str, key: str, send: Callable[[], Awaitable[Message]]
+    redis: Redis,
+    prefix: str,
+    key: str,
+    send: Callable[[], Awaitable[Message]],
+    *,
+    lease: float | None = None,
 ) -> int | None:
     """Send at most once per ``key``; returns the message id, or None if sent before.
 
     A ``pending`` marker is taken before sending so two runs of the same job cannot both
     send; it is replaced by the message id after, and removed if the send failed so a
-    retry may try again.
+    retry may try again. If the process dies while sending, the marker stays: for 30 days
+    by default (the message is never sent twice, and maybe never), or for ``lease`` seconds
+    when given, after which a retry sends again (at least once; a duplicate only if the
+    process died after Telegram accepted the message but before its id was stored).
     """
     k = f"{prefix}sent:{key}"
-    if not await redis.set(k, "pending", nx=True, ex=30 * 24 * 3600):
+    month = 30 * 24 * 3600
+    if not await redis.set(k, "pending", nx=True, ex=max(1, int(lease)) if lease else month):
         return None
     try:
         msg = await send()
     except BaseException:
         await redis.delete(k)
         raise
-    await redis.set(k, str(msg.message_id), ex=30 * 24 * 3600)
+    await redis.set(k, str(msg.message_id), ex=month)
     return msg.message_id
+
+
+async def sent_message_id(redis: Redis, prefix: str, key: str) -> int | None:
+    """The message id :func:`send_once` recorded under ``key`` (None while pending or never)."""
+    raw = await redis.get(f"{prefix}sent:{key}")
+    if isinstance(raw, bytes):
+        raw = raw.decode()
+    return int(raw) if raw and str(raw).lstrip("-").isdigit() else None

@@ -15,7 +15,7 @@ from telegram.ext import BaseHandler, ChatMemberHandler, MessageHandler, filters
 from tg_support.i18n import _
 from tg_support.services import Ctx
 
-from . import ask, helper, relay, start
+from . import admin, ask, helper, relay, start
 from .common import reply
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,9 @@ async def on_private_message(update: Update, ctx: Ctx) -> None:
         return
     uid = update.effective_user.id
     conv = await ctx.svc.store.get_conv(uid)
+    if (conv.step or "").startswith("bc:"):
+        await admin.on_text(update, ctx, conv)  # composing a broadcast
+        return
     text = msg.text
     if text is None:
         if conv.step in start.TEXT_STEPS:

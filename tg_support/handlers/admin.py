@@ -1,0 +1,511 @@
+"""Broadcasts by group admins: /broadcast, /broadcasts, the preview and confirm buttons.
+
+Only a registered group's administrator may broadcast: the groups in Redis, checked with
+``getChatMember`` at /broadcast and again at confirmation. The conversation (audience →
+filters → text) lives in ``store`` conversations under steps ``bc:*``; typed text reaches
+:func:`on_text` through the private-chat router. Translation, preview, delivery and the
+report are worker jobs (``workers/broadcast.py``); the data model is ``tg_support.broadcast``.
+
+Callback data (language-neutral, ≤ 64 bytes): ``bc:aud:<kind>``, ``bc:fl:<lang>``,
+``bc:fr:<region>``, ``bc:ft``, ``bc:fn``, ``bc:ed:<id>:<lang>``, ``bc:ok:<id>``,
+``bc:at:<id>:<hours>``, ``bc:x:<id>``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from babel.dates import format_timedelta
+from redis.asyncio import Redis
+from telegram import Bot, InlineKeyboardMarkup, Message, MessageEntity, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+
+from tg_support import broadcast as bc
+from tg_support import callbacks, langid
+from tg_support.delivery import entities_json, language_name
+from tg_support.i18n import LOCALES, _, format_datetime, get_locale, ngettext, use_locale
+from tg_support.routing import REGIONS
+from tg_support.sending import send_once
+from tg_support.services import Ctx
+from tg_support.store import Conversation
+
+from .common import edit_or_send, grid, keyboard, reply
+from .group import is_admin, region_label
+from .start import normalize_tags
+
+log = logging.getLogger(__name__)
+
+SCHEDULE_HOURS = (1, 24)
+MAX_ADMIN_CHECKS = 20
+
+
+# --- labels -------------------------------------------------------------------------------
+
+
+def audience_label(kind: str) -> str:
+    labels = {
+        "learners": _("All learners"),
+        "helpers": _("Volunteer helpers"),
+        "groups": _("Registered groups"),
+        "all": _("Everyone (learners, helpers and groups)"),
+    }
+    return labels.get(kind, kind)
+
+
+def status_label(status: str) -> str:
+    labels = {
+        "draft": _("draft"),
+        "translating": _("translating"),
+        "preview": _("waiting for your confirmation"),
+        "queued": _("queued"),
+        "scheduled": _("scheduled"),
+        "running": _("sending"),
+        "done": _("finished"),
+        "cancelled": _("cancelled"),
+    }
+    return labels.get(status, status)
+
+
+def how_label(how: str) -> str:
+    labels = {
+        "original": _("original text"),
+        "machine": _("machine translation"),
+        "manual": _("your text"),
+        "untranslated": _("not translated (no model): the original will be sent"),
+    }
+    return labels.get(how, how)
+
+
+def duration(seconds: float) -> str:
+    return format_timedelta(
+        timedelta(seconds=max(1.0, seconds)), granularity="second", locale=get_locale()
+    )
+
+
+def audience_summary(aud: bc.Audience) -> str:
+    lines = [_("Audience: {audience}").format(audience=audience_label(aud.kind))]
+    if aud.langs:
+        lines.append(
+            _("Languages: {languages}").format(
+                languages=", ".join(language_name(x) for x in aud.langs)
+            )
+        )
+    if aud.regions:
+        lines.append(
+            _("Regions: {regions}").format(regions=", ".join(region_label(r) for r in aud.regions))
+        )
+    if aud.tags:
+        lines.append(_("Courses and topics: {courses}").format(courses=", ".join(aud.tags)))
+    return "\n".join(lines)
+
+
+def progress_text(b: bc.Broadcast, c: bc.Counts, elapsed: float) -> str:
+    """The progress message, in the admin's locale (set by the caller)."""
+    total = b.total
+    pct = 100 if total <= 0 else int(100 * c.done / total)
+    lines = [
+        "📣 <b>" + _("Broadcast #{number}").format(number=b.bid) + "</b>",
+        f"{bc.bar(c.done, total)} {pct}%",
+        _("{done} of {total} recipients").format(done=c.done, total=total),
+        _("Delivered: {ok} · blocked the bot: {blocked} · failed: {failed}").format(
+            ok=c.ok, blocked=c.blocked, failed=c.failed
+        ),
+    ]
+    eta = bc.eta_seconds(c.done, total, elapsed)
+    if b.status == "done":
+        lines.append(_("Finished."))
+    elif eta is not None and eta > 0:
+        lines.append(_("About {duration} left").format(duration=duration(eta)))
+    return "\n".join(lines)
+
+
+def report_text(b: bc.Broadcast, c: bc.Counts) -> str:
+    lines = [
+        "✅ <b>" + _("Broadcast #{number} finished").format(number=b.bid) + "</b>",
+        _("Delivered: {count}").format(count=c.ok),
+        _("Blocked the bot: {count}").format(count=c.blocked),
+        _("Failed: {count}").format(count=c.failed),
+    ]
+    for reason, n in sorted(c.reasons.items(), key=lambda kv: -kv[1]):
+        lines.append(f"  • {reason}: {n}")
+    if c.unknown:
+        lines.append(
+            _("Unconfirmed (a worker stopped while sending; not sent again): {count}").format(
+                count=c.unknown
+            )
+        )
+    took = (b.finished_at or time.time()) - (b.started_at or time.time())
+    lines.append(_("Duration: {duration}").format(duration=duration(took)))
+    return "\n".join(lines)
+
+
+# --- preview (also sent by the prepare job) -------------------------------------------------
+
+
+def _panel_markup(bid: str) -> InlineKeyboardMarkup:
+    return keyboard(
+        [
+            [(_("Send now"), callbacks.pack("bc", "ok", bid))],
+            [
+                (_("In 1 hour"), callbacks.pack("bc", "at", bid, 1)),
+                (_("In 24 hours"), callbacks.pack("bc", "at", bid, 24)),
+            ],
+            [(_("Cancel"), callbacks.pack("bc", "x", bid))],
+        ]
+    )
+
+
+def _panel_text(bid: str, counts: dict[str, int]) -> str:
+    total = sum(counts.values())
+    lines = [
+        "<b>" + _("Broadcast #{number}").format(number=bid) + "</b>",
+        ngettext("{count} recipient", "{count} recipients", total).format(count=total),
+    ]
+    for lang, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+        lines.append(f"  • {language_name(lang)}: {n}")
+    lines.append(_("Check every language above, then send now or schedule it."))
+    return "\n".join(lines)
+
+
+async def send_preview(bot: Bot, b: bc.Broadcast, lang: str, tx: dict[str, Any], n: int) -> Message:
+    from tg_support.threads import send_parts
+
+    head = "🌐 {language} · {how} · {recipients}".format(
+        language=language_name(lang),
+        how=how_label(str(tx.get("how", ""))),
+        recipients=ngettext("{count} recipient", "{count} recipients", n).format(count=n),
+    )
+    ents = [MessageEntity.de_json(e, None) for e in tx.get("entities") or []]
+    markup = keyboard([[(_("✏️ Replace this text"), callbacks.pack("bc", "ed", b.bid, lang))]])
+    sent = await send_parts(bot, b.admin, head + "\n\n", str(tx["text"]), ents, markup=markup)
+    return sent[-1]
+
+
+async def send_previews(
+    bot: Bot, redis: Redis, prefix: str, store: bc.Broadcasts, bid: str, counts: dict[str, int]
+) -> None:
+    """One message per language, then the confirm panel (idempotent: ``send_once``)."""
+    b = await store.get(bid)
+    if b is None:
+        return
+    texts = await store.texts(bid)
+    with use_locale(b.locale):
+        for lang in sorted(texts, key=lambda x: (x != b.src, x)):
+            tx = texts[lang]
+
+            async def pv(lang: str = lang, tx: dict[str, Any] = tx) -> Message:
+                return await send_preview(bot, b, lang, tx, counts.get(lang, 0))
+
+            await send_once(redis, prefix, f"bc:{bid}:pv:{lang}", pv)
+
+        async def panel() -> Message:
+            return await bot.send_message(
+                b.admin, _panel_text(bid, counts), reply_markup=_panel_markup(bid)
+            )
+
+        await send_once(redis, prefix, f"bc:{bid}:panel", panel)
+
+
+# --- the conversation -----------------------------------------------------------------------
+
+
+async def can_broadcast(ctx: Ctx, uid: int) -> bool:
+    """An administrator (per getChatMember) of at least one registered group."""
+    groups = [g for g in await ctx.svc.store.list_groups() if g.active]
+    groups.sort(key=lambda g: g.registered_by != uid)  # the ones they registered first
+    for g in groups[:MAX_ADMIN_CHECKS]:
+        if await is_admin(ctx, g.chat_id, uid):
+            return True
+    return False
+
+
+def _store(ctx: Ctx) -> bc.Broadcasts:
+    return bc.Broadcasts(ctx.svc.redis, ctx.svc.settings.redis_prefix)
+
+
+async def broadcast_cmd(update: Update, ctx: Ctx) -> None:
+    """/broadcast: choose the audience."""
+    user = update.effective_user
+    if user is None:
+        return
+    if not await can_broadcast(ctx, user.id):
+        await reply(
+            update,
+            ctx,
+            _(
+                "Only administrators of a registered group can send broadcasts. Register "
+                "your group with /register in it first."
+            ),
+        )
+        return
+    await ctx.svc.store.set_conv(user.id, Conversation(step="bc:aud", data={}))
+    buttons = [(audience_label(k), callbacks.pack("bc", "aud", k)) for k in bc.AUDIENCES]
+    await reply(
+        update, ctx, _("Who should receive this announcement?"), keyboard([[b] for b in buttons])
+    )
+
+
+async def _show_filters(update: Update, ctx: Ctx, conv: Conversation, *, edit: bool) -> None:
+    aud = bc.Audience.from_json(conv.data.get("aud"))
+    count = len(await _store(ctx).resolve(aud, ctx.locale))
+    langs = [
+        (("☑️ " if c in aud.langs else "⬜ ") + language_name(c), callbacks.pack("bc", "fl", c))
+        for c in LOCALES
+    ]
+    regions = [
+        (("☑️ " if r in aud.regions else "⬜ ") + region_label(r), callbacks.pack("bc", "fr", r))
+        for r in REGIONS
+    ]
+    text = "\n".join(
+        [
+            audience_summary(aud),
+            ngettext("{count} recipient", "{count} recipients", count).format(count=count),
+            "",
+            _("Narrow it down by language, region or course if you like, then Continue."),
+        ]
+    )
+    markup = keyboard(
+        [
+            *grid(langs, 4),
+            *grid(regions, 3),
+            [(_("Course tags…"), "bc:ft")],
+            [(_("Continue"), "bc:fn")],
+        ]
+    )
+    if edit:
+        await edit_or_send(update, ctx, text, markup)
+    else:
+        await reply(update, ctx, text, markup)
+    conv.step = "bc:filter"
+    assert update.effective_user is not None
+    await ctx.svc.store.set_conv(update.effective_user.id, conv)
+
+
+def _toggle(values: list[str], value: str) -> list[str]:
+    return [v for v in values if v != value] if value in values else [*values, value]
+
+
+async def on_button(update: Update, ctx: Ctx) -> None:
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    parts = callbacks.parse(query.data)
+    if parts is None or len(parts) < 2 or parts[0] != "bc":
+        await query.answer(_("This button is not valid."), show_alert=True)
+        return
+    action, args = parts[1], parts[2:]
+    if action in ("ed", "ok", "at", "x"):
+        await _on_broadcast_button(update, ctx, action, args)
+        return
+    conv = await ctx.svc.store.get_conv(user.id)
+    if not (conv.step or "").startswith("bc:"):
+        await query.answer(_("This menu has expired. Send /broadcast to start again."))
+        return
+    aud = bc.Audience.from_json(conv.data.get("aud"))
+    if action == "aud" and args and args[0] in bc.AUDIENCES:
+        aud = bc.Audience(kind=args[0])
+    elif action == "fl" and args and args[0] in LOCALES:
+        aud.langs = _toggle(aud.langs, args[0])
+    elif action == "fr" and args and args[0] in REGIONS:
+        aud.regions = _toggle(aud.regions, args[0])
+    elif action == "ft":
+        conv.step = "bc:tags"
+        await ctx.svc.store.set_conv(user.id, conv)
+        await query.answer()
+        await reply(
+            update, ctx, _("Type course tags separated by commas (for example: python, ml).")
+        )
+        return
+    elif action == "fn":
+        conv.step = "bc:text"
+        await ctx.svc.store.set_conv(user.id, conv)
+        await query.answer()
+        await reply(
+            update,
+            ctx,
+            _(
+                "Send the announcement as one text message. Formatting and links are kept; "
+                "I will translate it for each audience language and show you a preview."
+            ),
+        )
+        return
+    else:
+        await query.answer(_("This button is not valid."), show_alert=True)
+        return
+    conv.data["aud"] = aud.to_json()
+    await query.answer()
+    await _show_filters(update, ctx, conv, edit=True)
+
+
+async def on_text(update: Update, ctx: Ctx, conv: Conversation) -> None:
+    """Typed input during a ``bc:*`` step (routed here by ``handlers.private``)."""
+    msg, user = update.message, update.effective_user
+    if msg is None or user is None:
+        return
+    if not msg.text:
+        await reply(update, ctx, _("Please send the announcement as text."))
+        return
+    if conv.step == "bc:tags":
+        aud = bc.Audience.from_json(conv.data.get("aud"))
+        aud.tags = normalize_tags(msg.text)
+        conv.data["aud"] = aud.to_json()
+        await _show_filters(update, ctx, conv, edit=False)
+        return
+    if len(msg.text) > bc.MAX_TEXT:
+        await reply(
+            update,
+            ctx,
+            _("That is too long ({length} characters). Please keep it under {limit}.").format(
+                length=len(msg.text), limit=bc.MAX_TEXT
+            ),
+        )
+        return
+    store = _store(ctx)
+    if conv.step == "bc:manual":
+        bid, lang = str(conv.data.get("id", "")), str(conv.data.get("lang", ""))
+        b = await store.get(bid)
+        await ctx.svc.store.clear_conv(user.id)
+        if b is None or b.status != "preview" or b.admin != user.id:
+            await reply(update, ctx, _("This broadcast can no longer be changed."))
+            return
+        await store.set_text(bid, lang, msg.text, entities_json(msg.entities), "manual")
+        counts = _lang_counts(await store.resolve(b.aud, b.src))
+        await send_preview(ctx.bot, b, lang, (await store.texts(bid))[lang], counts.get(lang, 0))
+        await ctx.bot.send_message(
+            user.id, _panel_text(bid, counts), reply_markup=_panel_markup(bid)
+        )
+        return
+    if conv.step != "bc:text":
+        await reply(update, ctx, _("Please use the buttons above, or /cancel."))
+        return
+    aud = bc.Audience.from_json(conv.data.get("aud"))
+    src = langid.detect(msg.text, langid.Priors(chosen=ctx.locale)).lang
+    b = await store.create(user.id, ctx.locale, src, msg.text, entities_json(msg.entities), aud)
+    await ctx.svc.store.clear_conv(user.id)
+    await ctx.svc.enqueue("translate", "workers.broadcast.prepare", b.bid)
+    await reply(
+        update,
+        ctx,
+        _("Broadcast #{number}: translating for each language; the preview follows.").format(
+            number=b.bid
+        ),
+    )
+
+
+def _lang_counts(recipients: list[tuple[int, str]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for _chat, lang in recipients:
+        out[lang] = out.get(lang, 0) + 1
+    return out
+
+
+async def _on_broadcast_button(update: Update, ctx: Ctx, action: str, args: list[str]) -> None:
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    store = _store(ctx)
+    b = await store.get(args[0]) if args else None
+    if b is None or b.admin != user.id:
+        await query.answer(_("This button is not valid."), show_alert=True)
+        return
+    if action == "x":
+        if not await store.transition(b.bid, sorted(bc.OPEN), "cancelled"):
+            await query.answer(_("This broadcast can no longer be cancelled."), show_alert=True)
+            return
+        c = await store.counts(b.bid)
+        await query.answer()
+        await reply(
+            update,
+            ctx,
+            _("Broadcast #{number} cancelled. Delivered before it stopped: {count}.").format(
+                number=b.bid, count=c.ok
+            ),
+        )
+        return
+    if b.status != "preview":
+        await query.answer(_("This broadcast can no longer be changed."), show_alert=True)
+        return
+    if action == "ed" and len(args) == 2:
+        await ctx.svc.store.set_conv(
+            user.id, Conversation(step="bc:manual", data={"id": b.bid, "lang": args[1]})
+        )
+        await query.answer()
+        await reply(
+            update,
+            ctx,
+            _("Send the {language} text to use instead.").format(language=language_name(args[1])),
+        )
+        return
+    if not await can_broadcast(ctx, user.id):
+        await query.answer(
+            _("You are no longer an administrator of a registered group."), show_alert=True
+        )
+        return
+    if action == "ok":
+        if not await store.transition(b.bid, ["preview"], "queued"):
+            await query.answer(_("This broadcast can no longer be changed."), show_alert=True)
+            return
+        await ctx.svc.enqueue("broadcast", "workers.broadcast.start", b.bid)
+        await query.answer()
+        await edit_or_send(
+            update,
+            ctx,
+            _("Broadcast #{number} is queued. I will show its progress here.").format(number=b.bid),
+        )
+        return
+    if action == "at" and len(args) == 2 and args[1].isdigit() and int(args[1]) in SCHEDULE_HOURS:
+        hours = int(args[1])
+        if not await store.transition(b.bid, ["preview"], "scheduled"):
+            await query.answer(_("This broadcast can no longer be changed."), show_alert=True)
+            return
+        at = time.time() + hours * 3600
+        await store.update(b.bid, at=at)
+        await ctx.svc.enqueue("broadcast", "workers.broadcast.start", b.bid, delay=hours * 3600)
+        await query.answer()
+        when = format_datetime(datetime.fromtimestamp(at, tz=UTC), "short")
+        await edit_or_send(
+            update,
+            ctx,
+            _("Broadcast #{number} is scheduled for {time} (UTC).").format(number=b.bid, time=when),
+            keyboard([[(_("Cancel"), callbacks.pack("bc", "x", b.bid))]]),
+        )
+        return
+    await query.answer(_("This button is not valid."), show_alert=True)
+
+
+async def broadcasts_cmd(update: Update, ctx: Ctx) -> None:
+    """/broadcasts: the admin's recent broadcasts with their status."""
+    user = update.effective_user
+    if user is None:
+        return
+    store = _store(ctx)
+    items = await store.for_admin(user.id)
+    if not items:
+        await reply(
+            update, ctx, _("You have not sent any broadcasts yet. Send /broadcast to start.")
+        )
+        return
+    lines = ["<b>" + _("Your broadcasts") + "</b>"]
+    rows: list[list[tuple[str, str]]] = []
+    for b in items:
+        c = await store.counts(b.bid)
+        when = format_datetime(datetime.fromtimestamp(b.created_at, tz=UTC), "short")
+        line = f"#{b.bid} · {when} · {status_label(b.status)}"
+        if b.total:
+            line += " · " + _("{done} of {total} recipients").format(done=c.done, total=b.total)
+        lines.append(line)
+        if b.status in bc.OPEN:
+            rows.append(
+                [(_("Cancel #{number}").format(number=b.bid), callbacks.pack("bc", "x", b.bid))]
+            )
+    await reply(update, ctx, "\n".join(lines), keyboard(rows) if rows else None)
+
+
+def handlers() -> list[BaseHandler[Update, Ctx, None]]:
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler("broadcast", broadcast_cmd, filters=private),
+        CommandHandler("broadcasts", broadcasts_cmd, filters=private),
+        CallbackQueryHandler(on_button, pattern=r"^bc:"),
+    ]
