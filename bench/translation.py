@@ -21,12 +21,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from telegram import MessageEntity
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
 def rss_mib() -> float:
-    with open("/proc/self/status") as fh:
+    with Path("/proc/self/status").open() as fh:
         for line in fh:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
@@ -37,7 +39,7 @@ def corpus(n: int) -> list[str]:
     with (ROOT / "scripts" / "argos_corpus" / "core.tsv").open(encoding="utf-8") as fh:
         rows = [r["en"] for r in csv.DictReader(fh, delimiter="\t")]
     # Messages of one to three sentences, like chat messages.
-    out = []
+    out: list[str] = []
     i = 0
     while len(out) < n:
         k = 1 + (len(out) % 3)
@@ -86,7 +88,7 @@ async def main() -> None:
     redis = Redis.from_url(args.redis_url, decode_responses=True)
     prefix = "bench:tr:"
     cache = translation.TranslationCache(redis, prefix)
-    items = [(t, []) for t in texts[:50]]
+    items: list[tuple[str, list[MessageEntity]]] = [(t, []) for t in texts[:50]]
     await translation.translate_messages(cache, engine, items, "en", "es")  # fill the cache
     hits = []
     for text, ents in items:

@@ -32,7 +32,7 @@ Key patterns (``{p}`` is ``Settings.redis_prefix``):
 
 Other modules own their keys and document them in their own docstrings under the same
 prefix: ``sending`` (``{p}rl:*``, ``{p}sent:*``), ``search`` (``{p}search:*``),
-``helper_index`` (``{p}helper*``).
+``helper_index`` (``{p}helper*``), ``broadcast`` (``{p}bc:*``).
 """
 
 from __future__ import annotations
@@ -218,6 +218,7 @@ class Store:
     def __init__(self, redis: Redis, prefix: str = "tgs:") -> None:
         self.redis = redis
         self.keys = Keys(prefix)
+        self.p = prefix
 
     async def get_profile(self, uid: int) -> Profile | None:
         raw = cast(dict[str, str], await self.redis.hgetall(self.keys.user(uid)))
@@ -275,14 +276,25 @@ class Store:
         """True the first time in a window, so the "slow down" notice is sent once."""
         return bool(await self.redis.set(self.keys.flood_warned(uid), "1", ex=window, nx=True))
 
-    async def erase_user(self, uid: int) -> None:
+    async def erase_user(self, uid: int) -> list[str]:
+        """Everything this module stores about a user; returns their question ids so the
+        caller can remove them from other indexes (search, offers) too."""
         profile = await self.get_profile(uid)
+        qids = [str(q) for q in await self.redis.zrange(self.keys.user_questions(uid), 0, -1)]
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(self.keys.user(uid), self.keys.conv(uid), self.keys.flood(uid))
+            pipe.delete(
+                self.keys.user(uid), self.keys.conv(uid), self.keys.flood(uid),
+                self.keys.flood_warned(uid), self.keys.user_questions(uid), f"{self.p}ref:{uid}",
+            )  # fmt: skip
             pipe.srem(self.keys.users, uid)
             if profile and profile.lang:
                 pipe.srem(self.keys.users_by_lang(profile.lang), uid)
+            for qid in qids:
+                pipe.delete(self.keys.question(qid))
+                pipe.zrem(self.keys.active_questions, qid)
+                pipe.zrem(self.keys.solved, qid)
             await pipe.execute()
+        return qids
 
     # --- groups -----------------------------------------------------------------------
 

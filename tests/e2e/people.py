@@ -62,7 +62,9 @@ class Person:
 
     async def press_answer(self, msg: JSON, data: str, *, force: bool = False) -> JSON:
         """Press a button and return the bot's answerCallbackQuery (text, show_alert)."""
-        qid = await self.c.press(self.id, int(msg["chat"]["id"]), int(msg["message_id"]), data, force=force)
+        qid = await self.c.press(
+            self.id, int(msg["chat"]["id"]), int(msg["message_id"]), data, force=force
+        )
         result = await self.c.callback_answer(qid, wait=10)
         assert result["answered"], "the bot never answered the callback query"
         answer: JSON = result["answer"]

@@ -59,7 +59,9 @@ async def test_onboarding_in_english(bot: Any, client: Any, redis_sync: Any) -> 
     assert not redis_sync.exists(f"{TEST_PREFIX}conv:{p.id}")
 
 
-async def test_onboarding_in_spanish_from_language_code(bot: Any, client: Any, redis_sync: Any) -> None:
+async def test_onboarding_in_spanish_from_language_code(
+    bot: Any, client: Any, redis_sync: Any
+) -> None:
     p = await new_person(client, "María", "es")
     [picker] = await p.send("/start")
     assert "✅ Español" in [label for label, _ in buttons(picker)]
@@ -152,7 +154,9 @@ async def test_command_menus_per_language(bot: Any, client: Any) -> None:
     es = await client.commands(scope="all_private_chats", language_code="es")
     hi = await client.commands(scope="all_private_chats", language_code="hi")
     default = await client.commands(scope="all_private_chats")
-    assert [c["command"] for c in en] == [c["command"] for c in es] == [c["command"] for c in default]
+    assert (
+        [c["command"] for c in en] == [c["command"] for c in es] == [c["command"] for c in default]
+    )
     assert {c["command"] for c in en} >= {"start", "help", "ask", "language", "profile", "cancel"}
     desc_en = {c["command"]: c["description"] for c in en}
     desc_es = {c["command"]: c["description"] for c in es}
@@ -168,7 +172,9 @@ async def test_429_from_telegram_is_waited_out(bot: Any, client: Any) -> None:
     [picker] = await p.send("/start", timeout=15)
     assert "Which language" in text(picker)
     log = await client.log(method="sendMessage")
-    statuses = [e.get("status") for e in log if (e.get("params") or {}).get("chat_id") in (p.id, str(p.id))]
+    statuses = [
+        e.get("status") for e in log if (e.get("params") or {}).get("chat_id") in (p.id, str(p.id))
+    ]
     assert 429 in statuses and 200 in statuses
 
 
@@ -184,3 +190,16 @@ async def test_blocked_user_is_recorded(bot: Any, client: Any, redis_sync: Any) 
             break
         await asyncio.sleep(0.1)
     assert redis_sync.hget(key, "blocked") == "1"
+
+
+async def test_forget_erases_everything(bot: Any, client: Any, redis_sync: Any) -> None:
+    p = await new_person(client, "Erin", "en")
+    await onboard(p, "en", role="both")
+    assert redis_sync.exists(f"{TEST_PREFIX}user:{p.id}")
+    [ask] = await p.send("/forget")
+    [done] = await p.press(ask, "pf:forget:yes")
+    assert "erased everything" in text(done)
+    leftovers = [k for k in redis_sync.scan_iter(f"{TEST_PREFIX}*") if str(p.id) in k]
+    assert leftovers == []
+    assert not redis_sync.sismember(f"{TEST_PREFIX}users", p.id)
+    assert redis_sync.hget(f"{TEST_PREFIX}hrows", str(p.id)) is None

@@ -38,7 +38,9 @@ async def ask(p: Person, question: str) -> dict[str, Any]:
     return msgs[-1]
 
 
-async def topic_messages(client: Any, chat_id: int, thread_id: int, count: int = 1) -> list[dict[str, Any]]:
+async def topic_messages(
+    client: Any, chat_id: int, thread_id: int, count: int = 1
+) -> list[dict[str, Any]]:
     """The bot's posts in a topic, without the topic-created service message."""
     msgs = await client.wait_for(chat_id, thread_id=thread_id, count=count + 1, timeout=10)
     return [m for m in msgs if "forum_topic_created" not in m]
@@ -52,9 +54,13 @@ async def the_topic(client: Any, chat_id: int) -> tuple[int, dict[str, Any]]:
     return int(topics[0]["message_thread_id"]), topics[0]
 
 
-async def test_spanish_question_goes_to_spanish_group_and_back(world: dict[str, Any], client: Any, redis_sync: Any) -> None:
+async def test_spanish_question_goes_to_spanish_group_and_back(
+    world: dict[str, Any], client: Any, redis_sync: Any
+) -> None:
     maria, carlos, es = world["maria"], world["carlos"], world["es"]
-    confirm = await ask(maria, "¿Cómo entrego la tarea de la semana 3 en Coursera? No encuentro el botón de enviar.")
+    confirm = await ask(
+        maria, "¿Cómo entrego la tarea de la semana 3 en Coursera? No encuentro el botón de enviar."
+    )
     assert "#1" in text(confirm) and "MOOC en español" in text(confirm)
     thread_id, topic = await the_topic(client, es["id"])
     assert topic["name"].startswith("#1 · ¿Cómo entrego") and len(topic["name"]) <= 128
@@ -63,13 +69,23 @@ async def test_spanish_question_goes_to_spanish_group_and_back(world: dict[str, 
     assert redis_sync.hget(f"{TEST_PREFIX}q:1", "lang") == "es"
     # A member answers in the topic; the learner gets it under a pseudonym.
     since = await maria.seq()
-    answer = await carlos.c.send_text(carlos.id, "Ve a la pestaña Tareas y pulsa «Enviar».", chat_id=es["id"], message_thread_id=thread_id)
+    answer = await carlos.c.send_text(
+        carlos.id,
+        "Ve a la pestaña Tareas y pulsa «Enviar».",
+        chat_id=es["id"],
+        message_thread_id=thread_id,
+    )
     [got] = await client.wait_for(maria.id, since_seq=since)
     assert "pestaña Tareas" in text(got) and "#1" in text(got)
     assert "Carlos" not in text(got)
     # The helper edits the answer; the learner's copy follows.
     since = await maria.seq()
-    await client.edit(carlos.id, es["id"], answer["message_id"], "Ve a la pestaña Tareas, abre la semana 3 y pulsa «Enviar».")
+    await client.edit(
+        carlos.id,
+        es["id"],
+        answer["message_id"],
+        "Ve a la pestaña Tareas, abre la semana 3 y pulsa «Enviar».",
+    )
     [edited] = await client.wait_for(maria.id, since_seq=since)
     assert edited["message_id"] == got["message_id"] and "abre la semana 3" in text(edited)
     # A follow-up from the learner reaches the same topic.
@@ -101,7 +117,12 @@ async def test_similar_solved_question_is_offered_first(world: dict[str, Any], c
     await ask(maria, "¿Cómo descargo el certificado del curso de Python en Coursera?")
     thread_id, _ = await the_topic(client, es["id"])
     since = await maria.seq()
-    await client.send_text(carlos.id, "En Logros, pulsa Descargar certificado.", chat_id=es["id"], message_thread_id=thread_id)
+    await client.send_text(
+        carlos.id,
+        "En Logros, pulsa Descargar certificado.",
+        chat_id=es["id"],
+        message_thread_id=thread_id,
+    )
     [ans] = await client.wait_for(maria.id, since_seq=since)
     await maria.press(ans, data_for(ans, "✅"), count=1)
     # Another learner asks much the same thing.
@@ -129,15 +150,26 @@ async def test_non_admin_cannot_register(world: dict[str, Any], client: Any) -> 
     assert refusal["message_id"] and "administra" in text(refusal).lower()
 
 
-async def test_no_learner_identity_reaches_groups_or_helpers(world: dict[str, Any], client: Any) -> None:
+async def test_no_learner_identity_reaches_groups_or_helpers(
+    world: dict[str, Any], client: Any
+) -> None:
     maria, carlos, es = world["maria"], world["carlos"], world["es"]
-    await ask(maria, "Mi cuaderno de Jupyter no guarda los cambios en el curso de datos, ¿qué hago?")
+    await ask(
+        maria, "Mi cuaderno de Jupyter no guarda los cambios en el curso de datos, ¿qué hago?"
+    )
     thread_id, _ = await the_topic(client, es["id"])
     since = await maria.seq()
-    await client.send_text(carlos.id, "Prueba a reiniciar el kernel.", chat_id=es["id"], message_thread_id=thread_id)
+    await client.send_text(
+        carlos.id, "Prueba a reiniciar el kernel.", chat_id=es["id"], message_thread_id=thread_id
+    )
     await client.wait_for(maria.id, since_seq=since)
     await maria.send("Lo reinicié y sigue igual.")
-    secrets = {str(maria.id), maria.user["first_name"], maria.user["last_name"], maria.user["username"]}
+    secrets = {
+        str(maria.id),
+        maria.user["first_name"],
+        maria.user["last_name"],
+        maria.user["username"],
+    }
     leaks = []
     for entry in await client.log():
         params = entry.get("params") or {}

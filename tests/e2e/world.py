@@ -29,11 +29,15 @@ async def onboard(p: Person, lang: str, *, role: str = "learner", courses: str =
 
 
 async def person(client: Any, name: str, lang: str, *, username: str | None = None) -> Person:
-    user = await client.create_user(first_name=name, last_name="Tester", username=username, language_code=lang)
+    user = await client.create_user(
+        first_name=name, last_name="Tester", username=username, language_code=lang
+    )
     return Person(client, user)
 
 
-async def forum_group(client: Any, title: str, admin: Person, members: list[Person]) -> dict[str, Any]:
+async def forum_group(
+    client: Any, title: str, admin: Person, members: list[Person]
+) -> dict[str, Any]:
     group: dict[str, Any] = await client.create_group(
         title=title,
         is_forum=True,
@@ -44,7 +48,9 @@ async def forum_group(client: Any, title: str, admin: Person, members: list[Pers
     return group
 
 
-async def register(admin: Person, group_id: int, langs: list[str], region: str, tags: str = "") -> dict[str, Any]:
+async def register(
+    admin: Person, group_id: int, langs: list[str], region: str, tags: str = ""
+) -> dict[str, Any]:
     [msg] = await admin.send(f"/register {tags}".strip(), chat_id=group_id)
     for lang in langs:
         [msg] = await admin.press(msg, f"gr:lang:{lang}", chat_id=group_id)

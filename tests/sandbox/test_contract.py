@@ -33,7 +33,11 @@ async def test_unknown_method_and_bad_token(sbx: Sandbox, api: BotApi) -> None:
     assert await api.err("noSuchMethod", 404) == "Not Found"
     async with httpx.AsyncClient(base_url=sbx.url) as http:
         r = await http.post("/botnot-a-token/getMe")
-        assert r.status_code == 401 and r.json() == {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        assert r.status_code == 401 and r.json() == {
+            "ok": False,
+            "error_code": 401,
+            "description": "Unauthorized",
+        }
         other = "555001:a-different-secret-here"
         assert (await http.post(f"/bot{other}/getMe")).status_code == 401
 
@@ -58,11 +62,21 @@ async def test_send_message_dates_in_seconds_and_errors(api: BotApi, user: U) ->
     msg = await api.ok("sendMessage", chat_id=user["id"], text="hi")
     assert isinstance(msg["date"], int) and 1_600_000_000 < msg["date"] < 4_000_000_000
     assert Message.de_json(msg, None).text == "hi"
-    assert await api.err("sendMessage", 400, chat_id=user["id"], text="") == "Bad Request: message text is empty"
-    assert await api.err("sendMessage", 400, chat_id=user["id"], text="x" * 4097) == "Bad Request: message is too long"
+    assert (
+        await api.err("sendMessage", 400, chat_id=user["id"], text="")
+        == "Bad Request: message text is empty"
+    )
+    assert (
+        await api.err("sendMessage", 400, chat_id=user["id"], text="x" * 4097)
+        == "Bad Request: message is too long"
+    )
     await api.ok("sendMessage", chat_id=user["id"], text="x" * 4096)
-    assert await api.err("sendMessage", 400, chat_id=424242, text="x") == "Bad Request: chat not found"
-    desc = await api.err("sendPhoto", 400, chat_id=user["id"], photo="https://x/y.jpg", caption="c" * 1025)
+    assert (
+        await api.err("sendMessage", 400, chat_id=424242, text="x") == "Bad Request: chat not found"
+    )
+    desc = await api.err(
+        "sendPhoto", 400, chat_id=user["id"], photo="https://x/y.jpg", caption="c" * 1025
+    )
     assert desc == "Bad Request: message caption is too long"
 
 
@@ -71,12 +85,20 @@ async def test_inline_keyboard_validation(api: BotApi, user: U) -> None:
         return {"inline_keyboard": [[{"text": "t", **button}]]}
 
     long_data = "é" * 33  # 66 bytes in UTF-8, 33 characters
-    desc = await api.err("sendMessage", 400, chat_id=user["id"], text="x", reply_markup=kb(callback_data=long_data))
+    desc = await api.err(
+        "sendMessage", 400, chat_id=user["id"], text="x", reply_markup=kb(callback_data=long_data)
+    )
     assert desc == "Bad Request: BUTTON_DATA_INVALID"
-    await api.ok("sendMessage", chat_id=user["id"], text="x", reply_markup=kb(callback_data="a" * 64))
+    await api.ok(
+        "sendMessage", chat_id=user["id"], text="x", reply_markup=kb(callback_data="a" * 64)
+    )
     bad_text = {"inline_keyboard": [[{"text": "", "callback_data": "x"}]]}
-    assert "BUTTON_TEXT_EMPTY" in await api.err("sendMessage", 400, chat_id=user["id"], text="x", reply_markup=bad_text)
-    assert "Text buttons are unallowed" in await api.err("sendMessage", 400, chat_id=user["id"], text="x", reply_markup=kb())
+    assert "BUTTON_TEXT_EMPTY" in await api.err(
+        "sendMessage", 400, chat_id=user["id"], text="x", reply_markup=bad_text
+    )
+    assert "Text buttons are unallowed" in await api.err(
+        "sendMessage", 400, chat_id=user["id"], text="x", reply_markup=kb()
+    )
 
 
 async def test_html_and_markdown_entities(api: BotApi, user: U) -> None:
@@ -88,11 +110,20 @@ async def test_html_and_markdown_entities(api: BotApi, user: U) -> None:
     assert msg["entities"][3]["language"] == "py"
     desc = await api.err("sendMessage", 400, chat_id=user["id"], parse_mode="HTML", text="<b>x")
     assert desc.startswith("Bad Request: can't parse entities")
-    assert "Unsupported start tag" in await api.err("sendMessage", 400, chat_id=user["id"], parse_mode="HTML", text="<div>x</div>")
-    msg = await api.ok("sendMessage", chat_id=user["id"], parse_mode="MarkdownV2", text="*b* _i_ \\. [l](https://e.org)")
+    assert "Unsupported start tag" in await api.err(
+        "sendMessage", 400, chat_id=user["id"], parse_mode="HTML", text="<div>x</div>"
+    )
+    msg = await api.ok(
+        "sendMessage",
+        chat_id=user["id"],
+        parse_mode="MarkdownV2",
+        text="*b* _i_ \\. [l](https://e.org)",
+    )
     assert msg["text"] == "b i . l"
     assert [e["type"] for e in msg["entities"]] == ["bold", "italic", "text_link"]
-    desc = await api.err("sendMessage", 400, chat_id=user["id"], parse_mode="MarkdownV2", text="end.")
+    desc = await api.err(
+        "sendMessage", 400, chat_id=user["id"], parse_mode="MarkdownV2", text="end."
+    )
     assert "Character '.' is reserved" in desc
     # emoji take two UTF-16 code units
     msg = await api.ok("sendMessage", chat_id=user["id"], parse_mode="HTML", text="😀 <b>x</b>")
@@ -109,7 +140,9 @@ async def test_user_commands_get_entities(ctl: SandboxClient, user: U) -> None:
     assert {"hashtag", "mention", "url"} <= set(types)
 
 
-async def test_get_updates_offset_limit_timeout(sbx: Sandbox, api: BotApi, ctl: SandboxClient, user: U) -> None:
+async def test_get_updates_offset_limit_timeout(
+    sbx: Sandbox, api: BotApi, ctl: SandboxClient, user: U
+) -> None:
     for i in range(5):
         await ctl.send_text(user["id"], f"m{i}")
     ups = await api.ok("getUpdates", limit=2)
@@ -153,13 +186,21 @@ async def test_concurrent_get_updates_conflict(api: BotApi) -> None:
     assert (await second)[0] == 200
 
 
-async def test_blocked_user_forbidden_and_my_chat_member(api: BotApi, ctl: SandboxClient, user: U) -> None:
+async def test_blocked_user_forbidden_and_my_chat_member(
+    api: BotApi, ctl: SandboxClient, user: U
+) -> None:
     await api.ok("sendMessage", chat_id=user["id"], text="before")
     await ctl.block(user["id"])
-    assert await api.err("sendMessage", 403, chat_id=user["id"], text="x") == "Forbidden: bot was blocked by the user"
+    assert (
+        await api.err("sendMessage", 403, chat_id=user["id"], text="x")
+        == "Forbidden: bot was blocked by the user"
+    )
     ups = await api.ok("getUpdates")
     change = ups[-1]["my_chat_member"]
-    assert change["new_chat_member"]["status"] == "kicked" and change["old_chat_member"]["status"] == "member"
+    assert (
+        change["new_chat_member"]["status"] == "kicked"
+        and change["old_chat_member"]["status"] == "member"
+    )
     assert change["from"]["id"] == user["id"] and change["chat"]["id"] == user["id"]
     await ctl.block(user["id"], blocked=False)
     ups = await api.ok("getUpdates", offset=ups[-1]["update_id"] + 1)
@@ -178,9 +219,14 @@ async def test_forum_topics(api: BotApi, ctl: SandboxClient, forum: U, user: U) 
     msg = await api.ok("sendMessage", chat_id=cid, message_thread_id=tid, text="in topic")
     assert msg["message_thread_id"] == tid and msg["is_topic_message"] is True
     assert msg["reply_to_message"]["message_id"] == tid
-    assert await api.err("sendMessage", 400, chat_id=cid, message_thread_id=99999, text="x") == "Bad Request: message thread not found"
+    assert (
+        await api.err("sendMessage", 400, chat_id=cid, message_thread_id=99999, text="x")
+        == "Bad Request: message thread not found"
+    )
     await api.ok("editForumTopic", chat_id=cid, message_thread_id=tid, name="Help 2")
-    assert "TOPIC_NOT_MODIFIED" in await api.err("editForumTopic", 400, chat_id=cid, message_thread_id=tid, name="Help 2")
+    assert "TOPIC_NOT_MODIFIED" in await api.err(
+        "editForumTopic", 400, chat_id=cid, message_thread_id=tid, name="Help 2"
+    )
     await api.ok("closeForumTopic", chat_id=cid, message_thread_id=tid)
     bob = await ctl.create_user("Bob")
     await ctl.add_member(cid, bob["id"])
@@ -192,25 +238,46 @@ async def test_forum_topics(api: BotApi, ctl: SandboxClient, forum: U, user: U) 
     last = (await api.ok("getUpdates"))[-1]["update_id"]
     await ctl.send_text(user["id"], "question", cid, message_thread_id=tid)
     up = (await api.ok("getUpdates", offset=last + 1))[-1]["message"]
-    assert up["message_thread_id"] == tid and up["is_topic_message"] and up["reply_to_message"]["message_id"] == tid
+    assert (
+        up["message_thread_id"] == tid
+        and up["is_topic_message"]
+        and up["reply_to_message"]["message_id"] == tid
+    )
     await api.ok("deleteForumTopic", chat_id=cid, message_thread_id=tid)
-    assert "TOPIC_ID_INVALID" in await api.err("closeForumTopic", 400, chat_id=cid, message_thread_id=tid)
+    assert "TOPIC_ID_INVALID" in await api.err(
+        "closeForumTopic", 400, chat_id=cid, message_thread_id=tid
+    )
 
 
 async def test_topic_rights_and_non_forum(api: BotApi, ctl: SandboxClient, user: U) -> None:
     plain = await ctl.create_group("Plain", is_forum=False, members=[{"user_id": user["id"], "status": "creator"}],
                                    bots=[{"token": TOKEN, "status": "administrator"}])  # fmt: skip
-    assert await api.err("createForumTopic", 400, chat_id=plain["id"], name="x") == "Bad Request: the chat is not a forum"
+    assert (
+        await api.err("createForumTopic", 400, chat_id=plain["id"], name="x")
+        == "Bad Request: the chat is not a forum"
+    )
     weak = await ctl.create_group("Weak", members=[{"user_id": user["id"], "status": "creator"}],
                                   bots=[{"token": TOKEN, "status": "administrator", "can_manage_topics": False}])  # fmt: skip
-    assert await api.err("createForumTopic", 400, chat_id=weak["id"], name="x") == "Bad Request: not enough rights to create a topic"
-    member = await ctl.create_group("Member", members=[], bots=[{"token": TOKEN, "status": "member"}])
-    assert "not enough rights" in await api.err("createForumTopic", 400, chat_id=member["id"], name="x")
+    assert (
+        await api.err("createForumTopic", 400, chat_id=weak["id"], name="x")
+        == "Bad Request: not enough rights to create a topic"
+    )
+    member = await ctl.create_group(
+        "Member", members=[], bots=[{"token": TOKEN, "status": "member"}]
+    )
+    assert "not enough rights" in await api.err(
+        "createForumTopic", 400, chat_id=member["id"], name="x"
+    )
 
 
-async def test_group_membership_chat_info_and_my_chat_member(api: BotApi, ctl: SandboxClient, forum: U, user: U) -> None:
+async def test_group_membership_chat_info_and_my_chat_member(
+    api: BotApi, ctl: SandboxClient, forum: U, user: U
+) -> None:
     ups = await api.ok("getUpdates")
-    assert any(u.get("my_chat_member", {}).get("new_chat_member", {}).get("status") == "administrator" for u in ups)
+    assert any(
+        u.get("my_chat_member", {}).get("new_chat_member", {}).get("status") == "administrator"
+        for u in ups
+    )
     info = await api.ok("getChat", chat_id=forum["id"])
     full = ChatFullInfo.de_json(info, None)
     assert full.is_forum and full.title == "Forum" and full.type == "supergroup"
@@ -225,29 +292,67 @@ async def test_group_membership_chat_info_and_my_chat_member(api: BotApi, ctl: S
 async def test_edit_copy_forward_delete(api: BotApi, ctl: SandboxClient, user: U) -> None:
     kb = {"inline_keyboard": [[{"text": "a", "callback_data": "a"}]]}
     msg = await api.ok("sendMessage", chat_id=user["id"], text="one", reply_markup=kb)
-    edited = await api.ok("editMessageText", chat_id=user["id"], message_id=msg["message_id"], text="two", reply_markup=kb)
-    assert edited["text"] == "two" and edited["message_id"] == msg["message_id"] and "edit_date" in edited
-    desc = await api.err("editMessageText", 400, chat_id=user["id"], message_id=msg["message_id"], text="two", reply_markup=kb)
-    assert desc.startswith("Bad Request: message is not modified: specified new message content and reply markup")
+    edited = await api.ok(
+        "editMessageText",
+        chat_id=user["id"],
+        message_id=msg["message_id"],
+        text="two",
+        reply_markup=kb,
+    )
+    assert (
+        edited["text"] == "two"
+        and edited["message_id"] == msg["message_id"]
+        and "edit_date" in edited
+    )
+    desc = await api.err(
+        "editMessageText",
+        400,
+        chat_id=user["id"],
+        message_id=msg["message_id"],
+        text="two",
+        reply_markup=kb,
+    )
+    assert desc.startswith(
+        "Bad Request: message is not modified: specified new message content and reply markup"
+    )
     assert await api.ok("editMessageText", inline_message_id="abc", text="x") is True
-    assert await api.err("editMessageText", 400, chat_id=user["id"], message_id=999, text="x") == "Bad Request: message to edit not found"
+    assert (
+        await api.err("editMessageText", 400, chat_id=user["id"], message_id=999, text="x")
+        == "Bad Request: message to edit not found"
+    )
     no_kb = await api.ok("editMessageReplyMarkup", chat_id=user["id"], message_id=msg["message_id"])
     assert "reply_markup" not in no_kb
-    copy = await api.ok("copyMessage", chat_id=user["id"], from_chat_id=user["id"], message_id=msg["message_id"])
+    copy = await api.ok(
+        "copyMessage", chat_id=user["id"], from_chat_id=user["id"], message_id=msg["message_id"]
+    )
     assert set(copy) == {"message_id"}
-    fwd = await api.ok("forwardMessage", chat_id=user["id"], from_chat_id=user["id"], message_id=msg["message_id"])
+    fwd = await api.ok(
+        "forwardMessage", chat_id=user["id"], from_chat_id=user["id"], message_id=msg["message_id"]
+    )
     assert fwd["forward_origin"]["type"] == "user" and fwd["text"] == "two"
     assert await api.ok("deleteMessage", chat_id=user["id"], message_id=msg["message_id"]) is True
-    assert await api.err("deleteMessage", 400, chat_id=user["id"], message_id=msg["message_id"]) == "Bad Request: message to delete not found"
+    assert (
+        await api.err("deleteMessage", 400, chat_id=user["id"], message_id=msg["message_id"])
+        == "Bad Request: message to delete not found"
+    )
     texts = [m["text"] for m in await ctl.messages(user["id"], from_bot=True)]
     assert texts == ["two", "two"]
     # replies
-    reply = await api.ok("sendMessage", chat_id=user["id"], text="r", reply_parameters={"message_id": copy["message_id"]})
+    reply = await api.ok(
+        "sendMessage",
+        chat_id=user["id"],
+        text="r",
+        reply_parameters={"message_id": copy["message_id"]},
+    )
     assert reply["reply_to_message"]["message_id"] == copy["message_id"]
-    assert "replied not found" in await api.err("sendMessage", 400, chat_id=user["id"], text="r", reply_to_message_id=777)
+    assert "replied not found" in await api.err(
+        "sendMessage", 400, chat_id=user["id"], text="r", reply_to_message_id=777
+    )
 
 
-async def test_photo_upload_get_file_download(sbx: Sandbox, api: BotApi, ctl: SandboxClient, user: U) -> None:
+async def test_photo_upload_get_file_download(
+    sbx: Sandbox, api: BotApi, ctl: SandboxClient, user: U
+) -> None:
     async with httpx.AsyncClient(base_url=sbx.url) as http:
         r = await http.post(f"/bot{TOKEN}/sendPhoto", data={"chat_id": str(user["id"]), "caption": "pic"},
                             files={"photo": ("p.jpg", b"JPEGDATA", "image/jpeg")})  # fmt: skip
@@ -261,15 +366,23 @@ async def test_photo_upload_get_file_download(sbx: Sandbox, api: BotApi, ctl: Sa
         assert again["photo"][-1]["file_id"] == big["file_id"]
         doc = await api.ok("sendDocument", chat_id=user["id"], document="https://example.org/a.pdf")
         assert doc["document"]["file_name"] == "a.pdf" and doc["document"]["file_unique_id"]
-        assert "wrong file identifier" in await api.err("sendDocument", 400, chat_id=user["id"], document="nope")
+        assert "wrong file identifier" in await api.err(
+            "sendDocument", 400, chat_id=user["id"], document="nope"
+        )
     sent = await ctl.send_document(user["id"], file_name="notes.txt", content="hello")
     f = await api.ok("getFile", file_id=sent["document"]["file_id"])
     assert f["file_size"] == 5
 
 
-async def test_commands_per_scope_and_language(api: BotApi, ctl: SandboxClient, forum: U, user: U) -> None:
+async def test_commands_per_scope_and_language(
+    api: BotApi, ctl: SandboxClient, forum: U, user: U
+) -> None:
     await api.ok("setMyCommands", commands=[{"command": "start", "description": "Start"}])
-    await api.ok("setMyCommands", commands=[{"command": "start", "description": "Empezar"}], language_code="es")
+    await api.ok(
+        "setMyCommands",
+        commands=[{"command": "start", "description": "Empezar"}],
+        language_code="es",
+    )
     await api.ok("setMyCommands", commands=[{"command": "admin", "description": "Admin"}],
                  scope={"type": "chat_administrators", "chat_id": forum["id"]})  # fmt: skip
     assert (await api.ok("getMyCommands"))[0]["description"] == "Start"
@@ -279,7 +392,9 @@ async def test_commands_per_scope_and_language(api: BotApi, ctl: SandboxClient, 
     assert (await ctl.commands("chat_administrators", chat_id=forum["id"]))[0]["command"] == "admin"
     assert (await ctl.effective_commands(user["id"], forum["id"]))[0]["command"] == "admin"
     assert (await ctl.effective_commands(user["id"]))[0]["description"] == "Empezar"
-    assert "BOT_COMMAND_INVALID" in await api.err("setMyCommands", 400, commands=[{"command": "Bad Cmd", "description": "x"}])
+    assert "BOT_COMMAND_INVALID" in await api.err(
+        "setMyCommands", 400, commands=[{"command": "Bad Cmd", "description": "x"}]
+    )
     await api.ok("deleteMyCommands", language_code="es")
     assert await ctl.commands("default", "es") == []
 
@@ -299,12 +414,18 @@ async def test_faults_injection(api: BotApi, ctl: SandboxClient, user: U) -> Non
     assert body["parameters"]["migrate_to_chat_id"] == -100999
 
 
-async def test_flood_limits(api: BotApi, ctl: SandboxClient, user: U, forum: U, sbx: Sandbox) -> None:
+async def test_flood_limits(
+    api: BotApi, ctl: SandboxClient, user: U, forum: U, sbx: Sandbox
+) -> None:
     await ctl.set_limits(enabled=True, scale=1.0, private_burst=3)
     for _ in range(3):
         await api.ok("sendMessage", chat_id=user["id"], text="x")
     status, body = await api("sendMessage", chat_id=user["id"], text="x")
-    assert status == 429 and body["parameters"]["retry_after"] == 1 and isinstance(body["parameters"]["retry_after"], int)
+    assert (
+        status == 429
+        and body["parameters"]["retry_after"] == 1
+        and isinstance(body["parameters"]["retry_after"], int)
+    )
     await api.ok("getChat", chat_id=user["id"])  # not limited
     await ctl.advance_clock(1.0)  # the manual clock refills the bucket
     await api.ok("sendMessage", chat_id=user["id"], text="x")
@@ -330,7 +451,9 @@ async def test_webhook_delivery_with_secret(api: BotApi, ctl: SandboxClient, use
         if fail["n"] > 0:
             fail["n"] -= 1
             return web.Response(status=500)
-        received.append((request.headers.get("X-Telegram-Bot-Api-Secret-Token"), await request.json()))
+        received.append(
+            (request.headers.get("X-Telegram-Bot-Api-Secret-Token"), await request.json())
+        )
         return web.Response(text="ok")
 
     app = web.Application()
@@ -348,7 +471,11 @@ async def test_webhook_delivery_with_secret(api: BotApi, ctl: SandboxClient, use
             if received:
                 break
             await asyncio.sleep(0.02)
-        assert received and received[0][0] == "s3cr3t" and received[0][1]["message"]["text"] == "via hook"
+        assert (
+            received
+            and received[0][0] == "s3cr3t"
+            and received[0][1]["message"]["text"] == "via hook"
+        )
         info = await api.ok("getWebhookInfo")
         assert info["pending_update_count"] == 0 and "500" in info["last_error_message"]
         await api.ok("deleteWebhook", drop_pending_updates=True)
@@ -389,14 +516,18 @@ async def test_user_edit_and_wait(api: BotApi, ctl: SandboxClient, user: U) -> N
     seq = got[0]["seq"]
     waiter = asyncio.create_task(ctl.wait_for(user["id"], since_seq=seq, timeout=3))
     await asyncio.sleep(0.05)
-    await api.ok("editMessageText", chat_id=user["id"], message_id=sent["message_id"], text="answer 2")
+    await api.ok(
+        "editMessageText", chat_id=user["id"], message_id=sent["message_id"], text="answer 2"
+    )
     assert (await waiter)[0]["text"] == "answer 2"
     with pytest.raises(SandboxError) as info:
         await ctl.wait_for(user["id"], count=5, timeout=0.2)
     assert info.value.status == 408 and len(info.value.body["found"]) == 1
 
 
-async def test_log_state_reset_clock_events(sbx: Sandbox, api: BotApi, ctl: SandboxClient, user: U) -> None:
+async def test_log_state_reset_clock_events(
+    sbx: Sandbox, api: BotApi, ctl: SandboxClient, user: U
+) -> None:
     events: list[str] = []
 
     async def listen() -> None:
@@ -416,7 +547,9 @@ async def test_log_state_reset_clock_events(sbx: Sandbox, api: BotApi, ctl: Sand
     await asyncio.wait_for(task, 3)
     await api.err("sendMessage", 400, chat_id=user["id"], text="")
     log = await ctl.log(method="sendmessage")
-    assert [e["status"] for e in log] == [200, 400] and log[1]["description"] == "Bad Request: message text is empty"
+    assert [e["status"] for e in log] == [200, 400] and log[1][
+        "description"
+    ] == "Bad Request: message text is empty"
     assert log[0]["params"]["text"] == "x"
     state = await ctl.state()
     assert state["users"][0]["id"] == user["id"] and state["bots"][0]["id"] == BOT_ID
@@ -425,4 +558,8 @@ async def test_log_state_reset_clock_events(sbx: Sandbox, api: BotApi, ctl: Sand
     assert after["date"] - before["date"] >= 3600
     await ctl.reset()
     state = await ctl.state()
-    assert state["users"] == [] and state["chats"] == [] and [b["id"] for b in state["bots"]] == [BOT_ID]
+    assert (
+        state["users"] == []
+        and state["chats"] == []
+        and [b["id"] for b in state["bots"]] == [BOT_ID]
+    )

@@ -33,11 +33,15 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-async def app(sbx: Sandbox, ctl: SandboxClient) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+async def app(
+    sbx: Sandbox, ctl: SandboxClient
+) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_message is not None and update.effective_message.text is not None
         markup = InlineKeyboardMarkup([[InlineKeyboardButton("like", callback_data="like")]])
-        await update.effective_message.reply_html(f"<b>echo</b>: {update.effective_message.text}", reply_markup=markup)
+        await update.effective_message.reply_html(
+            f"<b>echo</b>: {update.effective_message.text}", reply_markup=markup
+        )
 
     async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -46,7 +50,11 @@ async def app(sbx: Sandbox, ctl: SandboxClient) -> AsyncIterator[Application[Any
         await query.edit_message_text("liked")
 
     application = (
-        ApplicationBuilder().token(TOKEN).base_url(sbx.bot_api_url).base_file_url(sbx.file_url).build()
+        ApplicationBuilder()
+        .token(TOKEN)
+        .base_url(sbx.bot_api_url)
+        .base_file_url(sbx.file_url)
+        .build()
     )
     application.add_handler(MessageHandler(filters.TEXT, echo))
     application.add_handler(CallbackQueryHandler(pressed))
@@ -89,7 +97,9 @@ async def test_ptb_bot_calls_and_errors(app: Any, ctl: SandboxClient) -> None:
     assert chat.is_forum and chat.title == "G"
     member = await bot.get_chat_member(group["id"], user["id"])
     assert member.status == "creator"
-    await bot.set_my_commands([BotCommand("help", "Ayuda")], scope=BotCommandScopeAllGroupChats(), language_code="es")
+    await bot.set_my_commands(
+        [BotCommand("help", "Ayuda")], scope=BotCommandScopeAllGroupChats(), language_code="es"
+    )
     assert (await ctl.commands("all_group_chats", "es"))[0]["command"] == "help"
     photo = await bot.send_photo(user["id"], photo=b"\x89PNG fake", caption="pic")
     file = await bot.get_file(photo.photo[-1].file_id)

@@ -28,7 +28,9 @@ def test_imports_nothing_from_tg_support() -> None:
                     offenders.append(f"{path.name}: relative import beyond the package")
                 names = [node.module or ""] if node.level == 0 else []
             for name in names:
-                if name == "tg_support" or (name.startswith("tg_support.") and not name.startswith("tg_support.sandbox")):
+                if name == "tg_support" or (
+                    name.startswith("tg_support.") and not name.startswith("tg_support.sandbox")
+                ):
                     offenders.append(f"{path.name}: {name}")
     assert offenders == []
 

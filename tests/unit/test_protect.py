@@ -12,7 +12,10 @@ from tg_support.translation import MAX_SLOTS, TooManySlots, protect, restore
 def spans(text: str, entities: list[MessageEntity]) -> list[tuple[str, str]]:
     """(type, covered text) for each entity, reading offsets as Telegram does (UTF-16)."""
     raw = text.encode("utf-16-le")
-    return [(e.type, raw[2 * e.offset : 2 * (e.offset + e.length)].decode("utf-16-le")) for e in entities]
+    return [
+        (e.type, raw[2 * e.offset : 2 * (e.offset + e.length)].decode("utf-16-le"))
+        for e in entities
+    ]
 
 
 def test_detected_spans_become_placeholders_and_come_back_in_a_new_order() -> None:

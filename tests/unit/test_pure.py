@@ -12,11 +12,18 @@ from tg_support.timezones import parse_timezone, utc_offset_label
 
 
 def g(chat_id: int, langs: str, region: str = "international", tags: str = "") -> GroupCard:
-    return GroupCard(chat_id, frozenset(langs.split(",")), region, frozenset(filter(None, tags.split(","))))
+    return GroupCard(
+        chat_id, frozenset(langs.split(",")), region, frozenset(filter(None, tags.split(",")))
+    )
 
 
 class TestRouting:
-    groups = [g(-101, "es", "americas"), g(-102, "es", "europe", "ml,python"), g(-103, "en"), g(-104, "*")]
+    groups = [
+        g(-101, "es", "americas"),
+        g(-102, "es", "europe", "ml,python"),
+        g(-103, "en"),
+        g(-104, "*"),
+    ]
 
     def test_language_first_then_tags(self) -> None:
         assert choose_group("es", ["ml"], self.groups).chat_id == -102  # type: ignore[union-attr]
@@ -60,7 +67,9 @@ class TestTextSplit:
         assert rejoined.split() == text.split()
         ents = parts[1][1]
         assert len(ents) == 1
-        assert parts[1][0][ents[0].offset : ents[0].offset + ents[0].length] == "https://example.org/x"
+        assert (
+            parts[1][0][ents[0].offset : ents[0].offset + ents[0].length] == "https://example.org/x"
+        )
 
     def test_entity_straddling_the_cut_moves_to_next_part(self) -> None:
         text = "a" * 50 + " " + "b" * 30
@@ -132,7 +141,9 @@ class TestReputation:
         assert reputation.reputation(0, 20) < 0.1
 
     def test_badges_and_streak(self) -> None:
-        s = reputation.HelperStats(answers=12, helpful=10, languages=frozenset({"es", "hi"}), streak_days=7)
+        s = reputation.HelperStats(
+            answers=12, helpful=10, languages=frozenset({"es", "hi"}), streak_days=7
+        )
         assert reputation.badges(s) == ["first_answer", "helpful_10", "bilingual", "week_streak"]
         assert reputation.streak([10, 11, 12, 13], today=14) == 4
         assert reputation.streak([10, 12], today=14) == 0

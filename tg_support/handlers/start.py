@@ -231,7 +231,10 @@ async def _finish(update: Update, ctx: Ctx, conv: Conversation, *, edit: bool) -
 
         await ensure_card(ctx, profile)
     text = profile_summary(profile) + "\n\n" + next_steps(profile)
-    markup = keyboard([[(_("Edit profile"), "pf:edit")]])
+    rows = [[(_("Edit profile"), "pf:edit")]]
+    if profile.is_helper:
+        rows.append([(_("Helper settings"), "hp:open:-")])
+    markup = keyboard(rows)
     if edit:
         await edit_or_send(update, ctx, text, markup)
     else:
@@ -455,6 +458,7 @@ async def help_cmd(update: Update, ctx: Ctx) -> None:
             "/profile — " + _("see or edit your profile"),
             "/language — " + _("change the language I speak"),
             "/cancel — " + _("stop what you are doing"),
+            "/forget — " + _("erase everything stored about you"),
             "/help — " + _("this help"),
         ]
     )
@@ -472,6 +476,64 @@ async def cancel_cmd(update: Update, ctx: Ctx) -> None:
         await reply(update, ctx, _("Cancelled. Send /start when you want to continue."))
 
 
+async def forget_cmd(update: Update, ctx: Ctx) -> None:
+    """/forget: erase everything the project stores about the user, after a confirmation."""
+    await reply(
+        update,
+        ctx,
+        _(
+            "This erases your profile, your questions and your helper record from our "
+            "storage. Messages already posted in groups stay there, under a pseudonym. "
+            "Erase everything?"
+        ),
+        keyboard(
+            [[(_("Yes, erase everything"), "pf:forget:yes"), (_("Keep my data"), "pf:forget:no")]]
+        ),
+    )
+
+
+async def on_forget_button(update: Update, ctx: Ctx) -> None:
+    """``pf:forget:yes|no``."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    if query.data != "pf:forget:yes":
+        await edit_or_send(update, ctx, _("Nothing was erased."))
+        return
+    uid = _uid(update)
+    await erase_everything(ctx, uid)
+    ctx.profile = None
+    await edit_or_send(
+        update,
+        ctx,
+        _("Done. I erased everything I stored about you. Send /start if you come back."),
+    )
+
+
+async def erase_everything(ctx: Ctx, uid: int) -> None:
+    from tg_support.helper_index import HelperIndex
+    from tg_support.search import SearchIndex
+
+    svc = ctx.svc
+    p = svc.settings.redis_prefix
+    qids = await svc.store.erase_user(uid)
+    search = SearchIndex(svc.redis, prefix=p)
+    for qid in qids:
+        await search.remove(qid)
+    await HelperIndex(svc.redis, prefix=p).remove(uid)
+    async with svc.redis.pipeline(transaction=False) as pipe:
+        pipe.delete(f"{p}hstats:{uid}", f"{p}hdays:{uid}", f"{p}helping:{uid}")
+        pipe.srem(f"{p}lb:optout", uid)
+        await pipe.execute()
+    async for key in svc.redis.scan_iter(f"{p}lb:*", count=500):
+        if await svc.redis.type(key) == "zset":
+            await svc.redis.zrem(key, uid)
+    # Rate-limit buckets of their chat expire in seconds anyway; nothing should name them.
+    async for key in svc.redis.scan_iter(f"{p}rl:*:{uid}", count=500):
+        await svc.redis.delete(key)
+    log.info("erased a user's data on request (%s questions)", len(qids))
+
+
 def handlers() -> list[BaseHandler[Update, Ctx, None]]:
     private = filters.ChatType.PRIVATE
     return [
@@ -480,6 +542,8 @@ def handlers() -> list[BaseHandler[Update, Ctx, None]]:
         CommandHandler("language", language_cmd, filters=private),
         CommandHandler("help", help_cmd, filters=private),
         CommandHandler("cancel", cancel_cmd, filters=private),
+        CommandHandler("forget", forget_cmd, filters=private),
+        CallbackQueryHandler(on_forget_button, pattern=r"^pf:forget:"),
         CallbackQueryHandler(on_onboarding_button, pattern=r"^ob:"),
         CallbackQueryHandler(on_profile_edit, pattern=r"^pf:edit$"),
         CallbackQueryHandler(on_language_button, pattern=r"^lang:"),
