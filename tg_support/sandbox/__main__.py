@@ -16,7 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8081, help="port (0 picks a free one)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every flood limit rate")
     parser.add_argument("--no-limits", action="store_true", help="do not enforce flood limits")
-    parser.add_argument("--manual-clock", action="store_true", help="time moves only via /control/clock")
+    parser.add_argument(
+        "--manual-clock", action="store_true", help="time moves only via /control/clock"
+    )
     args = parser.parse_args(argv)
     limits = Limits(scale=args.scale, enabled=not args.no_limits)
     with contextlib.suppress(KeyboardInterrupt):

@@ -35,14 +35,19 @@ class SandboxClient:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _call(self, method: str, path: str, body: JSON | None = None, params: JSON | None = None) -> Any:
+    async def _call(
+        self, method: str, path: str, body: JSON | None = None, params: JSON | None = None
+    ) -> Any:
         resp = await self._http.request(
             method, f"/control/{path}", json=body, params=_clean(params or {}) or None
         )
@@ -52,7 +57,9 @@ class SandboxClient:
         return data
 
     # ------------------------------------------------------------------ world
-    async def create_bot(self, token: str, username: str | None = None, first_name: str | None = None) -> JSON:
+    async def create_bot(
+        self, token: str, username: str | None = None, first_name: str | None = None
+    ) -> JSON:
         result: JSON = await self._call("POST", "bots", _clean({"token": token, "username": username, "first_name": first_name}))  # fmt: skip
         return result
 
@@ -78,19 +85,25 @@ class SandboxClient:
         self, chat_id: int, user_id: int | None = None, status: str = "member", *,
         bot_id: int | None = None, token: str | None = None, **rights: Any,
     ) -> JSON:  # fmt: skip
-        body = _clean({"user_id": user_id, "bot_id": bot_id, "token": token, "status": status, **rights})
+        body = _clean(
+            {"user_id": user_id, "bot_id": bot_id, "token": token, "status": status, **rights}
+        )
         result: JSON = await self._call("POST", f"groups/{chat_id}/members", body)
         return result
 
     async def create_topic(self, chat_id: int, name: str, user_id: int | None = None,
                            icon_color: int | None = None) -> JSON:  # fmt: skip
-        body = _clean({"chat_id": chat_id, "name": name, "user_id": user_id, "icon_color": icon_color})
+        body = _clean(
+            {"chat_id": chat_id, "name": name, "user_id": user_id, "icon_color": icon_color}
+        )
         result: JSON = await self._call("POST", "topics", body)
         return result
 
     # ------------------------------------------------------------------ users act
     async def send(self, user_id: int, chat_id: int | None = None, **fields: Any) -> JSON:
-        result: JSON = await self._call("POST", "send", _clean({"user_id": user_id, "chat_id": chat_id, **fields}))
+        result: JSON = await self._call(
+            "POST", "send", _clean({"user_id": user_id, "chat_id": chat_id, **fields})
+        )
         return result
 
     async def send_text(
@@ -105,7 +118,9 @@ class SandboxClient:
         self, user_id: int, command: str, chat_id: int | None = None, *,
         message_thread_id: int | None = None, bot_id: int | None = None,
     ) -> JSON:  # fmt: skip
-        return await self.send_text(user_id, command, chat_id, message_thread_id=message_thread_id, bot_id=bot_id)
+        return await self.send_text(
+            user_id, command, chat_id, message_thread_id=message_thread_id, bot_id=bot_id
+        )
 
     async def send_photo(self, user_id: int, chat_id: int | None = None, caption: str | None = None,
                          **fields: Any) -> JSON:  # fmt: skip
@@ -144,7 +159,9 @@ class SandboxClient:
         return str(result["callback_query_id"])
 
     async def callback_answer(self, callback_query_id: str, wait: float = 0.0) -> JSON:
-        result: JSON = await self._call("GET", f"callback_answers/{callback_query_id}", params={"wait": wait})
+        result: JSON = await self._call(
+            "GET", f"callback_answers/{callback_query_id}", params={"wait": wait}
+        )
         return result
 
     async def block(self, user_id: int, blocked: bool = True, bot_id: int | None = None) -> JSON:
@@ -187,7 +204,12 @@ class SandboxClient:
 
     async def effective_commands(self, user_id: int, chat_id: int | None = None,
                                  language_code: str | None = None, bot_id: int | None = None) -> list[JSON]:  # fmt: skip
-        params = {"user_id": user_id, "chat_id": chat_id, "language_code": language_code, "bot_id": bot_id}
+        params = {
+            "user_id": user_id,
+            "chat_id": chat_id,
+            "language_code": language_code,
+            "bot_id": bot_id,
+        }
         result: list[JSON] = await self._call("GET", "commands/effective", params=params)
         return result
 
@@ -205,7 +227,9 @@ class SandboxClient:
     async def clear_faults(self) -> None:
         await self._call("DELETE", "faults")
 
-    async def log(self, method: str | None = None, since: int = 0, bot_id: int | None = None) -> list[JSON]:
+    async def log(
+        self, method: str | None = None, since: int = 0, bot_id: int | None = None
+    ) -> list[JSON]:
         result: list[JSON] = await self._call("GET", "log", params={"method": method, "since": since, "bot_id": bot_id})  # fmt: skip
         return result
 

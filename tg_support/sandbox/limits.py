@@ -91,7 +91,9 @@ class FloodControl:
         lim = self.limits
         rate = lim.global_per_second * lim.scale
         if bucket is None:
-            bucket = self._global[bot_id] = self._bucket(lim.global_per_second, lim.global_burst, now)
+            bucket = self._global[bot_id] = self._bucket(
+                lim.global_per_second, lim.global_burst, now
+            )
         elif bucket.rate != rate:  # limits changed at runtime
             bucket.refill(now)
             bucket.rate, bucket.capacity = rate, max(lim.global_burst, 1.0)

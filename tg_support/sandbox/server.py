@@ -176,7 +176,9 @@ async def _webhook_loop(world: World, bot: BotState, sessions: list[aiohttp.Clie
             continue
         hook["last_error_date"] = world.date()
         hook["last_error_message"] = error
-        world.emit("webhook_failed", {"bot_id": bot.id, "update_id": update["update_id"], "error": error})
+        world.emit(
+            "webhook_failed", {"bot_id": bot.id, "update_id": update["update_id"], "error": error}
+        )
         await asyncio.sleep(delay)
         delay = min(delay * 2, 5.0)
 
@@ -220,7 +222,12 @@ def ok(obj: Any, status: int = 200) -> web.Response:
 
 
 def bot_json(bot: BotState) -> JSON:
-    return {**bot.me(), "token": bot.token, "webhook": bot.webhook, "pending_update_count": len(bot.updates)}
+    return {
+        **bot.me(),
+        "token": bot.token,
+        "webhook": bot.webhook,
+        "pending_update_count": len(bot.updates),
+    }
 
 
 def _world(request: web.Request) -> World:
@@ -230,7 +237,9 @@ def _world(request: web.Request) -> World:
 async def c_create_bot(request: web.Request) -> web.Response:
     spec = await body_of(request)
     world = _world(request)
-    bot = world.register_bot(str(spec.get("token") or ""), spec.get("username"), spec.get("first_name"))
+    bot = world.register_bot(
+        str(spec.get("token") or ""), spec.get("username"), spec.get("first_name")
+    )
     for flag in ("can_join_groups", "can_read_all_group_messages", "supports_inline_queries"):
         if flag in spec:
             setattr(bot, flag, bool(spec[flag]))
@@ -322,7 +331,13 @@ async def c_callback_answer(request: web.Request) -> web.Response:
         if query is None:
             raise ControlError(404, f"unknown callback query {qid}")
         if query["answer"] is not None or time.monotonic() >= deadline:
-            return ok({"callback_query_id": qid, "answered": query["answer"] is not None, "answer": query["answer"]})
+            return ok(
+                {
+                    "callback_query_id": qid,
+                    "answered": query["answer"] is not None,
+                    "answer": query["answer"],
+                }
+            )
         await world.wait_change(deadline - time.monotonic())
 
 
@@ -464,7 +479,11 @@ async def c_updates(request: web.Request) -> web.Response:
 async def c_events(request: web.Request) -> web.StreamResponse:
     world = _world(request)
     resp = web.StreamResponse(
-        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        headers={
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",
+        }
     )
     await resp.prepare(request)
     queue: asyncio.Queue[JSON | None] = asyncio.Queue(maxsize=10_000)

@@ -188,7 +188,10 @@ class _HtmlEntities(HTMLParser):
             href = a.get("href") or ""
             m = re.match(r"tg://user\?id=(\d+)$", href)
             if m:
-                ent = {"type": "text_mention", "user": {"id": int(m.group(1)), "is_bot": False, "first_name": ""}}
+                ent = {
+                    "type": "text_mention",
+                    "user": {"id": int(m.group(1)), "is_bot": False, "first_name": ""},
+                }
             elif href:
                 base["url"] = href
             else:
@@ -276,7 +279,9 @@ def parse_markdown_v2(raw: str) -> tuple[str, list[JSON]]:
         if raw.startswith("```", i):
             end = raw.find("```", i + 3)
             if end < 0:
-                raise bad(f"can't parse entities: Can't find end of Pre entity at byte offset {byte_at(i)}")
+                raise bad(
+                    f"can't parse entities: Can't find end of Pre entity at byte offset {byte_at(i)}"
+                )
             body = raw[i + 3 : end]
             language = ""
             if "\n" in body:
@@ -297,7 +302,9 @@ def parse_markdown_v2(raw: str) -> tuple[str, list[JSON]]:
             while end < n and raw[end] != "`":
                 end += 2 if raw[end] == "\\" else 1
             if end >= n:
-                raise bad(f"can't parse entities: Can't find end of Code entity at byte offset {byte_at(i)}")
+                raise bad(
+                    f"can't parse entities: Can't find end of Code entity at byte offset {byte_at(i)}"
+                )
             body = re.sub(r"\\([`\\])", r"\1", raw[i + 1 : end])
             if body:
                 entities.append({"type": "code", "offset": pos16, "length": u16len(body)})
@@ -309,7 +316,9 @@ def parse_markdown_v2(raw: str) -> tuple[str, list[JSON]]:
             if stack and stack[-1][0] == marker:
                 _, start, _b = stack.pop()
                 if pos16 > start:
-                    entities.append({"type": _MD2_NAMES[marker][0], "offset": start, "length": pos16 - start})
+                    entities.append(
+                        {"type": _MD2_NAMES[marker][0], "offset": start, "length": pos16 - start}
+                    )
             elif any(s[0] == marker for s in stack):
                 raise bad(
                     f"can't parse entities: Can't find end of {_MD2_NAMES[stack[-1][0]][1]} "
@@ -334,7 +343,9 @@ def parse_markdown_v2(raw: str) -> tuple[str, list[JSON]]:
                     url_chars.append(raw[end])
                     end += 1
                 if end >= n:
-                    raise bad(f"can't parse entities: Can't find end of a URL at byte offset {byte_at(i + 1)}")
+                    raise bad(
+                        f"can't parse entities: Can't find end of a URL at byte offset {byte_at(i + 1)}"
+                    )
                 url = "".join(url_chars)
                 if pos16 > start:
                     m = re.match(r"tg://user\?id=(\d+)$", url)
@@ -430,7 +441,9 @@ def detect_entities(text: str) -> list[JSON]:
     found: list[JSON] = []
     for m in _AUTO_RE.finditer(text):
         kind = m.lastgroup or "url"
-        found.append({"offset": u16len(text[: m.start()]), "length": u16len(m.group()), "type": kind})
+        found.append(
+            {"offset": u16len(text[: m.start()]), "length": u16len(m.group()), "type": kind}
+        )
     return found
 
 
@@ -456,7 +469,11 @@ class Topic:
     creator_id: int | None = None
 
     def to_json(self) -> JSON:
-        out: JSON = {"message_thread_id": self.thread_id, "name": self.name, "icon_color": self.icon_color}
+        out: JSON = {
+            "message_thread_id": self.thread_id,
+            "name": self.name,
+            "icon_color": self.icon_color,
+        }
         if self.icon_custom_emoji_id:
             out["icon_custom_emoji_id"] = self.icon_custom_emoji_id
         return out
@@ -578,7 +595,12 @@ class BotState:
     supports_inline_queries: bool = False
 
     def user(self) -> JSON:
-        return {"id": self.id, "is_bot": True, "first_name": self.first_name, "username": self.username}
+        return {
+            "id": self.id,
+            "is_bot": True,
+            "first_name": self.first_name,
+            "username": self.username,
+        }
 
     def me(self) -> JSON:
         return {
@@ -831,7 +853,9 @@ class World:
     ) -> BotState:
         m = TOKEN_RE.match(token)
         if not m:
-            raise ControlError(400, "malformed token: expected '<digits>:<at least 8 of A-Za-z0-9_->'")
+            raise ControlError(
+                400, "malformed token: expected '<digits>:<at least 8 of A-Za-z0-9_->'"
+            )
         bot_id = int(m.group(1))
         bot = self.bots.get(bot_id)
         if bot is not None:
@@ -987,10 +1011,16 @@ class World:
             for right in ADMIN_RIGHTS:
                 value = spec.get(right, given.get(right, DEFAULT_ADMIN_RIGHTS[right]))
                 rights[right] = bool(value)
-        return Member(user_id=uid, status=status, rights=rights, custom_title=spec.get("custom_title"))
+        return Member(
+            user_id=uid, status=status, rights=rights, custom_title=spec.get("custom_title")
+        )
 
     def member_json(self, chat: Chat, member: Member) -> JSON:
-        user = self.party(member.user_id) or {"id": member.user_id, "is_bot": False, "first_name": ""}
+        user = self.party(member.user_id) or {
+            "id": member.user_id,
+            "is_bot": False,
+            "first_name": "",
+        }
         out: JSON = {"status": member.status, "user": user}
         if member.status == "creator":
             out["is_anonymous"] = False
@@ -1024,7 +1054,10 @@ class World:
         if new.user_id in self.bots:
             self.push_update(self.bots[new.user_id], "my_chat_member", change)
         for bot in self._group_bots(chat):
-            if bot.id != new.user_id and chat.members[bot.id].status in ("administrator", "creator"):
+            if bot.id != new.user_id and chat.members[bot.id].status in (
+                "administrator",
+                "creator",
+            ):
                 self.push_update(bot, "chat_member", change)
         if old.status not in PRESENT and new.status in PRESENT and new.user_id in self.users:
             self._service_message(chat, new.user_id, None, {"new_chat_members": [self.users[new.user_id]]},
@@ -1032,7 +1065,9 @@ class World:
         elif old.status in PRESENT and new.status not in PRESENT and new.user_id in self.users:
             self._service_message(chat, new.user_id, None, {"left_chat_member": self.users[new.user_id]},
                                   notify_bots=True)  # fmt: skip
-        self.emit("member_changed", {"chat_id": chat.id, "user_id": new.user_id, "status": new.status})
+        self.emit(
+            "member_changed", {"chat_id": chat.id, "user_id": new.user_id, "status": new.status}
+        )
         return self.member_json(chat, new)
 
     def _group_bots(self, chat: Chat) -> list[BotState]:
@@ -1124,7 +1159,9 @@ class World:
             bot.webhook_wake.set()
 
     # ------------------------------------------------------------------ messages
-    def _store(self, chat: Chat, data: JSON, sender_id: int, from_bot: bool, thread_id: int | None) -> StoredMessage:
+    def _store(
+        self, chat: Chat, data: JSON, sender_id: int, from_bot: bool, thread_id: int | None
+    ) -> StoredMessage:
         self.seq += 1
         msg = StoredMessage(data=data, seq=self.seq, sender_id=sender_id, from_bot=from_bot,
                             thread_id=thread_id, created=self.now())  # fmt: skip
@@ -1177,14 +1214,18 @@ class World:
         else:
             data = self._new_message(chat, sender, thread_id, None)
         data.update(fields)
-        msg = self._store(chat, data, sender_id, sender_id in self.bots, data.get("message_thread_id"))
+        msg = self._store(
+            chat, data, sender_id, sender_id in self.bots, data.get("message_thread_id")
+        )
         if notify_bots:
             for bot in self._group_bots(chat):
                 if bot.id != sender_id:
                     self.push_update(bot, "message", data)
         return msg
 
-    def _thread_for(self, chat: Chat, thread_id: int | None, reply_to: StoredMessage | None) -> int | None:
+    def _thread_for(
+        self, chat: Chat, thread_id: int | None, reply_to: StoredMessage | None
+    ) -> int | None:
         if not chat.is_forum:
             return None
         if thread_id is None and reply_to is not None:
@@ -1227,11 +1268,15 @@ class World:
             total = 0
             for row in rows:
                 if not isinstance(row, list):
-                    raise bad("can't parse inline keyboard button: InlineKeyboardButton must be an Object")
+                    raise bad(
+                        "can't parse inline keyboard button: InlineKeyboardButton must be an Object"
+                    )
                 for button in row:
                     total += 1
                     if not isinstance(button, dict):
-                        raise bad("can't parse inline keyboard button: InlineKeyboardButton must be an Object")
+                        raise bad(
+                            "can't parse inline keyboard button: InlineKeyboardButton must be an Object"
+                        )
                     if not button.get("text"):
                         raise bad("BUTTON_TEXT_EMPTY")
                     if "callback_data" in button:
@@ -1249,7 +1294,9 @@ class World:
                             "copy_text",
                         )
                     ):  # fmt: skip
-                        raise bad("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
+                        raise bad(
+                            "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
+                        )
             if total > 100:
                 raise bad("reply markup is too long")
             return {"inline_keyboard": rows}
@@ -1259,7 +1306,13 @@ class World:
                 raise bad('field "keyboard" of the ReplyKeyboardMarkup must be an Array of Arrays')
             for row in rows:
                 for button in row:
-                    text = button if isinstance(button, str) else button.get("text") if isinstance(button, dict) else None
+                    text = (
+                        button
+                        if isinstance(button, str)
+                        else button.get("text")
+                        if isinstance(button, dict)
+                        else None
+                    )
                     if not text:
                         raise bad("BUTTON_TEXT_EMPTY")
             return markup
@@ -1293,12 +1346,20 @@ class World:
             shown = int(retry) if float(retry).is_integer() else retry
             raise ApiError(429, f"Too Many Requests: retry after {shown}", {"retry_after": shown})
 
-    def _prepare_send(self, bot: BotState, params: JSON) -> tuple[Chat, int | None, StoredMessage | None]:
+    def _prepare_send(
+        self, bot: BotState, params: JSON
+    ) -> tuple[Chat, int | None, StoredMessage | None]:
         chat = self.resolve_chat(bot, p_get(params, "chat_id"))
         self.check_can_send(bot, chat)
         reply_to = self._reply_target(chat, params)
-        thread_id = self._thread_for(chat, p_int(params, "message_thread_id", required=False), reply_to)
-        if thread_id is not None and chat.topics[thread_id].closed and not self.is_admin(chat, bot.id):
+        thread_id = self._thread_for(
+            chat, p_int(params, "message_thread_id", required=False), reply_to
+        )
+        if (
+            thread_id is not None
+            and chat.topics[thread_id].closed
+            and not self.is_admin(chat, bot.id)
+        ):
             raise bad("TOPIC_CLOSED")
         return chat, thread_id, reply_to
 
@@ -1381,12 +1442,21 @@ class World:
                 raise bad("PHOTO_INVALID_DIMENSIONS")
             if len(value.data) > 50 * 1024 * 1024:
                 raise ApiError(413, "Request Entity Too Large")
-            return self.new_file(kind, value.data, value.filename or None, value.content_type or None)
+            return self.new_file(
+                kind, value.data, value.filename or None, value.content_type or None
+            )
         if isinstance(value, str) and value:
             rec = self.files.get(value)
             if rec is not None:
-                if rec.kind != kind and not {rec.kind, kind} <= {"document", "video", "audio", "animation"}:
-                    raise bad(f"can't use file of type {rec.kind.capitalize()} as {kind.capitalize()}")
+                if rec.kind != kind and not {rec.kind, kind} <= {
+                    "document",
+                    "video",
+                    "audio",
+                    "animation",
+                }:
+                    raise bad(
+                        f"can't use file of type {rec.kind.capitalize()} as {kind.capitalize()}"
+                    )
                 return rec
             if re.match(r"^https?://", value):
                 name = value.rstrip("/").rsplit("/", 1)[-1] or None
@@ -1444,7 +1514,9 @@ class World:
         return fault
 
     # ------------------------------------------------------------------ log
-    def record(self, bot_id: int | None, method: str, params: JSON, status: int, body: JSON) -> None:
+    def record(
+        self, bot_id: int | None, method: str, params: JSON, status: int, body: JSON
+    ) -> None:
         self.log_seq += 1
         entry: JSON = {
             "seq": self.log_seq, "time": self.wall(), "bot_id": bot_id, "method": method,
@@ -1476,7 +1548,9 @@ class World:
         if allowed is not None:
             if not isinstance(allowed, list):
                 raise bad("can't parse allowed_updates JSON object")
-            bot.allowed_updates = frozenset(allowed) & ALL_UPDATE_TYPES if allowed else DEFAULT_UPDATE_TYPES
+            bot.allowed_updates = (
+                frozenset(allowed) & ALL_UPDATE_TYPES if allowed else DEFAULT_UPDATE_TYPES
+            )
         if offset < 0:
             keep = list(bot.updates)[offset:]
             bot.updates.clear()
@@ -1522,7 +1596,9 @@ class World:
             bot.updates.clear()
         allowed = p_json(params, "allowed_updates")
         if isinstance(allowed, list):
-            bot.allowed_updates = frozenset(allowed) & ALL_UPDATE_TYPES if allowed else DEFAULT_UPDATE_TYPES
+            bot.allowed_updates = (
+                frozenset(allowed) & ALL_UPDATE_TYPES if allowed else DEFAULT_UPDATE_TYPES
+            )
         if not url:
             return self.m_deletewebhook(bot, {})
         secret = p_str(params, "secret_token")
@@ -1551,7 +1627,11 @@ class World:
         return True
 
     def m_getwebhookinfo(self, bot: BotState, params: JSON) -> Any:
-        info: JSON = {"url": "", "has_custom_certificate": False, "pending_update_count": len(bot.updates)}
+        info: JSON = {
+            "url": "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(bot.updates),
+        }
         if bot.webhook is not None:
             info["url"] = bot.webhook["url"]
             info["max_connections"] = bot.webhook["max_connections"]
@@ -1628,12 +1708,19 @@ class World:
         chat, thread_id, reply_to = self._prepare_send(bot, params)
         media = p_json(params, "media")
         if not isinstance(media, list) or not 2 <= len(media) <= 10:
-            raise bad("wrong number of media specified" if isinstance(media, list) else "media is empty")
+            raise bad(
+                "wrong number of media specified" if isinstance(media, list) else "media is empty"
+            )
         group_id = str(10**17 + next(self._ids))
         self._flood(bot, chat)
         out: list[JSON] = []
         for item in media:
-            if not isinstance(item, dict) or item.get("type") not in ("photo", "video", "document", "audio"):
+            if not isinstance(item, dict) or item.get("type") not in (
+                "photo",
+                "video",
+                "document",
+                "audio",
+            ):
                 raise bad("wrong media type specified")
             kind = str(item["type"])
             rec = self.resolve_input_file(kind, item.get("media"), params)
@@ -1701,10 +1788,16 @@ class World:
                 data[k] = src.data[k]
         origin = src.data.get("forward_origin")
         if origin is None:
-            sender = self.party(src.sender_id) or {"id": src.sender_id, "is_bot": False, "first_name": ""}
+            sender = self.party(src.sender_id) or {
+                "id": src.sender_id,
+                "is_bot": False,
+                "first_name": "",
+            }
             origin = {"type": "user", "sender_user": sender, "date": src.data["date"]}
         data["forward_origin"] = origin
-        return self._finish_bot_message(bot, chat, data, {**params, "reply_markup": None}, thread_id).data
+        return self._finish_bot_message(
+            bot, chat, data, {**params, "reply_markup": None}, thread_id
+        ).data
 
     # ---------------------------------------------------------------- editing
     def _edit_target(self, bot: BotState, params: JSON) -> tuple[Chat, StoredMessage] | None:
@@ -1719,7 +1812,9 @@ class World:
             raise bad("message can't be edited")
         return chat, msg
 
-    def _apply_edit(self, bot: BotState, chat: Chat, msg: StoredMessage, new: JSON, markup: JSON | None) -> Any:
+    def _apply_edit(
+        self, bot: BotState, chat: Chat, msg: StoredMessage, new: JSON, markup: JSON | None
+    ) -> Any:
         old_markup = msg.data.get("reply_markup")
         if all(msg.data.get(k) == v for k, v in new.items()) and old_markup == markup:
             raise bad(NOT_MODIFIED)
@@ -1804,7 +1899,11 @@ class World:
         msg = chat.messages.get(mid)
         if msg is None or msg.deleted:
             raise bad("message to delete not found")
-        if chat.is_group and msg.sender_id != bot.id and not self.has_right(chat, bot.id, "can_delete_messages"):
+        if (
+            chat.is_group
+            and msg.sender_id != bot.id
+            and not self.has_right(chat, bot.id, "can_delete_messages")
+        ):
             raise bad("message can't be deleted")
         if self.now() - msg.created > 48 * 3600 and (chat.type == "private" or (msg.sender_id == bot.id and not self.is_admin(chat, bot.id))):  # fmt: skip
             raise bad("message can't be deleted")
@@ -1970,7 +2069,9 @@ class World:
             changed["icon_custom_emoji_id"] = emoji
         if not changed:
             raise bad("TOPIC_NOT_MODIFIED")
-        self._service_message(chat, bot.id, topic.thread_id, {"forum_topic_edited": changed}, notify_bots=True)
+        self._service_message(
+            chat, bot.id, topic.thread_id, {"forum_topic_edited": changed}, notify_bots=True
+        )
         self.emit("topic_edited", {"chat_id": chat.id, "topic": topic.to_json()})
         return True
 
@@ -1982,7 +2083,10 @@ class World:
         topic.closed = closed
         key = "forum_topic_closed" if closed else "forum_topic_reopened"
         self._service_message(chat, bot.id, topic.thread_id, {key: {}}, notify_bots=True)
-        self.emit("topic_closed" if closed else "topic_reopened", {"chat_id": chat.id, "topic": topic.to_json()})
+        self.emit(
+            "topic_closed" if closed else "topic_reopened",
+            {"chat_id": chat.id, "topic": topic.to_json()},
+        )
         return True
 
     def m_closeforumtopic(self, bot: BotState, params: JSON) -> Any:
@@ -2040,7 +2144,11 @@ class World:
     def m_setmycommands(self, bot: BotState, params: JSON) -> Any:
         commands = p_json(params, "commands")
         if not isinstance(commands, list) or len(commands) > 100:
-            raise bad("can't parse commands JSON object" if not isinstance(commands, list) else "too many commands")
+            raise bad(
+                "can't parse commands JSON object"
+                if not isinstance(commands, list)
+                else "too many commands"
+            )
         clean: list[JSON] = []
         for c in commands:
             if not isinstance(c, dict):
@@ -2109,7 +2217,9 @@ class World:
     def _get_text(kind: str, key: str) -> Callable[[World, BotState, JSON], Any]:
         def getter(world: World, bot: BotState, params: JSON) -> Any:
             lang = world._lang(params)
-            value = bot.texts.get((kind, lang), bot.texts.get((kind, ""), bot.first_name if kind == "name" else ""))
+            value = bot.texts.get(
+                (kind, lang), bot.texts.get((kind, ""), bot.first_name if kind == "name" else "")
+            )
             return {key: value}
 
         return getter
@@ -2146,10 +2256,14 @@ class World:
         if spec.get("reply_to_message_id") is not None:
             reply_to = chat.messages.get(int(spec["reply_to_message_id"]))
             if reply_to is None or reply_to.deleted:
-                raise ControlError(400, f"message {spec['reply_to_message_id']} not found in chat {chat.id}")
+                raise ControlError(
+                    400, f"message {spec['reply_to_message_id']} not found in chat {chat.id}"
+                )
         thread_raw = spec.get("message_thread_id", spec.get("thread_id"))
         try:
-            thread_id = self._thread_for(chat, None if thread_raw is None else int(thread_raw), reply_to)
+            thread_id = self._thread_for(
+                chat, None if thread_raw is None else int(thread_raw), reply_to
+            )
         except ApiError as exc:
             raise ControlError(400, exc.description) from None
         if thread_id is not None and chat.topics[thread_id].closed and not self.is_admin(chat, uid):
@@ -2160,7 +2274,9 @@ class World:
         media = False
         if spec.get("photo"):
             content = spec["photo"].encode() if isinstance(spec["photo"], str) else TINY_PNG
-            data["photo"] = self.media_object("photo", self.new_file("photo", content, width=800, height=800))
+            data["photo"] = self.media_object(
+                "photo", self.new_file("photo", content, width=800, height=800)
+            )
             media = True
         elif spec.get("document"):
             doc = spec["document"] if isinstance(spec["document"], dict) else {}
@@ -2171,7 +2287,9 @@ class World:
             media = True
         elif spec.get("sticker"):
             emoji = spec["sticker"] if isinstance(spec["sticker"], str) else "🙂"
-            data["sticker"] = self.media_object("sticker", self.new_file("sticker", b"RIFF-webp"), {"emoji": emoji})
+            data["sticker"] = self.media_object(
+                "sticker", self.new_file("sticker", b"RIFF-webp"), {"emoji": emoji}
+            )
             media = True
         elif spec.get("voice"):
             data["voice"] = self.media_object("voice", self.new_file("voice", b"OggS-voice"), {"duration": spec.get("duration")})  # fmt: skip
@@ -2216,7 +2334,9 @@ class World:
             msg.data.pop(ekey, None)
         msg.data["edit_date"] = self.date()
         self._touch(chat, msg)
-        targets = [self.bots[chat.bot_id or 0]] if chat.type == "private" else self._group_bots(chat)
+        targets = (
+            [self.bots[chat.bot_id or 0]] if chat.type == "private" else self._group_bots(chat)
+        )
         for bot in targets:
             self.push_update(bot, "edited_message", msg.data)
         return msg.control_json()
@@ -2239,11 +2359,22 @@ class World:
         data = spec.get("data")
         force = bool(spec.get("force"))
         if not force:
-            buttons = [b for row in (msg.data.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+            buttons = [
+                b
+                for row in (msg.data.get("reply_markup") or {}).get("inline_keyboard", [])
+                for b in row
+            ]
             if not any(b.get("callback_data") == data for b in buttons):
                 present = [b.get("callback_data") for b in buttons if "callback_data" in b]
-                raise ControlError(400, f"no button with callback_data {data!r} on that message", {"buttons": present})
-            if chat.is_group and (chat.members.get(user["id"]) is None or chat.members[user["id"]].status not in PRESENT):
+                raise ControlError(
+                    400,
+                    f"no button with callback_data {data!r} on that message",
+                    {"buttons": present},
+                )
+            if chat.is_group and (
+                chat.members.get(user["id"]) is None
+                or chat.members[user["id"]].status not in PRESENT
+            ):
                 raise ControlError(403, "user is not a member of the chat")
         if msg.from_bot and msg.sender_id in self.bots:
             bot = self.bots[msg.sender_id]
@@ -2304,7 +2435,9 @@ class World:
                 continue
             if since is not None and msg.seq <= int(since):
                 continue
-            if contains is not None and str(contains) not in (msg.data.get("text") or msg.data.get("caption") or ""):
+            if contains is not None and str(contains) not in (
+                msg.data.get("text") or msg.data.get("caption") or ""
+            ):
                 continue
             out.append(msg)
         return out
