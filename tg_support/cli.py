@@ -91,13 +91,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
             f"--queues: unknown queue {unknown[0]!r}; choose from {', '.join(QUEUES)}"
         )
     conn = sync_client(url, decode_responses=False)
-    if "translate" in names:
-        from tg_support.translation import publish_pairs
-        from workers.translate import prepare
+    # Every worker may translate (offers in a helper's language), so every worker sets up
+    # argos: cheap (no model is loaded until the first translation).
+    from tg_support.translation import publish_pairs
+    from workers.translate import prepare
 
-        installed = prepare(settings.data_dir)
-        pairs = publish_pairs(conn, settings.redis_prefix)
-        log.info("translation: installed %s; pairs %s", installed or "nothing new", sorted(pairs))
+    installed = prepare(settings.data_dir)
+    pairs = publish_pairs(conn, settings.redis_prefix)
+    log.info("translation: installed %s; pairs %s", installed or "nothing new", sorted(pairs))
     # A SimpleWorker: jobs run in this process, so loaded models stay loaded (see jobs.py).
     worker = Worker([settings.redis_prefix + q for q in names], connection=conn)
     worker.grace = args.grace

@@ -177,6 +177,33 @@ def round_job_id(qid: str, round_no: int) -> str:
     return f"offer-{qid}-{round_no}"
 
 
+async def offer_body(store: Store, q: Question, uid: int) -> str:
+    """The question in a language the helper reads (translated here, in the worker, when
+    they do not speak the question's language), with the original below."""
+    from tg_support import translation
+
+    card = await HelperIndex(store.redis, prefix=store.keys.p).get(uid)
+    if card is None or not card.languages or q.lang in card.languages:
+        return q.text
+    order = {"native": 0, "fluent": 1, "basic": 2}
+    engine = translation.translator()
+    for lang in sorted(card.languages, key=lambda code: order.get(card.languages[code], 3)):
+        if engine.route(q.lang, lang) is None:
+            continue
+        cache = translation.TranslationCache(store.redis, store.keys.p)
+        [res] = await translation.translate_messages(cache, engine, [(q.text, [])], q.lang, lang)
+        if res.translated:
+            with use_locale(await _helper_locale(store, uid)):
+                original = _("Original ({language}):").format(
+                    language=LANGUAGE_NAMES.get(q.lang, q.lang)
+                )
+                note = "🌐 " + _("Translated from {language}").format(
+                    language=LANGUAGE_NAMES.get(q.lang, q.lang)
+                )
+            return f"{note}\n\n{res.text}\n\n{original}\n{q.text}"
+    return q.text
+
+
 async def send_offer(
     bot: Bot, store: Store, settings: Settings, q: Question, uid: int, off_hours: bool
 ) -> bool:
@@ -188,11 +215,12 @@ async def send_offer(
     keys = OfferKeys(store.keys.p)
     locale = await _helper_locale(store, uid)
     send_key = f"offer:{q.qid}:{uid}"
+    body = await offer_body(store, q, uid)
 
     async def send() -> Any:
         with use_locale(locale):
             msgs = await threads.send_parts(
-                bot, uid, offer_head(q, off_hours), q.text, markup=offer_markup(q.qid)
+                bot, uid, offer_head(q, off_hours), body, markup=offer_markup(q.qid)
             )
         return msgs[-1]
 

@@ -77,5 +77,7 @@ async def close_idle(rt: Runtime, q: Question, locale: str) -> None:
 
 
 def schedule_check(rt: Runtime, qid: str, delay: float) -> None:
-    # One pending check per question: a deterministic job id makes re-scheduling replace it.
-    enqueue_in(rt.settings, "interactive", check_question, delay, f"check-{qid}", qid)
+    # The id names the due time: a re-run of this job schedules the same job again (no
+    # second check), and it never reuses the id of the job running now.
+    due = int(time.time() + delay)
+    enqueue_in(rt.settings, "interactive", check_question, delay, f"check-{qid}-{due}", qid)

@@ -223,6 +223,15 @@ async def _route(update: Update, ctx: Ctx, q: Question) -> None:
 
 
 async def _enqueue_matching(ctx: Ctx, qid: str) -> None:
+    settings = ctx.svc.settings
+    try:
+        # One reminder when the question goes quiet, then auto-close (workers.tasks).
+        await ctx.svc.enqueue(
+            "interactive", "workers.tasks.check_question", qid,
+            delay=settings.question_reminder_hours * 3600, job_id=f"check-{qid}",
+        )  # fmt: skip
+    except Exception:
+        log.exception("could not schedule the idle check of question %s", qid)
     try:
         from tg_support.jobs import match_options
         from tg_support.offers import round_job_id
