@@ -157,3 +157,34 @@ async def test_worker_killed_mid_translation_still_delivers_once(
             if proc.poll() is None:
                 proc.terminate()
                 proc.wait(10)
+
+
+async def test_hindi_helper_gets_the_spanish_question_in_hindi(
+    bot: Any, client: Any, worker_env: dict[str, str], worker_data_dir: Any, redis_sync: Any
+) -> None:
+    import asyncio
+
+    from tests.conftest import TEST_PREFIX
+
+    # One round for Spanish speakers (there are none), then the widened round.
+    env = {**worker_env, "OFFER_ROUNDS": "1", "OFFER_TIMEOUT_SECONDS": "1"}
+    proc = start_worker(env, worker_data_dir, "interactive", "translate", "match")
+    try:
+        for _ in range(200):
+            if redis_sync.exists(f"{TEST_PREFIX}tr:pairs"):
+                break
+            await asyncio.sleep(0.05)
+        admin = await person(client, "Ana", "en")
+        maria = await person(client, "María", "es")
+        priya = await person(client, "Priya", "hi")
+        en = await forum_group(client, "MOOC Help (international)", admin, [priya])
+        await register(admin, en["id"], ["en", "*"], "international")
+        await onboard(maria, "es")
+        await onboard(priya, "hi", role="helper")
+        await maria.send("Tengo una pregunta.", timeout=15)
+        [offer] = await client.wait_for(priya.id, text_contains="मेरा एक सवाल है", timeout=25)
+        assert "Tengo una pregunta." in text(offer)  # the original stays below
+        assert any(d.startswith("of:acc:") for _, d in buttons(offer))
+    finally:
+        proc.terminate()
+        proc.wait(10)
