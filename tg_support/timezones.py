@@ -43,8 +43,13 @@ _ALIASES: dict[str, str] = {
 
 
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.strip().lower().replace("_", " "))
-    return re.sub(r"\s+", " ", "".join(c for c in text if not unicodedata.combining(c)))
+    """Lowercase; accents dropped from Latin letters only ("são paulo" = "sao paulo"):
+    in Devanagari or Arabic the combining marks are letters' vowels, not accents."""
+    text = text.strip().lower().replace("_", " ")
+    decomposed = unicodedata.normalize("NFKD", text)
+    if all(ord(c) < 0x250 or unicodedata.combining(c) for c in decomposed):
+        text = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text))
 
 
 @cache

@@ -93,6 +93,8 @@ class TestTimezones:
             ("Europe/Madrid", "Europe/Madrid"),
             ("UTC", "UTC"),
             ("上海", "Asia/Shanghai"),
+            ("दिल्ली", "Asia/Kolkata"),
+            ("चेन्नई", "Asia/Kolkata"),
             ("Москва", "Europe/Moscow"),
             ("القاهرة", "Africa/Cairo"),
             ("+15", None),
@@ -112,6 +114,7 @@ def test_course_tags_split_on_full_width_separators() -> None:
     from tg_support.handlers.start import normalize_tags
 
     assert normalize_tags("机器学习，Python、统计") == ["机器学习", "python", "统计"]
+    assert normalize_tags("मशीन लर्निंग, पायथन") == ["मशीन-लर्निंग", "पायथन"]
     assert normalize_tags("Machine Learning; #Python\nML") == ["machine-learning", "python", "ml"]
 
 

@@ -90,7 +90,10 @@ def normalize_tags(text: str) -> list[str]:
     for part in re.split(r"[,;、،\n]+", unicodedata.normalize("NFKC", text)):
         tag = part.strip().lower()
         tag = re.sub(r"[\s_]+", "-", tag).strip("-#")
-        tag = "".join(c for c in tag if c.isalnum() or c in "-+.")[:MAX_TAG_LEN]
+        # Combining marks stay: in Devanagari they are vowels ("मशीन", not "मशन").
+        tag = "".join(
+            c for c in tag if c.isalnum() or c in "-+." or unicodedata.category(c).startswith("M")
+        )[:MAX_TAG_LEN]
         if tag and tag not in tags:
             tags.append(tag)
     return tags[:MAX_TAGS]
