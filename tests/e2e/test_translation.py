@@ -3,6 +3,9 @@ the small real models in models/ (installed with install_from_path at worker sta
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 from typing import Any
 
 import pytest
@@ -83,7 +86,6 @@ async def test_spanish_question_english_answer_and_edit(world: dict[str, Any], c
 
 
 def start_worker(env: dict[str, str], data_dir: Any, *queues: str) -> Any:
-    import os
     import subprocess
     import sys
 
@@ -92,6 +94,8 @@ def start_worker(env: dict[str, str], data_dir: Any, *queues: str) -> Any:
         env={**os.environ, **env, "DATA_DIR": str(data_dir)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        # Its own process group: RQ's scheduler is a child process, killed with it.
+        start_new_session=True,
     )
 
 
@@ -100,7 +104,6 @@ async def test_worker_killed_mid_translation_still_delivers_once(
     bot: Any, client: Any, worker_env: dict[str, str], worker_data_dir: Any, redis_sync: Any
 ) -> None:
     import asyncio
-    import signal
 
     from tests.conftest import TEST_PREFIX
 
@@ -129,7 +132,7 @@ async def test_worker_killed_mid_translation_still_delivers_once(
                 break
             await asyncio.sleep(0.01)
         assert redis_sync.zcard(wip), "the translate worker never started the job"
-        translator.send_signal(signal.SIGKILL)
+        os.killpg(translator.pid, signal.SIGKILL)
         translator.wait(10)
         # The fallback delivers the original, with a note, after the time limit.
         state = await client.state()
@@ -154,9 +157,9 @@ async def test_worker_killed_mid_translation_still_delivers_once(
         assert len(posts) == 1  # never twice
     finally:
         for proc in (fallback, translator):
-            if proc.poll() is None:
-                proc.terminate()
-                proc.wait(10)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(10)
 
 
 async def test_hindi_helper_gets_the_spanish_question_in_hindi(
@@ -186,5 +189,6 @@ async def test_hindi_helper_gets_the_spanish_question_in_hindi(
         assert "Tengo una pregunta." in text(offer)  # the original stays below
         assert any(d.startswith("of:acc:") for _, d in buttons(offer))
     finally:
-        proc.terminate()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(10)
