@@ -34,8 +34,17 @@ class EmbeddedRedis:
             log.debug("embedded Redis was already stopped", exc_info=True)
 
 
-def async_client(url: str) -> aioredis.Redis:
-    return aioredis.Redis.from_url(url, decode_responses=True)
+# Enough for every update in flight (see app.PerUserUpdateProcessor) to hold one connection.
+MAX_CONNECTIONS = 128
+
+
+def async_client(url: str, *, max_connections: int = MAX_CONNECTIONS) -> aioredis.Redis:
+    """A client whose pool makes callers wait for a free connection instead of failing
+    (redis-py's default pool raises MaxConnectionsError under a burst)."""
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=max_connections, timeout=20, decode_responses=True
+    )
+    return aioredis.Redis(connection_pool=pool)
 
 
 def sync_client(url: str, *, decode_responses: bool = True) -> redis.Redis:
