@@ -37,6 +37,7 @@ prefix: ``sending`` (``{p}rl:*``, ``{p}sent:*``), ``search`` (``{p}search:*``),
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from dataclasses import dataclass, field, fields
@@ -116,26 +117,42 @@ def to_hash(obj: Any) -> dict[str, str]:
     )
 
 
+@functools.cache
+def _field_kinds(cls: type) -> tuple[tuple[str, str], ...]:
+    """``(field name, kind)`` of a dataclass's fields, kind one of list/bool/float/int/str:
+    resolved once per class (``get_type_hints`` is costly and the answer never changes)."""
+    hints = get_type_hints(cls)
+    kinds = []
+    for f in fields(cls):
+        hint = str(hints[f.name])
+        kind = "str"
+        for candidate in ("list", "bool", "float", "int"):
+            if candidate in hint:
+                kind = candidate
+                break
+        kinds.append((f.name, kind))
+    return tuple(kinds)
+
+
 def from_hash(cls: type[T], raw: dict[str, str], **fixed: Any) -> T:
     """The inverse of :func:`to_hash`, tolerant of missing or damaged fields."""
-    hints = get_type_hints(cls)
     values: dict[str, Any] = dict(fixed)
-    for f in fields(cls):  # type: ignore[arg-type]
-        if f.name in values or f.name not in raw:
+    for name, kind in _field_kinds(cast(type, cls)):
+        if name in values or name not in raw:
             continue
-        text, hint = raw[f.name], str(hints[f.name])
+        text = raw[name]
         try:
-            if "list" in hint:
+            if kind == "list":
                 loaded = json.loads(text)
-                values[f.name] = [str(x) for x in loaded] if isinstance(loaded, list) else []
-            elif "bool" in hint:
-                values[f.name] = text == "1"
-            elif "float" in hint:
-                values[f.name] = float(text)
-            elif "int" in hint:
-                values[f.name] = int(text)
+                values[name] = [str(x) for x in loaded] if isinstance(loaded, list) else []
+            elif kind == "bool":
+                values[name] = text == "1"
+            elif kind == "float":
+                values[name] = float(text)
+            elif kind == "int":
+                values[name] = int(text)
             else:
-                values[f.name] = text
+                values[name] = text
         except (ValueError, json.JSONDecodeError):
             continue
     return cls(**values)
@@ -266,10 +283,14 @@ class Store:
     async def flood_hit(self, uid: int, window: int) -> int:
         """Count an update from ``uid``; returns the count within the current window."""
         key = self.keys.flood(uid)
+        # The window starts with the first update. (EXPIRE ... NX would say it in one
+        # command, but needs Redis 7; the embedded server is 6.2.)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.incr(key)
-            pipe.expire(key, window, nx=True)
-            count, _ = await pipe.execute()
+            pipe.ttl(key)
+            count, ttl = await pipe.execute()
+        if int(ttl) < 0:
+            await self.redis.expire(key, window)
         return int(count)
 
     async def flood_warn_once(self, uid: int, window: int) -> bool:

@@ -1,9 +1,8 @@
-"""HelperIndex against a real Redis (database 5 unless TEST_REDIS_URL says otherwise)."""
+"""HelperIndex against a real Redis (the suite's ``redis_url`` fixture)."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -14,13 +13,13 @@ import redis.asyncio as aioredis
 from tg_support.helper_index import HelperIndex
 from tg_support.matching import HelperCard, QuestionCard, rank
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 PREFIX = "tgs:test:"
 
 
 @pytest.fixture
-async def r() -> AsyncIterator[aioredis.Redis]:
-    conn = aioredis.Redis.from_url(REDIS_URL, decode_responses=True)
+async def r(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    # The suite's Redis (TEST_REDIS_URL, or the embedded one when none answers).
+    conn = aioredis.Redis.from_url(redis_url, decode_responses=True)
     await conn.flushdb()
     yield conn
     await conn.flushdb()

@@ -1,4 +1,4 @@
-"""The similar-question index against a real Redis (``TEST_REDIS_URL``, default database 4).
+"""The similar-question index against a real Redis (the suite's ``redis_url`` fixture).
 
 Every test starts and ends with that database flushed.
 """
@@ -6,7 +6,6 @@ Every test starts and ends with that database flushed.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,14 +14,14 @@ import redis.asyncio as aioredis
 
 from tg_support.search import Hit, SearchIndex, tokenize
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/4")
 PREFIX = "tgs:test:"
 DEV = Path(__file__).resolve().parents[1] / "data" / "search_dev.jsonl"
 
 
 @pytest.fixture
-async def r() -> AsyncIterator[aioredis.Redis]:
-    conn = aioredis.Redis.from_url(REDIS_URL, decode_responses=True)
+async def r(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    # The suite's Redis (TEST_REDIS_URL, or the embedded one when none answers).
+    conn = aioredis.Redis.from_url(redis_url, decode_responses=True)
     await conn.flushdb()
     yield conn
     await conn.flushdb()
@@ -176,8 +175,8 @@ async def test_tags_filter(index: SearchIndex) -> None:
     assert len(await index.query("quiz deadline extension", "en")) == 2
 
 
-async def test_bytes_client() -> None:
-    conn = aioredis.Redis.from_url(REDIS_URL, decode_responses=False)
+async def test_bytes_client(redis_url: str) -> None:
+    conn = aioredis.Redis.from_url(redis_url, decode_responses=False)
     await conn.flushdb()
     try:
         idx = SearchIndex(conn, prefix=PREFIX)
