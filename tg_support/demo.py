@@ -70,6 +70,46 @@ async def seed_world(client: Any, token: str = DEMO_TOKEN) -> DemoWorld:
     return world
 
 
+async def clear_prefix(redis_url: str, prefix: str) -> None:
+    from tg_support.redis_conn import async_client
+
+    redis = async_client(redis_url)
+    async for key in redis.scan_iter(f"{prefix}*", count=1000):
+        await redis.delete(key)
+    await redis.aclose()
+
+
+async def seed_state(redis_url: str, prefix: str, world: DemoWorld) -> None:
+    """What the bot would know after the admin registered both groups and the helpers
+    onboarded, so a learner can ask at once; María is left to onboard herself."""
+    from tg_support.handlers.helper import default_card
+    from tg_support.helper_index import HelperIndex
+    from tg_support.redis_conn import async_client
+    from tg_support.store import Group, Profile, Store
+
+    redis = async_client(redis_url)
+    store = Store(redis, prefix)
+    ids = {k: int(v["id"]) for k, v in world.users.items()}
+    await store.save_group(
+        Group(chat_id=int(world.groups["es"]["id"]), title=str(world.groups["es"]["title"]),
+              languages=["es"], region="americas", tags=["coursera", "python"], registered_by=ids["admin"])
+    )  # fmt: skip
+    await store.save_group(
+        Group(chat_id=int(world.groups["en"]["id"]), title=str(world.groups["en"]["title"]),
+              languages=["en", "*"], region="international", registered_by=ids["admin"])
+    )  # fmt: skip
+    helpers = {
+        "helper_en": Profile(user_id=ids["helper_en"], lang="en", role="helper", courses=["python", "machine-learning"], tz="Europe/London", onboarded=True),
+        "helper_hi": Profile(user_id=ids["helper_hi"], lang="hi", role="helper", courses=["statistics", "python"], tz="Asia/Kolkata", onboarded=True),
+        "admin": Profile(user_id=ids["admin"], lang="es", role="both", courses=["python"], tz="Europe/Madrid", onboarded=True),
+    }  # fmt: skip
+    index = HelperIndex(redis, prefix=prefix)
+    for profile in helpers.values():
+        await store.save_profile(profile)
+        await index.upsert(default_card(profile))
+    await redis.aclose()
+
+
 def _instructions(url: str, world: DemoWorld, redis_url: str) -> str:
     learner = world.users["learner_es"]["id"]
     lines = [
@@ -105,6 +145,11 @@ async def run_demo(
     if not redis_url:
         embedded = EmbeddedRedis(settings.data_dir / "demo-redis")
         redis_url = embedded.url
+    # The emulator's world is new on every start, so the demo's Redis state must be too:
+    # everything under the demo's own prefix goes (and nothing else, on a shared Redis).
+    prefix = settings.redis_prefix if settings.redis_prefix != "tgs:" else "tgs:demo:"
+    settings = load_settings(**{**settings.model_dump(), "redis_prefix": prefix})
+    await clear_prefix(redis_url, prefix)
     sandbox = Sandbox(limits=Limits())
     await sandbox.start(host=host, port=port)
     worker: subprocess.Popen[bytes] | None = None
@@ -115,6 +160,7 @@ async def run_demo(
                 DEMO_TOKEN, username="mooc_support_bot", first_name="MOOC Support"
             )
             world = await seed_world(client)
+        await seed_state(redis_url, settings.redis_prefix, world)
         demo_settings = load_settings(
             **{
                 **settings.model_dump(),
