@@ -167,9 +167,12 @@ async def run_demo(
                 "telegram_bot_token": DEMO_TOKEN,
                 "telegram_api_url": sandbox.url,
                 "redis_url": redis_url,
+                # A demo should show re-offers and widening within a minute, not ten.
+                "offer_timeout_seconds": min(settings.offer_timeout_seconds, 45),
             }
         )
         env = {
+            "OFFER_TIMEOUT_SECONDS": str(demo_settings.offer_timeout_seconds),
             "TELEGRAM_BOT_TOKEN": DEMO_TOKEN,
             "TELEGRAM_API_URL": sandbox.url,
             "REDIS_URL": redis_url,
