@@ -26,7 +26,7 @@ command -v "$PY" >/dev/null 2>&1 || PY=python3
 # GNU gettext's msgfmt validates the catalogs (scripts/i18n.py check).
 command -v msgfmt >/dev/null 2>&1 || apt_install gettext
 # The browser tests drive Debian's chromium through playwright; they never download a browser.
-if [ "$WITH_BROWSER" = 1 ] && [ ! -x /usr/bin/chromium ]; then apt_install chromium; fi
+if [ "$WITH_BROWSER" = 1 ] && [ ! -x /usr/bin/chromium ]; then apt_install chromium fonts-noto-color-emoji; fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 . .venv/bin/activate
 python -m pip install -q --upgrade pip
