@@ -1,0 +1,130 @@
+"""The `tg-support` commands that docker-compose.yml and the README run, as real processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import TEST_PREFIX, TEST_TOKEN
+
+from .people import Person, text
+
+pytestmark = pytest.mark.e2e
+
+
+def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tg_support.cli", *args],
+        env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("command", ["run", "demo", "worker", "sandbox", "models"])
+def test_every_subcommand_has_help(command: str) -> None:
+    res = cli(command, "--help")
+    assert res.returncode == 0 and "usage: tg-support " + command in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"TELEGRAM_BOT_TOKEN": "oops-not-a-token-secretvalue"}, "TELEGRAM_BOT_TOKEN"),
+        ({"TELEGRAM_BOT_TOKEN": TEST_TOKEN, "REDIS_URL": "http://nope"}, "REDIS_URL"),
+        ({"TELEGRAM_BOT_TOKEN": TEST_TOKEN, "WEBHOOK_PORT": "99999"}, "WEBHOOK_PORT"),
+        ({"TELEGRAM_BOT_TOKEN": ""}, "TELEGRAM_BOT_TOKEN"),
+    ],
+)
+def test_bad_configuration_is_one_line_naming_the_variable(env: dict[str, str], variable: str) -> None:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "REDIS_", "WEBHOOK_"))}
+    res = subprocess.run(
+        [sys.executable, "-m", "tg_support.cli", "run"], env={**base, **env},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and variable in lines[0] and "Traceback" not in res.stderr
+    assert "secretvalue" not in res.stderr
+
+
+def test_models_install_shipped_then_list(tmp_path: Path) -> None:
+    env = {"DATA_DIR": str(tmp_path)}
+    first = cli("models", "install-shipped", env=env)
+    assert first.returncode == 0 and "installed 4 of 4" in first.stdout
+    again = cli("models", "install-shipped", env=env)
+    assert "installed 0 of 4" in again.stdout
+    listing = cli("models", "list", env=env)
+    assert {"es -> en", "en -> es", "hi -> en", "en -> hi"} <= {
+        line.split("  ")[0] for line in listing.stdout.splitlines()
+    }
+
+
+async def test_run_serves_the_bot_and_stops_cleanly(
+    sandbox: Any, client: Any, redis_url: str, redis_sync: Any, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
+        "TELEGRAM_API_URL": sandbox.url,
+        "REDIS_URL": redis_url,
+        "REDIS_PREFIX": TEST_PREFIX,
+        "DATA_DIR": str(tmp_path),
+    }
+    proc = subprocess.Popen([sys.executable, "-m", "tg_support.cli", "run"], env=env, start_new_session=True)
+    try:
+        p = Person(client, await client.create_user(first_name="Ola", language_code="pt"))
+        [picker] = await p.send("/start", timeout=30)
+        assert "✅ Português" in str(picker["reply_markup"])
+        assert "idioma" in text(picker)  # answered in Portuguese, from language_code
+        # The menus were set for every language at start.
+        assert await client.commands(scope="all_private_chats", language_code="ar")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        rc = await asyncio.to_thread(proc.wait, 30)
+    assert rc == 0
+
+
+async def test_run_in_webhook_mode_with_a_secret(
+    sandbox: Any, client: Any, redis_url: str, redis_sync: Any, tmp_path: Path
+) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
+        "TELEGRAM_API_URL": sandbox.url,
+        "REDIS_URL": redis_url,
+        "REDIS_PREFIX": TEST_PREFIX,
+        "DATA_DIR": str(tmp_path),
+        "MODE": "webhook",
+        "WEBHOOK_URL": f"http://127.0.0.1:{port}",
+        "WEBHOOK_LISTEN": "127.0.0.1",
+        "WEBHOOK_PORT": str(port),
+        "WEBHOOK_SECRET": "s3cret-token_value",
+    }
+    proc = subprocess.Popen([sys.executable, "-m", "tg_support.cli", "run"], env=env, start_new_session=True)
+    try:
+        p = Person(client, await client.create_user(first_name="Wes", language_code="en"))
+        for _ in range(100):  # until the bot has registered its webhook
+            if [e for e in await client.log(method="setWebhook") if e.get("status") == 200]:
+                break
+            await asyncio.sleep(0.1)
+        [picker] = await p.send("/start", timeout=30)
+        assert "Which language" in text(picker)
+        [hook] = [e for e in await client.log(method="setWebhook") if e.get("status") == 200]
+        assert hook["params"]["secret_token"] == "s3cret-token_value"
+        assert hook["params"]["url"] == f"http://127.0.0.1:{port}/telegram"
+        assert not await client.log(method="getUpdates")  # no polling in webhook mode
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        rc = await asyncio.to_thread(proc.wait, 30)
+    assert rc == 0
