@@ -179,3 +179,28 @@ async def test_no_learner_identity_reaches_groups_or_helpers(
         blob = json.dumps(params, ensure_ascii=False)
         leaks += [(entry["method"], s) for s in secrets if s and s in blob]
     assert leaks == []
+
+
+async def test_a_deleted_topic_is_recreated_for_the_next_follow_up(
+    world: dict[str, Any], client: Any, sandbox: Any, redis_sync: Any
+) -> None:
+    import httpx
+
+    from tests.conftest import TEST_TOKEN
+
+    maria, es = world["maria"], world["es"]
+    await ask(maria, "¿Dónde veo mis notas del cuestionario de la semana 2?")
+    thread_id, _ = await the_topic(client, es["id"])
+    # A moderator deletes the topic.
+    async with httpx.AsyncClient() as http:
+        resp = await http.post(
+            f"{sandbox.url}/bot{TEST_TOKEN}/deleteForumTopic",
+            json={"chat_id": es["id"], "message_thread_id": thread_id},
+        )
+        assert resp.json()["ok"]
+    await maria.send("Sigo sin ver las notas.", count=1)
+    new_thread, topic = await the_topic(client, es["id"])
+    assert new_thread != thread_id and topic["name"].startswith("#1 ")
+    posts = [text(m) for m in await client.messages(es["id"], thread_id=new_thread, from_bot=True)]
+    assert any("semana 2" in t for t in posts) and any("Sigo sin ver" in t for t in posts)
+    assert redis_sync.hget(f"{TEST_PREFIX}q:1", "thread_id") == str(new_thread)
