@@ -39,6 +39,11 @@ log = logging.getLogger(__name__)
 
 App = Application[Any, Ctx, Any, Any, Any, Any]
 
+# Updates handled at once (across users). 32, not hundreds: with ~200 requests in flight
+# httpx's pool bookkeeping dominated the CPU (bench/updates.py: 0.35 -> 0.52 of a bare
+# echo bot's rate at 32).
+UPDATES_IN_FLIGHT = 32
+
 
 class PerUserUpdateProcessor(BaseUpdateProcessor):
     """Concurrent across users, in order for each user.
@@ -47,9 +52,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     slow chat (waiting on its rate limit) must not hold up everybody else.
     """
 
-    # 32, not hundreds: with ~200 requests in flight httpx's pool bookkeeping dominated the
-    # CPU (bench/updates.py: 0.35 -> 0.52 of a bare echo bot's rate at 32).
-    def __init__(self, max_concurrent_updates: int = 32) -> None:
+    def __init__(self, max_concurrent_updates: int = 32) -> None:  # see UPDATES_IN_FLIGHT
         super().__init__(max_concurrent_updates)
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._users: defaultdict[int, int] = defaultdict(int)
@@ -184,7 +187,7 @@ def build_application(settings: Settings, redis_url: str) -> App:
             )
         )
         .rate_limiter(limiter)
-        .concurrent_updates(PerUserUpdateProcessor())
+        .concurrent_updates(PerUserUpdateProcessor(UPDATES_IN_FLIGHT))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )

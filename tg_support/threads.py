@@ -31,8 +31,12 @@ _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: people read the
 
 async def _secret(store: Store) -> bytes:
     key = f"{store.keys.p}pseudonym-secret"
-    await store.redis.set(key, secrets.token_hex(32), nx=True)
-    return str(await store.redis.get(key)).encode()
+    # Set if absent and read back, in one round trip.
+    async with store.redis.pipeline(transaction=False) as pipe:
+        pipe.set(key, secrets.token_hex(32), nx=True)
+        pipe.get(key)
+        _, value = await pipe.execute()
+    return str(value).encode()
 
 
 async def pseudonym_code(store: Store, role: str, qid: str, user_id: int) -> str:
@@ -108,7 +112,6 @@ async def open_topic(
 ) -> int:
     """Create the question's topic (and post the question unless the caller will, e.g.
     through a translation worker); returns the thread id."""
-    learner = await pseudonym_code(store, "L", q.qid, q.asker_id)
     with use_locale(group_locale(group)):
         topic = await bot.create_forum_topic(group.chat_id, name=short_title(q.qid, q.text))
         thread_id = topic.message_thread_id
@@ -116,7 +119,8 @@ async def open_topic(
         await store.update_question(
             q.qid, group_id=group.chat_id, thread_id=thread_id, title=topic.name, status="open"
         )
-        if post:
+        if post:  # (the pseudonym is only needed for the post)
+            learner = await pseudonym_code(store, "L", q.qid, q.asker_id)
             await send_parts(
                 bot, group.chat_id, question_header(q, learner), q.text, thread_id=thread_id
             )

@@ -124,7 +124,8 @@ async def on_question_text(update: Update, ctx: Ctx, conv: Conversation, text: s
     hits = await similar(ctx, text, lang)
     solved = [h for h in hits if h.qid != q.qid]
     if not solved:
-        await _route(update, ctx, q)
+        # Just created, and no button offers it yet: the draft needs no reading back.
+        await _route(update, ctx, q, created=True)
         return
     lines = [_("Before I pass this on: these answered questions look similar to yours."), ""]
     buttons = []
@@ -170,8 +171,11 @@ async def similar(ctx: Ctx, text: str, lang: str) -> list[Any]:
     return list(await search_index(ctx).query(text, lang, k=SUGGESTIONS, pivot_text=pivot))
 
 
-async def _route(update: Update, ctx: Ctx, q: Question) -> None:
-    """Open the topic in the chosen group; exactly once per question, however many presses."""
+async def _route(update: Update, ctx: Ctx, q: Question, *, created: bool = False) -> None:
+    """Open the topic in the chosen group; exactly once per question, however many presses.
+
+    ``created``: ``q`` is the draft :meth:`Store.new_question` just returned, so it is used
+    as it is instead of being read back."""
     store = ctx.svc.store
     uid = q.asker_id
     lock_key = store.keys.question_lock(q.qid)
@@ -179,7 +183,7 @@ async def _route(update: Update, ctx: Ctx, q: Question) -> None:
     if token is None:
         return  # another press is routing this question right now
     try:
-        fresh = await store.get_question(q.qid)
+        fresh = q if created else await store.get_question(q.qid)
         if fresh is None or fresh.status != "draft":
             return
         groups = await store.list_groups()
@@ -223,26 +227,34 @@ async def _route(update: Update, ctx: Ctx, q: Question) -> None:
 
 
 async def _enqueue_matching(ctx: Ctx, qid: str) -> None:
-    settings = ctx.svc.settings
-    try:
-        # One reminder when the question goes quiet, then auto-close (workers.tasks).
-        await ctx.svc.enqueue(
-            "interactive", "workers.tasks.check_question", qid,
-            delay=settings.question_reminder_hours * 3600, job_id=f"check-{qid}",
-        )  # fmt: skip
-    except Exception:
-        log.exception("could not schedule the idle check of question %s", qid)
-    try:
-        from tg_support.jobs import match_options
-        from tg_support.offers import round_job_id
+    from tg_support.jobs import match_options
+    from tg_support.offers import round_job_id
 
-        await ctx.svc.enqueue(
-            "match", "workers.tasks.match_helpers", qid, 0,
-            job_id=round_job_id(qid, 0), **match_options(ctx.svc.settings),
+    settings = ctx.svc.settings
+    check, match = await ctx.svc.enqueue_each(
+        [
+            # One reminder when the question goes quiet, then auto-close (workers.tasks).
+            (
+                "interactive", "workers.tasks.check_question", (qid,),
+                {"delay": settings.question_reminder_hours * 3600, "job_id": f"check-{qid}"},
+            ),
+            (
+                "match", "workers.tasks.match_helpers", (qid, 0),
+                {"job_id": round_job_id(qid, 0), **match_options(settings)},
+            ),
+        ]
+    )  # fmt: skip
+    if isinstance(check, BaseException):
+        log.error(
+            "could not schedule the idle check of question %s", qid,
+            exc_info=(type(check), check, check.__traceback__),
         )  # fmt: skip
-    except Exception:
+    if isinstance(match, BaseException):
         # The question is already in its topic; matching can be retried by the idle checker.
-        log.exception("could not enqueue matching for question %s", qid)
+        log.error(
+            "could not enqueue matching for question %s", qid,
+            exc_info=(type(match), match, match.__traceback__),
+        )  # fmt: skip
 
 
 async def _follow_up(update: Update, ctx: Ctx, conv: Conversation, q: Question, text: str) -> None:
