@@ -46,6 +46,11 @@ async def pseudonym_code(store: Store, role: str, qid: str, user_id: int) -> str
     return "".join(_ALPHABET[b % len(_ALPHABET)] for b in digest[:4])
 
 
+def learner_head(code: str) -> str:
+    """``Learner AB12 (asker):`` in the current locale, the first line of a follow-up."""
+    return _("{pseudonym} (asker):").format(pseudonym=_("Learner {code}").format(code=code)) + "\n"
+
+
 def group_locale(group: Group | None) -> str:
     for lang in group.languages if group else []:
         if lang in LOCALES:
@@ -133,10 +138,7 @@ async def post_followup(
     """A learner's follow-up into the topic; a deleted topic is recreated, not retried forever."""
     learner = await pseudonym_code(store, "L", q.qid, q.asker_id)
     with use_locale(group_locale(group)):
-        head = (
-            _("{pseudonym} (asker):").format(pseudonym=_("Learner {code}").format(code=learner))
-            + "\n"
-        )
+        head = learner_head(learner)
     assert q.group_id is not None
     try:
         return await send_parts(bot, q.group_id, head, text, entities, thread_id=q.thread_id)
@@ -183,10 +185,7 @@ async def question_envelope(store: Store, q: Question, group: Group, thread_id: 
 async def followup_envelope(store: Store, q: Question, group: Group, msg: Message) -> Envelope:
     learner = await pseudonym_code(store, "L", q.qid, q.asker_id)
     with use_locale(group_locale(group)):
-        head = (
-            _("{pseudonym} (asker):").format(pseudonym=_("Learner {code}").format(code=learner))
-            + "\n"
-        )
+        head = learner_head(learner)
     assert q.group_id is not None
     return Envelope(
         key=f"fu:{q.qid}:{msg.chat_id}:{msg.message_id}",

@@ -16,15 +16,14 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from tg_support import callbacks, langid, threads
-from tg_support.delivery import dispatch
-from tg_support.i18n import LANGUAGE_NAMES, _, ngettext
+from tg_support.i18n import LANGUAGE_NAMES, _, ngettext, use_locale
 from tg_support.routing import GroupCard, choose_group
 from tg_support.search import SearchIndex
 from tg_support.services import Ctx
 from tg_support.store import Conversation, Group, Question
 from tg_support.translation import PIVOT, can_translate
 
-from .common import edit_or_send, esc, keyboard, reply
+from .common import deliver, edit_or_send, esc, keyboard, reply
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +71,9 @@ async def _forward_media(update: Update, ctx: Ctx, q: Question) -> None:
     store = ctx.svc.store
     group = await store.get_group(q.group_id)
     code = await threads.pseudonym_code(store, "L", q.qid, q.asker_id)
-    from tg_support.i18n import use_locale
-
     with use_locale(threads.group_locale(group)):
-        head = _("{pseudonym} (asker):").format(pseudonym=_("Learner {code}").format(code=code))
-    caption = (head + "\n" + (msg.caption or ""))[:1024]
+        head = threads.learner_head(code)
+    caption = (head + (msg.caption or ""))[:1024]
     copy = await ctx.bot.copy_message(
         q.group_id,
         msg.chat_id,
@@ -208,10 +205,7 @@ async def _route(update: Update, ctx: Ctx, q: Question, *, created: bool = False
         group = next(g for g in groups if g.chat_id == card.chat_id)
         thread_id = await threads.open_topic(ctx.bot, store, fresh, group, post=False)
         env = await threads.question_envelope(store, fresh, group, thread_id)
-        await dispatch(
-            ctx.bot, store.redis, store.keys.p, env, ctx.svc.enqueue,
-            ctx.svc.settings.translation_timeout_seconds,
-        )  # fmt: skip
+        await deliver(ctx, env)
     finally:
         await store.unlock(lock_key, token)
     await store.set_conv(uid, Conversation(step="ask:thread", data={"qid": q.qid}))
@@ -269,10 +263,7 @@ async def _follow_up(update: Update, ctx: Ctx, conv: Conversation, q: Question, 
             await store.add_relay((msg.chat_id, msg.message_id), (s.chat_id, s.message_id), q.qid)
     else:
         env = await threads.followup_envelope(store, q, group, msg)
-        await dispatch(
-            ctx.bot, store.redis, store.keys.p, env, ctx.svc.enqueue,
-            ctx.svc.settings.translation_timeout_seconds,
-        )  # fmt: skip
+        await deliver(ctx, env)
     await store.touch_question(q.qid)
     if not conv.data.get("hinted"):
         conv.data["hinted"] = True

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
+from tg_support.delivery import Envelope, dispatch
 from tg_support.services import Ctx
 
 
@@ -60,3 +61,12 @@ async def edit_or_send(
 def text_of(update: Update) -> str | None:
     msg = update.effective_message
     return msg.text if msg is not None else None
+
+
+async def deliver(ctx: Ctx, env: Envelope) -> list[Message]:
+    """Send an envelope now, or through a translation worker (see ``delivery.dispatch``)."""
+    svc = ctx.svc
+    return await dispatch(
+        ctx.bot, svc.redis, svc.settings.redis_prefix, env, svc.enqueue,
+        svc.settings.translation_timeout_seconds,
+    )  # fmt: skip

@@ -8,12 +8,12 @@ from telegram import Message, Update
 from telegram.error import BadRequest, Forbidden
 
 from tg_support import langid, textsplit, threads
-from tg_support.delivery import dispatch, entities_json
+from tg_support.delivery import entities_json
 from tg_support.i18n import _, use_locale
 from tg_support.services import Ctx
 from tg_support.store import Question
 
-from .common import reply
+from .common import deliver, reply
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +95,7 @@ async def relay_answer(ctx: Ctx, q: Question, msg: Message, helper_id: int) -> b
                 msg.text, langid.Priors(chosen=helper.lang if helper else None)
             ).lang
             env = await threads.answer_envelope(store, q, helper_id, msg, locale, src)
-            await dispatch(
-                bot, store.redis, store.keys.p, env, ctx.svc.enqueue,
-                ctx.svc.settings.translation_timeout_seconds,
-            )  # fmt: skip
+            await deliver(ctx, env)
             return True
         if msg.effective_attachment is not None and not msg.sticker:
             code = await threads.pseudonym_code(store, "H", q.qid, helper_id)
@@ -165,12 +162,7 @@ async def edited(update: Update, ctx: Ctx) -> None:
                 group = await store.get_group(chat_id)
                 code = await threads.pseudonym_code(store, "L", q.qid, q.asker_id)
                 with use_locale(threads.group_locale(group)):
-                    head = (
-                        _("{pseudonym} (asker):").format(
-                            pseudonym=_("Learner {code}").format(code=code)
-                        )
-                        + "\n"
-                    )
+                    head = threads.learner_head(code)
                 markup = None
             body = msg.text if msg.text is not None else msg.caption
             if body is None:
