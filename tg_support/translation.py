@@ -49,8 +49,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_MODELS = ROOT / "models"
 PIVOT = "en"
 MAX_SLOTS = 16
-# From this many sentences a leg goes to the multi-threaded batch translator.
-BATCH_MIN_SENTENCES = 8
 CACHE_TTL = 30 * 24 * 3600
 
 PLACEHOLDER = "\u27e6{}\u27e7"
@@ -218,7 +216,6 @@ class ArgosTranslator:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._loaded = False
-        self._batch_engines: dict[str, Any] = {}
 
     def _load(self) -> None:
         with self._lock:
@@ -252,24 +249,6 @@ class ArgosTranslator:
             if p.from_code in (src, PIVOT) or p.to_code in (dst, PIVOT)
         )
         return hashlib.sha1("|".join(versions).encode()).hexdigest()[:10]
-
-    def _batch_engine(self, model_path: str, argos_settings: Any) -> Any:
-        """A second CTranslate2 translator of the same model, using every core.
-
-        argos' own translator runs one intra-op thread: for one short sentence that is
-        fastest (two threads cost ~20x in synchronisation here), but a batch of sentences
-        keeps several cores busy, so batches get their own multi-threaded translator."""
-        engine = self._batch_engines.get(model_path)
-        if engine is None:
-            import ctranslate2
-
-            threads = int(os.environ.get("TG_TRANSLATE_BATCH_THREADS") or os.cpu_count() or 1)
-            engine = ctranslate2.Translator(
-                model_path, device=argos_settings.device, inter_threads=1, intra_threads=threads,
-                compute_type=argos_settings.compute_type,
-            )  # fmt: skip
-            self._batch_engines[model_path] = engine
-        return engine
 
     def translate(self, text: str, src: str, dst: str) -> str:
         """One text through argostranslate's public entry point."""
@@ -317,10 +296,7 @@ class ArgosTranslator:
         prefix = [[pkg.target_prefix]] * len(tokenized) if pkg.target_prefix else None
         from argostranslate import settings as argos_settings
 
-        engine = pkg_translation.translator
-        if len(tokenized) >= BATCH_MIN_SENTENCES:
-            engine = self._batch_engine(str(pkg.package_path / "model"), argos_settings)
-        results = engine.translate_batch(
+        results = pkg_translation.translator.translate_batch(
             tokenized,
             target_prefix=prefix,
             replace_unknowns=True,
