@@ -1,9 +1,8 @@
 # One image for the bot and the workers; docker-compose.yml picks the command.
 FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    XDG_DATA_HOME=/data/xdg XDG_CONFIG_HOME=/data/xdg-config XDG_CACHE_HOME=/data/cache \
-    ARGOS_PACKAGES_DIR=/data/argos-packages ARGOS_INTRA_THREADS=1
+# DATA_DIR: argos packages (installed by each worker at start) and any embedded Redis.
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 DATA_DIR=/data
 RUN apt-get update && apt-get install -y --no-install-recommends gettext \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
