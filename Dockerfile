@@ -18,7 +18,8 @@ COPY workers ./workers
 COPY locales ./locales
 COPY models ./models
 COPY scripts ./scripts
-RUN pip install . && python scripts/i18n.py compile
+# Editable: locales/ and models/ stay beside the package, where i18n and the workers look.
+RUN pip install -e . && python scripts/i18n.py compile
 
 RUN useradd --create-home --uid 10001 tgsupport && mkdir -p /data && chown tgsupport /data
 USER tgsupport
