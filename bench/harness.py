@@ -51,7 +51,7 @@ TGS32_TOKEN = "777006:BENCH-tgsupport32-abcdefghijklmnop"
 KINDS: dict[str, tuple[str, int]] = {
     "echo": (ECHO_SEQ_TOKEN, 0),  # PTB's default: one update at a time
     "echo-256": (ECHO_TOKEN, 256),  # as many at once as tg-support's PerUserUpdateProcessor
-    "tgs": (TGS_TOKEN, 0),  # as shipped: PerUserUpdateProcessor(256)
+    "tgs": (TGS_TOKEN, 0),  # as shipped: PerUserUpdateProcessor(app.UPDATES_IN_FLIGHT = 32)
     "tgs-32": (TGS32_TOKEN, 32),  # what-if: the same with at most 32 updates at once
 }
 RAW_TOKEN = "777004:BENCH-raw-abcdefghijklmnop"
@@ -193,7 +193,9 @@ def build_echo(token: str, url: str, concurrent: int) -> Any:
     """The reference: a minimal PTB application with one MessageHandler echoing text."""
     from telegram.ext import ApplicationBuilder, MessageHandler, filters
 
-    builder = ApplicationBuilder().token(token).base_url(f"{url}/bot").base_file_url(f"{url}/file/bot")
+    builder = (
+        ApplicationBuilder().token(token).base_url(f"{url}/bot").base_file_url(f"{url}/file/bot")
+    )
     if concurrent:
         builder = builder.concurrent_updates(concurrent)
     app = builder.build()
@@ -374,7 +376,9 @@ async def gather_limited(coros: list[Any], concurrency: int) -> list[Any]:
     return list(await asyncio.gather(*(one(c) for c in coros)))
 
 
-async def emulator_ceiling(url: str, total: int = 4000, connections: int = 32) -> tuple[float, float]:
+async def emulator_ceiling(
+    url: str, total: int = 4000, connections: int = 32
+) -> tuple[float, float]:
     """Raw requests/s the emulator serves with a pooled aiohttp client: Bot API
     ``sendMessage`` (bot → user) and control-API ``send`` (user → a bot nobody polls)."""
     async with session(connections) as s:
@@ -398,7 +402,8 @@ async def emulator_ceiling(url: str, total: int = 4000, connections: int = 32) -
         t0 = time.perf_counter()
         sink = bot_id(SINK_TOKEN)
         await gather_limited(
-            [ctl.send_text(ids[i % len(ids)], f"in {i}", bot=sink) for i in range(total)], connections
+            [ctl.send_text(ids[i % len(ids)], f"in {i}", bot=sink) for i in range(total)],
+            connections,
         )
         control_rate = total / (time.perf_counter() - t0)
     return api_rate, control_rate
