@@ -85,6 +85,19 @@ async def test_spanish_question_english_answer_and_edit(world: dict[str, Any], c
     assert sum("viernes" in text(m) or "mañana" in text(m) for m in msgs) == 1  # never twice
 
 
+async def pairs_published(redis_sync: Any) -> None:
+    """A worker is ready to translate once it has announced its pairs."""
+    import asyncio
+
+    from tests.conftest import TEST_PREFIX
+
+    for _ in range(200):
+        if redis_sync.exists(f"{TEST_PREFIX}tr:pairs"):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("no worker announced translation pairs")
+
+
 def start_worker(env: dict[str, str], data_dir: Any, *queues: str) -> Any:
     import subprocess
     import sys
@@ -112,10 +125,7 @@ async def test_worker_killed_mid_translation_still_delivers_once(
     fallback = start_worker(worker_env, worker_data_dir, "interactive")
     translator = start_worker(worker_env, worker_data_dir, "translate")
     try:
-        for _ in range(200):
-            if redis_sync.exists(f"{TEST_PREFIX}tr:pairs"):
-                break
-            await asyncio.sleep(0.05)
+        await pairs_published(redis_sync)
         admin = await person(client, "Ana", "en")
         maria = await person(client, "María", "es")
         john = await person(client, "John", "en")
@@ -165,18 +175,13 @@ async def test_worker_killed_mid_translation_still_delivers_once(
 async def test_hindi_helper_gets_the_spanish_question_in_hindi(
     bot: Any, client: Any, worker_env: dict[str, str], worker_data_dir: Any, redis_sync: Any
 ) -> None:
-    import asyncio
 
-    from tests.conftest import TEST_PREFIX
 
     # One round for Spanish speakers (there are none), then the widened round.
     env = {**worker_env, "OFFER_ROUNDS": "1", "OFFER_TIMEOUT_SECONDS": "1"}
     proc = start_worker(env, worker_data_dir, "interactive", "translate", "match")
     try:
-        for _ in range(200):
-            if redis_sync.exists(f"{TEST_PREFIX}tr:pairs"):
-                break
-            await asyncio.sleep(0.05)
+        await pairs_published(redis_sync)
         admin = await person(client, "Ana", "en")
         maria = await person(client, "María", "es")
         priya = await person(client, "Priya", "hi")

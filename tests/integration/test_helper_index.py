@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,16 +13,6 @@ from tg_support.helper_index import HelperIndex
 from tg_support.matching import HelperCard, QuestionCard, rank
 
 PREFIX = "tgs:test:"
-
-
-@pytest.fixture
-async def r(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    # The suite's Redis (TEST_REDIS_URL, or the embedded one when none answers).
-    conn = aioredis.Redis.from_url(redis_url, decode_responses=True)
-    await conn.flushdb()
-    yield conn
-    await conn.flushdb()
-    await conn.aclose()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ Every test starts and ends with that database flushed.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -16,16 +15,6 @@ from tg_support.search import Hit, SearchIndex, tokenize
 
 PREFIX = "tgs:test:"
 DEV = Path(__file__).resolve().parents[1] / "data" / "search_dev.jsonl"
-
-
-@pytest.fixture
-async def r(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    # The suite's Redis (TEST_REDIS_URL, or the embedded one when none answers).
-    conn = aioredis.Redis.from_url(redis_url, decode_responses=True)
-    await conn.flushdb()
-    yield conn
-    await conn.flushdb()
-    await conn.aclose()
 
 
 @pytest.fixture
