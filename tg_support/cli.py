@@ -170,8 +170,13 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     from tg_support.sandbox import Limits, serve
 
     limits = Limits(scale=args.scale, enabled=not args.no_limits)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.host, args.port, limits=limits))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(args.host, args.port, limits=limits))
+    except OSError as exc:
+        raise ConfigError(
+            f"--port: cannot listen on {args.host}:{args.port} ({exc.strerror}); try --port 0"
+        ) from None
     return 0
 
 
@@ -179,10 +184,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from tg_support.demo import run_demo
 
     settings = load_settings()
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(
-            run_demo(settings, host=args.host, port=args.port, with_worker=not args.no_worker)
-        )
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(
+                run_demo(settings, host=args.host, port=args.port, with_worker=not args.no_worker)
+            )
+    except OSError as exc:
+        raise ConfigError(
+            f"--port: cannot listen on {args.host}:{args.port} ({exc.strerror}); try --port 0"
+        ) from None
     return 0
 
 

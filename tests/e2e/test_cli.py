@@ -128,3 +128,15 @@ async def test_run_in_webhook_mode_with_a_secret(
         os.killpg(proc.pid, signal.SIGTERM)
         rc = await asyncio.to_thread(proc.wait, 30)
     assert rc == 0
+
+
+def test_a_busy_port_is_one_line_not_a_traceback() -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        res = cli("sandbox", "--port", str(port), timeout=30)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert f"127.0.0.1:{port}" in res.stderr and "--port 0" in res.stderr
