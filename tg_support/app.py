@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections import defaultdict
 from collections.abc import Awaitable
 from typing import Any
@@ -29,6 +30,7 @@ from telegram.ext import (
 
 from tg_support.config import Settings
 from tg_support.handlers import admin, ask, errors, group, guards, helper, private, start, translate
+from tg_support.http import AiohttpRequest
 from tg_support.i18n import LOCALES, _, check_catalogs, use_locale
 from tg_support.redis_conn import async_client, sync_client
 from tg_support.sending import RedisRateLimiter, SendLimits
@@ -167,6 +169,14 @@ def send_limits(settings: Settings) -> SendLimits:
     )
 
 
+def http_client() -> str:
+    """The Bot API HTTP client, from ``TG_HTTP``: ``httpx`` (PTB's default) or ``aiohttp``."""
+    kind = os.environ.get("TG_HTTP", "httpx").strip().lower() or "httpx"
+    if kind not in ("httpx", "aiohttp"):
+        raise ValueError(f"TG_HTTP must be 'httpx' or 'aiohttp', not {kind!r}")
+    return kind
+
+
 def build_application(settings: Settings, redis_url: str) -> App:
     check_catalogs()
     services = build_services(settings, redis_url)
@@ -191,6 +201,11 @@ def build_application(settings: Settings, redis_url: str) -> App:
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
+    if http_client() == "aiohttp":
+        # getUpdates on its own request object (one connection), as PTB does by default.
+        builder = builder.request(AiohttpRequest()).get_updates_request(
+            AiohttpRequest(connection_pool_size=1)
+        )
     if settings.bot_api_base_url and settings.bot_file_base_url:
         builder = builder.base_url(settings.bot_api_base_url).base_file_url(
             settings.bot_file_base_url

@@ -1,0 +1,135 @@
+"""``AiohttpRequest`` against a local aiohttp server: parameters, uploads, errors, lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from telegram import InputFile
+from telegram.error import NetworkError, TimedOut
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter
+
+from tg_support.http import AiohttpRequest
+
+
+async def _echo(request: web.Request) -> web.Response:
+    out: dict[str, object] = {
+        "content_type": request.content_type,
+        "user_agent": request.headers.get("User-Agent", ""),
+    }
+    if request.content_type == "multipart/form-data":
+        async for part in await request.multipart():
+            body = await part.read()  # type: ignore[union-attr]
+            out[str(part.name)] = {
+                "filename": part.filename,
+                "content_type": part.headers.get("Content-Type"),
+                "body": body.decode("latin-1"),
+            }
+    else:
+        out.update(await request.post())
+    return web.json_response(out, status=201)
+
+
+async def _slow(request: web.Request) -> web.Response:
+    await asyncio.sleep(2)
+    return web.Response(text="late")
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[str]:
+    app = web.Application()
+    app.router.add_post("/echo", _echo)
+    app.router.add_post("/slow", _slow)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def request_() -> AsyncIterator[AiohttpRequest]:
+    req = AiohttpRequest(read_timeout=0.5)
+    await req.initialize()
+    yield req
+    await req.shutdown()
+
+
+async def test_form_parameters(server: str, request_: AiohttpRequest) -> None:
+    data = RequestData(
+        [
+            RequestParameter.from_input("chat_id", 42),
+            RequestParameter.from_input("text", "hola ñ & ="),
+        ]
+    )
+    status, body = await request_.do_request(f"{server}/echo", "POST", data)
+    assert status == 201
+    got = json.loads(body)
+    assert got["content_type"] == "application/x-www-form-urlencoded"
+    assert got["chat_id"] == "42"
+    assert got["text"] == "hola ñ & ="
+    assert got["user_agent"] == AiohttpRequest.USER_AGENT
+
+
+async def test_no_parameters(server: str, request_: AiohttpRequest) -> None:
+    status, _ = await request_.do_request(f"{server}/echo", "POST", None)
+    assert status == 201
+
+
+async def test_multipart_upload(server: str, request_: AiohttpRequest) -> None:
+    photo = InputFile(io.BytesIO(b"\x89PNG-bytes"), filename="a.png", attach=True)
+    data = RequestData(
+        [RequestParameter.from_input("chat_id", 7), RequestParameter.from_input("photo", photo)]
+    )
+    assert data.multipart_data  # the request really carries a file
+    status, body = await request_.do_request(f"{server}/echo", "POST", data)
+    got = json.loads(body)
+    assert status == 201
+    assert got["content_type"] == "multipart/form-data"
+    assert got["chat_id"]["body"] == "7"
+    attach = got["photo"]["body"]
+    assert attach.startswith("attach://")
+    part = got[attach.removeprefix("attach://")]
+    assert part["filename"] == "a.png"
+    assert part["body"].encode("latin-1") == b"\x89PNG-bytes"
+
+
+async def test_read_timeout(server: str, request_: AiohttpRequest) -> None:
+    with pytest.raises(TimedOut):
+        await request_.do_request(f"{server}/slow", "POST", None)
+    with pytest.raises(TimedOut):
+        await request_.do_request(f"{server}/slow", "POST", None, read_timeout=0.1)
+
+
+async def test_connection_refused(request_: AiohttpRequest) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(NetworkError) as exc:
+        await request_.do_request(f"http://127.0.0.1:{port}/x", "POST", None)
+    assert not isinstance(exc.value, TimedOut)
+
+
+async def test_lifecycle(server: str) -> None:
+    req = AiohttpRequest()
+    with pytest.raises(RuntimeError):
+        await req.do_request(f"{server}/echo", "POST", None)
+    await req.initialize()
+    await req.initialize()  # idempotent
+    assert (await req.do_request(f"{server}/echo", "POST", None))[0] == 201
+    await req.shutdown()
+    await req.shutdown()  # idempotent
+    with pytest.raises(RuntimeError):
+        await req.do_request(f"{server}/echo", "POST", None)
+    await req.initialize()  # usable again after shutdown, like HTTPXRequest
+    assert (await req.do_request(f"{server}/echo", "POST", None))[0] == 201
+    await req.shutdown()
+    assert req.read_timeout == 5.0
