@@ -12,12 +12,6 @@ the driver's work, and the emulator's work would be charged to whichever bot run
   emulator's ``/control/events`` stream (SSE), which carries the emulator's own timestamp
   for every message created.
 
-tg-support's Redis pool: redis-py >= 6 gives an asyncio client a pool of 100 connections that
-*raises* ``MaxConnectionsError`` when all are busy; tg-support handles up to 256 updates at
-once, so a burst of 200 users fails updates (``--no-pool-workaround`` shows it). Unless told
-otherwise, the bot process swaps in a blocking pool of the same size (and says so) as long
-as ``tg_support/redis_conn.py`` does not.
-
 Nothing here is timed by the test suite.
 """
 
@@ -156,16 +150,13 @@ async def start_emulator() -> tuple[Child, str]:
     return Child(proc, "emulator"), line.rsplit(" ", 1)[1]
 
 
-async def start_bot(
-    kind: str, url: str, redis_url: str = DEFAULT_REDIS_URL, *, pool_workaround: bool = True
-) -> Child:
+async def start_bot(kind: str, url: str, redis_url: str = DEFAULT_REDIS_URL) -> Child:
     """A bot process (one of :data:`KINDS`), returned once it is polling.
     Its stderr (errors while handling updates) goes to a temporary file, see :meth:`Child.errors`."""
     log = tempfile.NamedTemporaryFile(prefix=f"bench-{kind}-", suffix=".log", delete=False)  # noqa: SIM115
-    extra = [] if pool_workaround else ["--no-pool-workaround"]
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.harness", "bot", "--kind", kind, "--url", url,
-        "--redis-url", redis_url, *extra,
+        "--redis-url", redis_url,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=log,
     )  # fmt: skip
     log.close()
@@ -203,9 +194,7 @@ def build_echo(token: str, url: str, concurrent: int) -> Any:
     return app
 
 
-def build_tgs(token: str, url: str, redis_url: str, pool_workaround: bool, concurrent: int) -> Any:
-    from redis.asyncio import BlockingConnectionPool
-
+def build_tgs(token: str, url: str, redis_url: str, concurrent: int) -> Any:
     from tg_support.app import build_application
     from tg_support.config import load_settings
 
@@ -214,17 +203,6 @@ def build_tgs(token: str, url: str, redis_url: str, pool_workaround: bool, concu
         redis_prefix=BENCH_PREFIX, log_level="WARNING", **TGS_OVERRIDES,
     )  # fmt: skip
     app = build_application(settings, redis_url)
-    redis = app.bot_data["services"].redis
-    if pool_workaround and not isinstance(redis.connection_pool, BlockingConnectionPool):
-        # redis-py >= 6's asyncio pool holds at most 100 connections and *raises*
-        # MaxConnectionsError when they are all busy, while tg-support handles up to 256
-        # updates at once: under a burst, updates fail. Until tg_support/redis_conn.py
-        # uses a blocking pool, the benchmark swaps one in (same size, waits instead).
-        size = redis.connection_pool.max_connections
-        redis.connection_pool = BlockingConnectionPool.from_url(
-            redis_url, decode_responses=True, max_connections=size, timeout=None
-        )
-        print(f"POOL WORKAROUND: blocking Redis pool of {size}", flush=True)
     if concurrent:
         from tg_support.app import PerUserUpdateProcessor
 
@@ -232,10 +210,10 @@ def build_tgs(token: str, url: str, redis_url: str, pool_workaround: bool, concu
     return app
 
 
-async def run_bot(kind: str, url: str, redis_url: str, pool_workaround: bool = True) -> None:
+async def run_bot(kind: str, url: str, redis_url: str) -> None:
     token, concurrent = KINDS[kind]
     if kind.startswith("tgs"):
-        app = build_tgs(token, url, redis_url, pool_workaround, concurrent)
+        app = build_tgs(token, url, redis_url, concurrent)
     else:
         app = build_echo(token, url, concurrent)
     await app.initialize()
@@ -436,8 +414,6 @@ def main(argv: list[str] | None = None) -> int:
     bot.add_argument("--kind", choices=sorted(KINDS), required=True)
     bot.add_argument("--url", required=True)
     bot.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
-    bot.add_argument("--no-pool-workaround", action="store_true",
-                     help="keep tg-support's Redis pool as shipped")  # fmt: skip
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     profile_dir = os.environ.get("BENCH_PROFILE_DIR")  # cProfile each bot into DIR/KIND.prof
@@ -445,12 +421,19 @@ def main(argv: list[str] | None = None) -> int:
         import cProfile
 
         with cProfile.Profile() as prof:
-            asyncio.run(run_bot(args.kind, args.url, args.redis_url, not args.no_pool_workaround))
+            asyncio.run(run_bot(args.kind, args.url, args.redis_url))
         prof.dump_stats(str(Path(profile_dir) / f"{args.kind}.prof"))
         return 0
-    asyncio.run(run_bot(args.kind, args.url, args.redis_url, not args.no_pool_workaround))
+    asyncio.run(run_bot(args.kind, args.url, args.redis_url))
     return 0
 
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def print_errors(errors: dict[str, dict[str, int]]) -> None:
+    """The most frequent errors each bot logged while handling updates."""
+    for kind, errs in errors.items():
+        for line, n in sorted(errs.items(), key=lambda kv: -kv[1])[:5]:
+            print(f"errors in {kind}: {n} x {line}")

@@ -48,6 +48,7 @@ from bench.harness import (
     flush_db,
     gather_limited,
     percentile,
+    print_errors,
     private_reply_from,
     session,
     start_bot,
@@ -195,9 +196,7 @@ async def run(args: argparse.Namespace) -> None:
     kinds = ("echo", "tgs") if args.quick else ("echo", "tgs", "tgs-32")
     try:
         for kind in kinds:
-            bots[kind] = await start_bot(
-                kind, url, args.redis_url, pool_workaround=not args.no_pool_workaround
-            )
+            bots[kind] = await start_bot(kind, url, args.redis_url)
         async with session(SEND_CONCURRENCY) as s:
             ctl = Control(s, url)
             admin = await ctl.call("POST", "users", {"first_name": "Ana", "language_code": "es"})
@@ -292,9 +291,7 @@ async def run(args: argparse.Namespace) -> None:
             f"p50 {percentile(wl, 50) * 1000:,.0f} ms, p99 {percentile(wl, 99) * 1000:,.0f} ms"
             + ("" if all(len(t.posted) == n for t in what_if) else "  (posts LOST)")
         )
-    for kind, errs in errors.items():
-        for line, count in sorted(errs.items(), key=lambda kv: -kv[1])[:5]:
-            print(f"errors in {kind}: {count} x {line}")
+    print_errors(errors)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -305,10 +302,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
     parser.add_argument("--quick", action="store_true", help="skip the what-if bot (32 at once)")
-    parser.add_argument(
-        "--no-pool-workaround", action="store_true",
-        help="run tg-support with its Redis pool as shipped (fails under bursts with redis-py 8)",
-    )  # fmt: skip
     asyncio.run(run(parser.parse_args(argv)))
     return 0
 

@@ -46,6 +46,7 @@ from bench.harness import (
     emulator_ceiling,
     flush_db,
     gather_limited,
+    print_errors,
     private_reply_from,
     session,
     start_bot,
@@ -139,9 +140,7 @@ async def run(args: argparse.Namespace) -> None:
     try:
         api_rate, control_rate = await emulator_ceiling(url)
         for _, kind in plan:
-            bots[kind] = await start_bot(
-                kind, url, args.redis_url, pool_workaround=not args.no_pool_workaround
-            )
+            bots[kind] = await start_bot(kind, url, args.redis_url)
         async with session(SEND_CONCURRENCY) as s:
             ctl = Control(s, url)
             users = [
@@ -229,9 +228,7 @@ async def run(args: argparse.Namespace) -> None:
             "* tg-support with PerUserUpdateProcessor(32) set by the benchmark: the shipped "
             "default is 32 too, so the two tg-support rows show run-to-run noise"
         )
-    for kind, errs in errors.items():
-        for line, n in sorted(errs.items(), key=lambda kv: -kv[1])[:5]:
-            print(f"errors in {kind}: {n} x {line}")
+    print_errors(errors)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -247,10 +244,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="only bare PTB and tg-support as shipped"
     )
-    parser.add_argument(
-        "--no-pool-workaround", action="store_true",
-        help="run tg-support with its Redis pool as shipped (fails under bursts with redis-py 8)",
-    )  # fmt: skip
     asyncio.run(run(parser.parse_args(argv)))
     return 0
 
