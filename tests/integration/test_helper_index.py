@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
 
+from tests.cards import helper_card as card
 from tg_support.helper_index import HelperIndex
 from tg_support.matching import HelperCard, QuestionCard, rank
 
@@ -18,23 +18,6 @@ PREFIX = "tgs:test:"
 @pytest.fixture
 def index(r: aioredis.Redis) -> HelperIndex:
     return HelperIndex(r, prefix=PREFIX)
-
-
-def card(uid: int, **kw: Any) -> HelperCard:
-    values: dict[str, Any] = {
-        "languages": {"en": "native"},
-        "tags": frozenset(),
-        "tz": "UTC",
-        "hours": {},
-        "capacity": 3,
-        "open_load": 0,
-        "reputation": 0.5,
-        "last_offered_at": 0.0,
-        "away": False,
-    }
-    values.update(kw)
-    values["tags"] = frozenset(values["tags"])
-    return HelperCard(user_id=uid, **values)
 
 
 def q(lang: str = "en", tags: tuple[str, ...] = (), asker: int = 999) -> QuestionCard:

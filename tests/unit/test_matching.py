@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.cards import helper_card as helper
 from tg_support.matching import (
-    HelperCard,
     QuestionCard,
     Weights,
     is_available,
@@ -19,24 +19,6 @@ from tg_support.matching import (
 NOW = datetime(2024, 1, 10, 12, 0, tzinfo=UTC)
 TS = NOW.timestamp()
 HOUR = 3600.0
-
-
-def helper(uid: int, **kw: Any) -> HelperCard:
-    values: dict[str, Any] = {
-        "languages": {"en": "native"},
-        "tags": frozenset(),
-        "tz": "UTC",
-        "hours": {},
-        "capacity": 3,
-        "open_load": 0,
-        "reputation": 0.5,
-        "last_offered_at": 0.0,
-        "away": False,
-    }
-    values.update(kw)
-    if not isinstance(values["tags"], frozenset):
-        values["tags"] = frozenset(values["tags"])
-    return HelperCard(user_id=uid, **values)
 
 
 def question(lang: str = "en", tags: tuple[str, ...] = (), asker: int = 99) -> QuestionCard:
