@@ -10,7 +10,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 from tg_support.config import ConfigError, Settings, load_settings
 from tg_support.logs import setup_logging
@@ -166,34 +167,31 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sandbox(args: argparse.Namespace) -> int:
-    from tg_support.sandbox import Limits, serve
-
-    limits = Limits(scale=args.scale, enabled=not args.no_limits)
+def _serve(main: Coroutine[Any, Any, None], args: argparse.Namespace) -> int:
+    """Run a server until Ctrl-C; a port that cannot be bound is a one-line error."""
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve(args.host, args.port, limits=limits))
+            asyncio.run(main)
     except OSError as exc:
         raise ConfigError(
             f"--port: cannot listen on {args.host}:{args.port} ({exc.strerror}); try --port 0"
         ) from None
     return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from tg_support.sandbox import Limits, serve
+
+    limits = Limits(scale=args.scale, enabled=not args.no_limits)
+    return _serve(serve(args.host, args.port, limits=limits), args)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from tg_support.demo import run_demo
 
     settings = load_settings()
-    try:
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(
-                run_demo(settings, host=args.host, port=args.port, with_worker=not args.no_worker)
-            )
-    except OSError as exc:
-        raise ConfigError(
-            f"--port: cannot listen on {args.host}:{args.port} ({exc.strerror}); try --port 0"
-        ) from None
-    return 0
+    demo = run_demo(settings, host=args.host, port=args.port, with_worker=not args.no_worker)
+    return _serve(demo, args)
 
 
 def build_parser() -> argparse.ArgumentParser:
