@@ -50,6 +50,10 @@ SHIPPED_MODELS = ROOT / "models"
 PIVOT = "en"
 MAX_SLOTS = 16
 CACHE_TTL = 30 * 24 * 3600
+MAX_INTER_THREADS = 4
+# Sentences per CTranslate2 sub-batch. Small sub-batches keep a beam's working set in
+# cache and give every inter-op thread work; 8 was fastest of 8..256 here (bench/).
+SUB_BATCH = 8
 
 PLACEHOLDER = "\u27e6{}\u27e7"
 _PLACEHOLDER_RE = re.compile(r"\u27e6\s*(\d{1,2})\s*\u27e7")
@@ -86,8 +90,11 @@ def configure(data_dir: Path) -> None:
         if key not in os.environ:
             path.mkdir(parents=True, exist_ok=True)
             os.environ[key] = str(path)
-    # One intra-op thread: ~2 ms per short sentence instead of ~50 ms on two cores here.
+    # One intra-op thread: ~2 ms per short sentence instead of ~50 ms on two cores here
+    # (OpenMP over matrices this small costs more than it saves). The cores are used by
+    # inter-op threads instead: each runs a sub-batch, which only a batch can feed.
     os.environ.setdefault("ARGOS_INTRA_THREADS", "1")
+    os.environ.setdefault("ARGOS_INTER_THREADS", str(min(os.cpu_count() or 1, MAX_INTER_THREADS)))
     os.environ.setdefault("ARGOS_CHUNK_TYPE", "MINISBD")
 
 
@@ -296,13 +303,14 @@ class ArgosTranslator:
         prefix = [[pkg.target_prefix]] * len(tokenized) if pkg.target_prefix else None
         from argostranslate import settings as argos_settings
 
+        # CTranslate2 sorts the sentences by length and cuts them into sub-batches that its
+        # inter-op threads translate in parallel.
         results = pkg_translation.translator.translate_batch(
             tokenized,
             target_prefix=prefix,
             replace_unknowns=True,
-            # argos counts this in tokens; 32 would defeat batching across messages.
-            max_batch_size=max(argos_settings.batch_size, 1024),
-            batch_type="tokens",
+            max_batch_size=SUB_BATCH,
+            batch_type="examples",
             beam_size=argos_settings.beam_size,
             num_hypotheses=1,
             length_penalty=0.2,
