@@ -54,30 +54,6 @@ class Services:
             job = await asyncio.to_thread(q.enqueue, func, *args, **kwargs)
         return str(job.id)
 
-    async def enqueue_each(
-        self, jobs: list[tuple[str, str, tuple[Any, ...], dict[str, Any]]]
-    ) -> list[str | BaseException]:
-        """Several :meth:`enqueue` calls ``(queue, func, args, options)`` in one thread hop,
-        in order; each job's id, or the exception that job raised (the others still run)."""
-
-        def run() -> list[str | BaseException]:
-            out: list[str | BaseException] = []
-            for queue, func, args, options in jobs:
-                opts = dict(options)
-                delay = opts.pop("delay", None)
-                q = self.queues[queue]
-                try:
-                    if delay:
-                        job = q.enqueue_in(timedelta(seconds=delay), func, *args, **opts)
-                    else:
-                        job = q.enqueue(func, *args, **opts)
-                    out.append(str(job.id))
-                except Exception as exc:
-                    out.append(exc)
-            return out
-
-        return await asyncio.to_thread(run)
-
     async def call(self, queue: str, func: str, *args: Any, wait: float = 2.0) -> Any:
         """Run a job on a worker and wait briefly for its result; None when it is late.
 

@@ -18,8 +18,18 @@ log = logging.getLogger(__name__)
 
 
 def match_helpers(qid: str, round_no: int = 0) -> dict[str, Any]:
-    """Offer question ``qid`` to the best helpers not offered yet (one round)."""
-    return run(lambda rt: offers.offer_round(rt.bot, rt.store, rt.settings, qid, round_no))
+    """Offer question ``qid`` to the best helpers not offered yet (one round).
+
+    The first round also schedules the question's idle check: the bot enqueues one job per
+    question instead of two (an RQ enqueue costs the bot ~0.5 ms of CPU), and a re-run
+    schedules the same job id again, which replaces it."""
+
+    async def job(rt: Runtime) -> dict[str, Any]:
+        if round_no == 0:
+            schedule_check(rt, qid, rt.settings.question_reminder_hours * 3600, first=True)
+        return await offers.offer_round(rt.bot, rt.store, rt.settings, qid, round_no)
+
+    return run(job)
 
 
 def check_question(qid: str) -> str:
@@ -76,8 +86,10 @@ async def close_idle(rt: Runtime, q: Question, locale: str) -> None:
         )
 
 
-def schedule_check(rt: Runtime, qid: str, delay: float) -> None:
+def schedule_check(rt: Runtime, qid: str, delay: float, *, first: bool = False) -> None:
     # The id names the due time: a re-run of this job schedules the same job again (no
-    # second check), and it never reuses the id of the job running now.
+    # second check), and it never reuses the id of the job running now. The first check
+    # has a fixed id, so a re-run of the first matching round replaces it.
     due = int(time.time() + delay)
-    enqueue_in(rt.settings, "interactive", check_question, delay, f"check-{qid}-{due}", qid)
+    job_id = f"check-{qid}" if first else f"check-{qid}-{due}"
+    enqueue_in(rt.settings, "interactive", check_question, delay, job_id, qid)

@@ -221,34 +221,18 @@ async def _route(update: Update, ctx: Ctx, q: Question, *, created: bool = False
 
 
 async def _enqueue_matching(ctx: Ctx, qid: str) -> None:
+    """Helper matching; its first round also schedules the idle reminder (workers.tasks)."""
     from tg_support.jobs import match_options
     from tg_support.offers import round_job_id
 
-    settings = ctx.svc.settings
-    check, match = await ctx.svc.enqueue_each(
-        [
-            # One reminder when the question goes quiet, then auto-close (workers.tasks).
-            (
-                "interactive", "workers.tasks.check_question", (qid,),
-                {"delay": settings.question_reminder_hours * 3600, "job_id": f"check-{qid}"},
-            ),
-            (
-                "match", "workers.tasks.match_helpers", (qid, 0),
-                {"job_id": round_job_id(qid, 0), **match_options(settings)},
-            ),
-        ]
-    )  # fmt: skip
-    if isinstance(check, BaseException):
-        log.error(
-            "could not schedule the idle check of question %s", qid,
-            exc_info=(type(check), check, check.__traceback__),
+    try:
+        await ctx.svc.enqueue(
+            "match", "workers.tasks.match_helpers", qid, 0,
+            job_id=round_job_id(qid, 0), **match_options(ctx.svc.settings),
         )  # fmt: skip
-    if isinstance(match, BaseException):
-        # The question is already in its topic; matching can be retried by the idle checker.
-        log.error(
-            "could not enqueue matching for question %s", qid,
-            exc_info=(type(match), match, match.__traceback__),
-        )  # fmt: skip
+    except Exception:
+        # Group members still see the question in its topic; no helper is offered it.
+        log.exception("could not enqueue matching for question %s", qid)
 
 
 async def _follow_up(update: Update, ctx: Ctx, conv: Conversation, q: Question, text: str) -> None:
