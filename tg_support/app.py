@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections import defaultdict
 from collections.abc import Awaitable
 from typing import Any
@@ -169,14 +168,6 @@ def send_limits(settings: Settings) -> SendLimits:
     )
 
 
-def http_client() -> str:
-    """The Bot API HTTP client, from ``TG_HTTP``: ``httpx`` (PTB's default) or ``aiohttp``."""
-    kind = os.environ.get("TG_HTTP", "httpx").strip().lower() or "httpx"
-    if kind not in ("httpx", "aiohttp"):
-        raise ValueError(f"TG_HTTP must be 'httpx' or 'aiohttp', not {kind!r}")
-    return kind
-
-
 def build_application(settings: Settings, redis_url: str) -> App:
     check_catalogs()
     services = build_services(settings, redis_url)
@@ -201,7 +192,7 @@ def build_application(settings: Settings, redis_url: str) -> App:
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
-    if http_client() == "aiohttp":
+    if settings.tg_http == "aiohttp":
         # getUpdates on its own request object (one connection), as PTB does by default.
         builder = builder.request(AiohttpRequest()).get_updates_request(
             AiohttpRequest(connection_pool_size=1)

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     # A Bot API server other than Telegram's (a local telegram-bot-api, or our emulator).
     telegram_api_url: str | None = None
+    # The Bot API HTTP client (``TG_HTTP``): ours on aiohttp (tg_support/http.py), or PTB's
+    # httpx. aiohttp costs the bot less CPU per call under concurrency (bench/).
+    tg_http: Literal["aiohttp", "httpx"] = "aiohttp"
     redis_url: str | None = None
     redis_prefix: str = "tgs:"
     data_dir: Path = Path("var")

@@ -13,7 +13,9 @@ the request carries files, form-encoded parameters otherwise. Differences:
 * the pool timeout is enforced together with the connect timeout (aiohttp's ``connect``
   bounds waiting for a free connection *and* establishing one), so a pool timeout is
   reported as a connect/pool ``TimedOut``;
-* proxies: ``proxy=`` or, as httpx does, ``HTTP(S)_PROXY``/``NO_PROXY`` from the environment.
+* proxies: ``proxy=`` or, as httpx does, ``HTTP(S)_PROXY``/``NO_PROXY`` from the environment,
+  read once per host (aiohttp's ``trust_env`` re-reads the environment and ``~/.netrc`` on
+  every request: ~6 % of the bot's CPU in ``bench/questions.py``); no ``.netrc`` credentials.
 
 The session is created in :meth:`initialize` (aiohttp binds it to the running loop) and
 closed in :meth:`shutdown`; :meth:`initialize` after :meth:`shutdown` makes a new one.
@@ -21,7 +23,9 @@ closed in :meth:`shutdown`; :meth:`initialize` after :meth:`shutdown` makes a ne
 
 from __future__ import annotations
 
+import urllib.request
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -37,6 +41,7 @@ class AiohttpRequest(BaseRequest):
         "_connect_timeout",
         "_connection_pool_size",
         "_default_timeout",
+        "_env_proxies",
         "_headers",
         "_media_write_timeout",
         "_pool_timeout",
@@ -68,6 +73,7 @@ class AiohttpRequest(BaseRequest):
         self._headers = {"User-Agent": self.USER_AGENT}
         self._default_timeout = _timeout(read_timeout, connect_timeout, pool_timeout)
         self._session: aiohttp.ClientSession | None = None
+        self._env_proxies: dict[tuple[str, str], str | None] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -84,8 +90,21 @@ class AiohttpRequest(BaseRequest):
             headers=self._headers,
             cookie_jar=aiohttp.DummyCookieJar(),
             timeout=self._default_timeout,
-            trust_env=self._proxy is None,
         )
+        self._env_proxies = {}
+
+    def _proxy_for(self, url: str) -> str | None:
+        if self._proxy is not None:
+            return self._proxy
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.hostname or "")
+        if key not in self._env_proxies:
+            proxies = urllib.request.getproxies_environment()
+            proxy = proxies.get(parts.scheme)
+            if proxy and urllib.request.proxy_bypass(key[1]):  # reads NO_PROXY
+                proxy = None
+            self._env_proxies[key] = proxy
+        return self._env_proxies[key]
 
     async def shutdown(self) -> None:
         """Close the session and its connections (no-op if not open)."""
@@ -141,7 +160,7 @@ class AiohttpRequest(BaseRequest):
 
         try:
             async with session.request(
-                method, url, data=data, timeout=timeout, proxy=self._proxy
+                method, url, data=data, timeout=timeout, proxy=self._proxy_for(url)
             ) as response:
                 return response.status, await response.read()
         except aiohttp.ConnectionTimeoutError as err:

@@ -17,7 +17,7 @@ from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import Defaults, ExtBot
 
-from tg_support.app import http_client, send_limits
+from tg_support.app import send_limits
 from tg_support.config import ConfigError, Settings, load_settings
 from tg_support.http import AiohttpRequest
 from tg_support.redis_conn import async_client
@@ -49,7 +49,7 @@ async def runtime() -> AsyncIterator[Runtime]:
         base_url=settings.bot_api_base_url or "https://api.telegram.org/bot",
         base_file_url=settings.bot_file_base_url or "https://api.telegram.org/file/bot",
         rate_limiter=limiter,
-        request=AiohttpRequest() if http_client() == "aiohttp" else None,
+        request=AiohttpRequest() if settings.tg_http == "aiohttp" else None,
         defaults=Defaults(
             parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
         ),

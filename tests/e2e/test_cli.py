@@ -39,6 +39,7 @@ def test_every_subcommand_has_help(command: str) -> None:
         ({"TELEGRAM_BOT_TOKEN": TEST_TOKEN, "REDIS_URL": "http://nope"}, "REDIS_URL"),
         ({"TELEGRAM_BOT_TOKEN": TEST_TOKEN, "WEBHOOK_PORT": "99999"}, "WEBHOOK_PORT"),
         ({"TELEGRAM_BOT_TOKEN": ""}, "TELEGRAM_BOT_TOKEN"),
+        ({"TELEGRAM_BOT_TOKEN": TEST_TOKEN, "TG_HTTP": "curl"}, "TG_HTTP"),
     ],
 )
 def test_bad_configuration_is_one_line_naming_the_variable(env: dict[str, str], variable: str) -> None:
@@ -65,11 +66,13 @@ def test_models_install_shipped_then_list(tmp_path: Path) -> None:
     }
 
 
+@pytest.mark.parametrize("http", ["aiohttp", "httpx"])
 async def test_run_serves_the_bot_and_stops_cleanly(
-    sandbox: Any, client: Any, redis_url: str, redis_sync: Any, tmp_path: Path
+    sandbox: Any, client: Any, redis_url: str, redis_sync: Any, tmp_path: Path, http: str
 ) -> None:
     env = {
         **os.environ,
+        "TG_HTTP": http,
         "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
         "TELEGRAM_API_URL": sandbox.url,
         "REDIS_URL": redis_url,

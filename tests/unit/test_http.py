@@ -133,3 +133,29 @@ async def test_lifecycle(server: str) -> None:
     assert (await req.do_request(f"{server}/echo", "POST", None))[0] == 201
     await req.shutdown()
     assert req.read_timeout == 5.0
+
+
+async def test_proxies_from_the_environment(
+    server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The local server plays the proxy: a request for an unresolvable host reaches it only
+    # through the proxy, and fails once NO_PROXY names that host.
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", server)
+    req = AiohttpRequest(connect_timeout=1.0)
+    await req.initialize()
+    try:
+        status, _ = await req.do_request("http://bot-api.invalid/echo", "POST", None)
+        assert status == 201
+    finally:
+        await req.shutdown()
+
+    monkeypatch.setenv("NO_PROXY", "bot-api.invalid")
+    await req.initialize()  # the environment is read again for a new session
+    try:
+        with pytest.raises(NetworkError):
+            await req.do_request("http://bot-api.invalid/echo", "POST", None)
+        assert (await req.do_request(f"{server}/echo", "POST", None))[0] == 201
+    finally:
+        await req.shutdown()
