@@ -557,6 +557,8 @@ class SearchIndex:
         n_docs = {fl: stats[2 * i] for i, fl in enumerate(flangs)}
         avgdl = {fl: stats[2 * i + 1] / max(1, stats[2 * i]) for i, fl in enumerate(flangs)}
         df = {key: int(v) for key, v in zip(terms, res[1:], strict=True)}
+        if not any(n_docs.values()):
+            return []  # nothing indexed in these fields yet: no postings, no typo vocabulary
 
         # Phase 2: the densest postings of each known term (at most POSTINGS_CAP), and the
         # vocabulary buckets of unknown terms that may be typos.

@@ -16,6 +16,7 @@ Key patterns (``{p}`` is ``Settings.redis_prefix``):
 ``{p}group:{chat_id}``             hash       registered group: title, languages (JSON), region,
                                               tags (JSON), registered_by, created_at, active
 ``{p}groups``                      set        registered group chat ids
+``{p}groups:ver``                  string     bumped on every group change (list cache key)
 ``{p}qseq``                        string     last question number (INCR)
 ``{p}q:{qid}``                     hash       question: asker, lang, text, status, group,
                                               thread, title, pseudonym, tags (JSON),
@@ -81,6 +82,10 @@ class Keys:
     @property
     def groups(self) -> str:
         return f"{self.p}groups"
+
+    @property
+    def groups_version(self) -> str:
+        return f"{self.p}groups:ver"
 
     @property
     def qseq(self) -> str:
@@ -231,11 +236,41 @@ class Conversation:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+# Count an update; the window starts with the first one. (EXPIRE ... NX would say it in one
+# command, but needs Redis 7; the embedded server is 6.2.)
+_FLOOD_HIT = """
+local n = redis.call('INCR', KEYS[1])
+if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+# Only the holder may release: compare-and-delete in one step.
+_UNLOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+# A new question: its number, its hash and the asker's index in one round trip.
+# KEYS: qseq, question key prefix, the asker's question index; ARGV: created_at, field/value...
+_NEW_QUESTION = """
+local qid = redis.call('INCR', KEYS[1])
+local fields = {'qid', tostring(qid)}
+for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[2] .. qid, unpack(fields))
+redis.call('ZADD', KEYS[3], ARGV[1], qid)
+return qid
+"""
+
+
 class Store:
     def __init__(self, redis: Redis, prefix: str = "tgs:") -> None:
         self.redis = redis
         self.keys = Keys(prefix)
         self.p = prefix
+        self._flood_hit = redis.register_script(_FLOOD_HIT)
+        self._unlock = redis.register_script(_UNLOCK)
+        self._new_question = redis.register_script(_NEW_QUESTION)
+        # Values that never change once written (e.g. the pseudonym secret), per process.
+        self.constants: dict[str, str] = {}
+        self._groups: tuple[str | None, list[Group]] = (None, [])
 
     async def get_profile(self, uid: int) -> Profile | None:
         raw = cast(dict[str, str], await self.redis.hgetall(self.keys.user(uid)))
@@ -282,16 +317,7 @@ class Store:
 
     async def flood_hit(self, uid: int, window: int) -> int:
         """Count an update from ``uid``; returns the count within the current window."""
-        key = self.keys.flood(uid)
-        # The window starts with the first update. (EXPIRE ... NX would say it in one
-        # command, but needs Redis 7; the embedded server is 6.2.)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
-            pipe.ttl(key)
-            count, ttl = await pipe.execute()
-        if int(ttl) < 0:
-            await self.redis.expire(key, window)
-        return int(count)
+        return int(await self._flood_hit(keys=[self.keys.flood(uid)], args=[window]))
 
     async def flood_warn_once(self, uid: int, window: int) -> bool:
         """True the first time in a window, so the "slow down" notice is sent once."""
@@ -326,6 +352,7 @@ class Store:
             pipe.delete(self.keys.group(group.chat_id))
             pipe.hset(self.keys.group(group.chat_id), mapping=cast(Any, to_hash(group)))
             pipe.sadd(self.keys.groups, group.chat_id)
+            pipe.incr(self.keys.groups_version)
             await pipe.execute()
 
     async def get_group(self, chat_id: int) -> Group | None:
@@ -333,40 +360,45 @@ class Store:
         return from_hash(Group, raw, chat_id=chat_id) if raw else None
 
     async def list_groups(self) -> list[Group]:
+        """Every registered group. Routing asks for this on every question: the list is
+        kept in memory and read again only when ``groups:ver`` moved (one GET, not 1 + n)."""
+        version = cast(str | None, await self.redis.get(self.keys.groups_version))
+        cached_version, cached = self._groups
+        if version is not None and version == cached_version:
+            return list(cached)
         ids = sorted(int(x) for x in cast(set[str], await self.redis.smembers(self.keys.groups)))
         async with self.redis.pipeline(transaction=False) as pipe:
             for chat_id in ids:
                 pipe.hgetall(self.keys.group(chat_id))
             raws = await pipe.execute()
-        return [
+        groups = [
             from_hash(Group, raw, chat_id=cid) for cid, raw in zip(ids, raws, strict=True) if raw
         ]
+        self._groups = (version, groups)
+        return list(groups)
 
     async def remove_group(self, chat_id: int) -> bool:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(self.keys.group(chat_id))
             pipe.srem(self.keys.groups, chat_id)
-            deleted, _ = await pipe.execute()
+            pipe.incr(self.keys.groups_version)
+            deleted, _, _ = await pipe.execute()
         return bool(deleted)
 
     # --- questions --------------------------------------------------------------------
 
     async def new_question(self, asker_id: int, text: str, lang: str, tags: list[str]) -> Question:
-        qid = str(await self.redis.incr(self.keys.qseq))
         now = time.time()
         q = Question(
-            qid=qid,
-            asker_id=asker_id,
-            text=text,
-            lang=lang,
-            tags=tags,
-            created_at=now,
-            updated_at=now,
+            qid="", asker_id=asker_id, text=text, lang=lang, tags=tags,
+            created_at=now, updated_at=now,
+        )  # fmt: skip
+        fields = [x for kv in to_hash(q).items() if kv[0] != "qid" for x in kv]
+        qid = await self._new_question(
+            keys=[self.keys.qseq, self.keys.question(""), self.keys.user_questions(asker_id)],
+            args=[now, *fields],
         )
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self.keys.question(qid), mapping=cast(Any, to_hash(q)))
-            pipe.zadd(self.keys.user_questions(asker_id), {qid: now})
-            await pipe.execute()
+        q.qid = str(qid)
         return q
 
     async def get_question(self, qid: str) -> Question | None:
@@ -431,11 +463,7 @@ class Store:
         return token if await self.redis.set(key, token, nx=True, px=int(ttl * 1000)) else None
 
     async def unlock(self, key: str, token: str) -> None:
-        # Only the holder may release: compare-and-delete in one step.
-        await self.redis.eval(
-            "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-            1, key, token,
-        )  # fmt: skip
+        await self._unlock(keys=[key], args=[token])
 
     # --- relayed copies (for edits) ---------------------------------------------------
 

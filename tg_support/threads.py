@@ -31,12 +31,15 @@ _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: people read the
 
 async def _secret(store: Store) -> bytes:
     key = f"{store.keys.p}pseudonym-secret"
-    # Set if absent and read back, in one round trip.
-    async with store.redis.pipeline(transaction=False) as pipe:
-        pipe.set(key, secrets.token_hex(32), nx=True)
-        pipe.get(key)
-        _, value = await pipe.execute()
-    return str(value).encode()
+    value = store.constants.get(key)
+    if value is None:
+        # Set if absent and read back, in one round trip; it never changes afterwards.
+        async with store.redis.pipeline(transaction=False) as pipe:
+            pipe.set(key, secrets.token_hex(32), nx=True)
+            pipe.get(key)
+            _, raw = await pipe.execute()
+        value = store.constants[key] = str(raw)
+    return value.encode()
 
 
 async def pseudonym_code(store: Store, role: str, qid: str, user_id: int) -> str:

@@ -33,6 +33,8 @@ import logging
 import os
 import re
 import threading
+import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -443,9 +445,28 @@ def publish_pairs(conn: Any, prefix: str) -> set[tuple[str, str]]:
     return pairs
 
 
+_PAIRS_TTL = 10.0
+# Per client object (not per id(), which a new client may reuse) and prefix.
+_pairs_seen: weakref.WeakKeyDictionary[Redis, dict[str, tuple[float, frozenset[str]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 async def can_translate(redis: Redis, prefix: str, src: str, dst: str) -> bool:
-    """From the pairs the workers published: direct or through English."""
+    """From the pairs the workers published: direct or through English.
+
+    Asked for every question: a non-empty answer is remembered for a few seconds (workers
+    publish at start and models are rarely removed); an empty one is asked again, so the
+    first worker to start is seen at once."""
     if src == dst:
         return True
-    pairs = {str(x) for x in await redis.smembers(f"{prefix}tr:pairs")}
+    now = time.monotonic()
+    known = _pairs_seen.setdefault(redis, {})
+    seen = known.get(prefix)
+    if seen is not None and now - seen[0] < _PAIRS_TTL:
+        pairs = seen[1]
+    else:
+        pairs = frozenset(str(x) for x in await redis.smembers(f"{prefix}tr:pairs"))
+        if pairs:
+            known[prefix] = (now, pairs)
     return f"{src}-{dst}" in pairs or (f"{src}-{PIVOT}" in pairs and f"{PIVOT}-{dst}" in pairs)
