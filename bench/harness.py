@@ -222,7 +222,9 @@ async def run_bot(kind: str, url: str, redis_url: str) -> None:
     await app.start()
     assert app.updater is not None
     await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=["message"])
-    print("bot ready", flush=True)
+    services = app.bot_data.get("services")
+    client = services.settings.tg_http if services else "httpx (PTB's default)"
+    print(f"Bot API client: {client}\tbot ready", flush=True)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.read)  # until the driver closes our stdin
     await app.updater.stop()
