@@ -83,6 +83,7 @@ class TgsRound:
     confirmed: int = 0
     last_confirm: float = 0.0
     t0: float = 0.0
+    cpu: float = 0.0  # CPU seconds of the bot process during the round
 
     @property
     def latencies(self) -> list[float]:
@@ -128,8 +129,12 @@ async def clear_conversations(redis_url: str) -> None:
         conn.close()
 
 
-async def echo_round(ctl: Control, events: Events, learners: list[int], round_no: int) -> float:
+async def echo_round(
+    ctl: Control, events: Events, learners: list[int], round_no: int, bot: Child
+) -> tuple[float, float]:
+    """Replies/s, and the echo bot's CPU seconds per reply."""
     bid = bot_id(KINDS["echo"][0])
+    cpu0 = bot.cpu_seconds()
     async with events.count(private_reply_from(bid), len(learners)) as waiter:
         t0 = time.time()
         await gather_limited(
@@ -138,15 +143,17 @@ async def echo_round(ctl: Control, events: Events, learners: list[int], round_no
         )
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(waiter.done.wait(), TIMEOUT)
-    return len(learners) / (waiter.last - t0) if waiter.seen >= len(learners) else 0.0
+    cpu = (bot.cpu_seconds() - cpu0) / len(learners)
+    return (len(learners) / (waiter.last - t0) if waiter.seen >= len(learners) else 0.0), cpu
 
 
 async def tgs_round(
     ctl: Control, events: Events, learners: list[int], group_id: int, round_no: int,
-    kind: str = "tgs",
+    bot: Child, kind: str = "tgs",
 ) -> TgsRound:  # fmt: skip
     bid = bot_id(KINDS[kind][0])
     r = TgsRound()
+    cpu0 = bot.cpu_seconds()
     done = asyncio.Event()
     n = len(learners)
 
@@ -183,6 +190,7 @@ async def tgs_round(
             await asyncio.wait_for(done.wait(), TIMEOUT)
     finally:
         events.hooks.remove(hook)
+    r.cpu = bot.cpu_seconds() - cpu0
     return r
 
 
@@ -191,6 +199,7 @@ async def run(args: argparse.Namespace) -> None:
     emu, url = await start_emulator()
     bots: dict[str, Child] = {}
     echo_rates: list[float] = []
+    echo_cpu: list[float] = []
     tgs_rounds: list[TgsRound] = []
     what_if: list[TgsRound] = []
     kinds = ("echo", "tgs") if args.quick else ("echo", "tgs", "tgs-32")
@@ -221,17 +230,23 @@ async def run(args: argparse.Namespace) -> None:
             async with Events(s, url) as events:
                 # Warm-up (models, caches, connections, private chats), not measured.
                 warm = learners[: min(20, len(learners))]
-                await echo_round(ctl, events, learners, 0)
+                await echo_round(ctl, events, learners, 0, bots["echo"])
                 for kind in kinds[1:]:
-                    await tgs_round(ctl, events, warm, gid, 0, kind)
+                    await tgs_round(ctl, events, warm, gid, 0, bots[kind], kind)
                     await clear_conversations(args.redis_url)
                 for round_no in range(1, args.rounds + 1):
-                    echo_rates.append(await echo_round(ctl, events, learners, round_no))
-                    tgs_rounds.append(await tgs_round(ctl, events, learners, gid, round_no))
+                    rate, cpu = await echo_round(ctl, events, learners, round_no, bots["echo"])
+                    echo_rates.append(rate)
+                    echo_cpu.append(cpu)
+                    tgs_rounds.append(
+                        await tgs_round(ctl, events, learners, gid, round_no, bots["tgs"])
+                    )
                     await clear_conversations(args.redis_url)
                     if "tgs-32" in kinds:
                         what_if.append(
-                            await tgs_round(ctl, events, learners, gid, round_no + 5, "tgs-32")
+                            await tgs_round(
+                                ctl, events, learners, gid, round_no + 5, bots["tgs-32"], "tgs-32"
+                            )
                         )
                         await clear_conversations(args.redis_url)
         errors = {kind: child.errors() for kind, child in bots.items() if child.errors()}
@@ -251,16 +266,20 @@ async def run(args: argparse.Namespace) -> None:
     if notes:
         print(f"tg-support bot process: {notes}")
     print()
-    header = f"{'round':<7}{'echo replies/s':>15}{'questions/s':>13}{'ratio':>7}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'confirmed':>11}"
+    header = (
+        f"{'round':<7}{'echo replies/s':>15}{'questions/s':>13}{'ratio':>7}{'p50 ms':>9}"
+        f"{'p99 ms':>9}{'max ms':>9}{'confirmed':>11}{'echo CPU':>10}{'tgs CPU':>9}"
+    )
     print(header)
     print("-" * len(header))
-    for i, (e, t) in enumerate(zip(echo_rates, tgs_rounds, strict=True), 1):
+    for i, (e, ec, t) in enumerate(zip(echo_rates, echo_cpu, tgs_rounds, strict=True), 1):
         lat = t.latencies
         ok = len(t.posted) == n
         print(
             f"{i:<7}{e:>15,.0f}{t.rate:>13,.1f}{(t.rate / e if e and t.rate else 0):>7.2f}"
             f"{percentile(lat, 50) * 1000:>9,.0f}{percentile(lat, 99) * 1000:>9,.0f}"
             f"{(max(lat) if lat else float('nan')) * 1000:>9,.0f}{t.confirmed:>7}/{n}"
+            f"{ec * 1000:>8.2f}ms{t.cpu / n * 1000:>7.2f}ms"
             + ("" if ok else f"   LOST {n - len(t.posted)} posts")
         )
     all_lat = [x for t in tgs_rounds for x in t.latencies]
@@ -281,6 +300,10 @@ async def run(args: argparse.Namespace) -> None:
     print(
         "(latency includes queueing: all learners ask within ~0.1 s, so it grows with the "
         "backlog; p50 ~ half the burst's drain time)"
+    )
+    print(
+        "(echo/tgs CPU: CPU time of that bot process per reply / per question in the round, "
+        "the cost that sets the ceiling when a bot saturates its core)"
     )
     if what_if:
         w = max(what_if, key=lambda t: t.rate)
