@@ -16,7 +16,7 @@ from rq import Queue
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from tg_support.config import Settings
-from tg_support.store import Profile, Store
+from tg_support.store import Conversation, Profile, Store
 
 # Queue names, most urgent first: a worker listening on several drains them in this order,
 # so interactive work never waits behind a broadcast.
@@ -86,6 +86,9 @@ class Ctx(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self.profile: Profile | None = None
         self.locale: str = "en"
+        # Read with the profile in one round trip by the first handler group (guards).
+        self.conv: Conversation | None = None
+        self.flood_count: int | None = None
 
     @property
     def svc(self) -> Services:

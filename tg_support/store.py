@@ -298,14 +298,22 @@ class Store:
             await self.redis.hset(self.keys.user(uid), "blocked", "1" if blocked else "0")
 
     async def get_conv(self, uid: int) -> Conversation:
-        raw = await self.redis.get(self.keys.conv(uid))
-        if not raw:
-            return Conversation()
-        try:
-            obj = json.loads(raw)
-            return Conversation(step=obj.get("step"), data=dict(obj.get("data") or {}))
-        except (json.JSONDecodeError, AttributeError):
-            return Conversation()
+        return _conversation(await self.redis.get(self.keys.conv(uid)))
+
+    async def update_context(
+        self, uid: int, flood_window: int | None
+    ) -> tuple[Profile | None, Conversation, int | None]:
+        """What every update from ``uid`` starts with, in one round trip: the profile, the
+        conversation state and (with a window) the flood counter after counting this update."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self.keys.user(uid))
+            pipe.get(self.keys.conv(uid))
+            if flood_window is not None:
+                await self._flood_hit(keys=[self.keys.flood(uid)], args=[flood_window], client=pipe)
+            res = await pipe.execute()
+        raw = cast(dict[str, str], res[0])
+        profile = Profile.from_redis(uid, raw) if raw else None
+        return profile, _conversation(res[1]), (int(res[2]) if flood_window is not None else None)
 
     async def set_conv(self, uid: int, conv: Conversation) -> None:
         payload = json.dumps({"step": conv.step, "data": conv.data}, ensure_ascii=False)
@@ -484,6 +492,16 @@ class Store:
             except (ValueError, TypeError):
                 continue
         return out
+
+
+def _conversation(raw: str | bytes | None) -> Conversation:
+    if not raw:
+        return Conversation()
+    try:
+        obj = json.loads(raw)
+        return Conversation(step=obj.get("step"), data=dict(obj.get("data") or {}))
+    except (json.JSONDecodeError, AttributeError):
+        return Conversation()
 
 
 def to_hash_values(values: dict[str, Any]) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """Handlers that run before any feature handler (see the groups in ``app.py``).
 
-Group -2 loads the sender's profile and sets the locale for this update; group -1 applies
-per-user flood control. Both stop an update with ``ApplicationHandlerStop`` when it must go
+Group -2 loads the sender's profile, conversation state and flood count (one round trip)
+and sets the locale for this update; group -1 applies per-user flood control. Both stop an update with ``ApplicationHandlerStop`` when it must go
 no further.
 """
 
@@ -23,7 +23,8 @@ async def load_context(update: Update, ctx: Ctx) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         raise ApplicationHandlerStop
-    ctx.profile = await ctx.svc.store.get_profile(user.id)
+    window = None if update.my_chat_member is not None else ctx.svc.settings.flood_window_seconds
+    ctx.profile, ctx.conv, ctx.flood_count = await ctx.svc.store.update_context(user.id, window)
     if ctx.profile and ctx.profile.lang:
         locale = ctx.profile.lang
     else:
@@ -39,7 +40,9 @@ async def flood_control(update: Update, ctx: Ctx) -> None:
     assert update.effective_user is not None
     settings = ctx.svc.settings
     uid = update.effective_user.id
-    count = await ctx.svc.store.flood_hit(uid, settings.flood_window_seconds)
+    count = ctx.flood_count
+    if count is None:
+        count = await ctx.svc.store.flood_hit(uid, settings.flood_window_seconds)
     if count <= settings.flood_updates:
         return
     log.info(

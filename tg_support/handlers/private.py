@@ -27,7 +27,7 @@ async def on_private_message(update: Update, ctx: Ctx) -> None:
     if msg is None or update.effective_user is None:
         return
     uid = update.effective_user.id
-    conv = await ctx.svc.store.get_conv(uid)
+    conv = ctx.conv if ctx.conv is not None else await ctx.svc.store.get_conv(uid)
     if (conv.step or "").startswith("bc:"):
         await admin.on_text(update, ctx, conv)  # composing a broadcast
         return
