@@ -369,7 +369,9 @@ class Store:
 
     async def list_groups(self) -> list[Group]:
         """Every registered group. Routing asks for this on every question: the list is
-        kept in memory and read again only when ``groups:ver`` moved (one GET, not 1 + n)."""
+        kept in memory and read again only when ``groups:ver`` moved (one GET, not 1 + n).
+        The Group objects are shared with that cache: read them, change groups with
+        :meth:`save_group`."""
         version = cast(str | None, await self.redis.get(self.keys.groups_version))
         cached_version, cached = self._groups
         if version is not None and version == cached_version:

@@ -1,0 +1,55 @@
+"""The store's one-round-trip scripts and caches against a real Redis: question numbers under
+concurrency, the flood window, the per-update read, and the group list cache."""
+
+from __future__ import annotations
+
+import asyncio
+
+import redis.asyncio as aioredis
+
+from tg_support.store import Conversation, Group, Profile, Store
+
+
+async def test_new_question_numbers_are_unique_and_indexed(r: aioredis.Redis) -> None:
+    store = Store(r, "t:")
+    made = await asyncio.gather(*[store.new_question(7, f"q {i}", "es", ["python"]) for i in range(50)])
+    assert sorted(int(q.qid) for q in made) == list(range(1, 51))
+    again = await store.get_question(made[0].qid)
+    assert again == made[0]  # the draft returned is exactly what was stored
+    assert await r.zcard("t:q:user:7") == 50
+
+
+async def test_flood_window_starts_with_the_first_update(r: aioredis.Redis) -> None:
+    store = Store(r, "t:")
+    assert [await store.flood_hit(1, 10) for _ in range(3)] == [1, 2, 3]
+    assert 0 < await r.ttl("t:flood:1") <= 10
+    await r.persist("t:flood:1")  # a counter that lost its expiry gets one again
+    assert await store.flood_hit(1, 10) == 4 and await r.ttl("t:flood:1") > 0
+
+
+async def test_update_context_is_profile_conversation_and_count(r: aioredis.Redis) -> None:
+    store = Store(r, "t:")
+    assert await store.update_context(5, 10) == (None, Conversation(), 1)
+    await store.save_profile(Profile(user_id=5, lang="hi", onboarded=True))
+    await store.set_conv(5, Conversation(step="ask:thread", data={"qid": "3"}))
+    profile, conv, count = await store.update_context(5, 10)
+    assert profile is not None and profile.lang == "hi"
+    assert conv == Conversation(step="ask:thread", data={"qid": "3"}) and count == 2
+    assert (await store.update_context(5, None))[2] is None  # not counted
+    assert await store.flood_hit(5, 10) == 3
+
+
+async def test_group_list_cache_follows_every_change(r: aioredis.Redis) -> None:
+    reader, writer = Store(r, "t:"), Store(r, "t:")  # e.g. the bot, and an admin's process
+    assert await reader.list_groups() == []
+    await writer.save_group(Group(chat_id=-100, title="ES", languages=["es"]))
+    assert [g.chat_id for g in await reader.list_groups()] == [-100]
+    await writer.save_group(Group(chat_id=-100, title="ES", languages=["es", "pt"]))
+    await writer.save_group(Group(chat_id=-200, title="EN", languages=["en"]))
+    groups = {g.chat_id: g for g in await reader.list_groups()}
+    assert set(groups) == {-100, -200} and groups[-100].languages == ["es", "pt"]
+    assert await writer.remove_group(-100)
+    assert [g.chat_id for g in await reader.list_groups()] == [-200]
+    # The cached list is not shared with callers.
+    (await reader.list_groups()).clear()
+    assert len(await reader.list_groups()) == 1
