@@ -12,7 +12,9 @@ from tg_support.store import Conversation, Group, Profile, Store
 
 async def test_new_question_numbers_are_unique_and_indexed(r: aioredis.Redis) -> None:
     store = Store(r, "t:")
-    made = await asyncio.gather(*[store.new_question(7, f"q {i}", "es", ["python"]) for i in range(50)])
+    made = await asyncio.gather(
+        *[store.new_question(7, f"q {i}", "es", ["python"]) for i in range(50)]
+    )
     assert sorted(int(q.qid) for q in made) == list(range(1, 51))
     again = await store.get_question(made[0].qid)
     assert again == made[0]  # the draft returned is exactly what was stored
