@@ -51,8 +51,17 @@ class Services:
                 q.enqueue_in, timedelta(seconds=delay), func, *args, **kwargs
             )
         else:
-            job = await asyncio.to_thread(q.enqueue, func, *args, **kwargs)
+            job = await asyncio.to_thread(self._enqueue_now, q, func, args, kwargs)
         return str(job.id)
+
+    @staticmethod
+    def _enqueue_now(q: Queue, func: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        # On our own pipeline, RQ's two transactions (queue registration, then the job)
+        # become one round trip.
+        with q.connection.pipeline() as pipe:
+            job = q.enqueue(func, *args, pipeline=pipe, **kwargs)
+            pipe.execute()
+        return job
 
     async def call(self, queue: str, func: str, *args: Any, wait: float = 2.0) -> Any:
         """Run a job on a worker and wait briefly for its result; None when it is late.

@@ -305,15 +305,24 @@ class Store:
     ) -> tuple[Profile | None, Conversation, int | None]:
         """What every update from ``uid`` starts with, in one round trip: the profile, the
         conversation state and (with a window) the flood counter after counting this update."""
+        flood = self.keys.flood(uid)
+        # Plain commands, not the flood script: a script in a pipeline costs redis-py an
+        # extra SCRIPT EXISTS round trip on every execute.
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.hgetall(self.keys.user(uid))
             pipe.get(self.keys.conv(uid))
             if flood_window is not None:
-                await self._flood_hit(keys=[self.keys.flood(uid)], args=[flood_window], client=pipe)
+                pipe.incr(flood)
+                pipe.ttl(flood)
             res = await pipe.execute()
+        count = None
+        if flood_window is not None:
+            count = int(res[2])
+            if int(res[3]) < 0:  # the window starts with its first update
+                await self.redis.expire(flood, flood_window)
         raw = cast(dict[str, str], res[0])
         profile = Profile.from_redis(uid, raw) if raw else None
-        return profile, _conversation(res[1]), (int(res[2]) if flood_window is not None else None)
+        return profile, _conversation(res[1]), count
 
     async def set_conv(self, uid: int, conv: Conversation) -> None:
         payload = json.dumps({"step": conv.step, "data": conv.data}, ensure_ascii=False)
