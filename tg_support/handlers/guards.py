@@ -1,8 +1,8 @@
 """Handlers that run before any feature handler (see the groups in ``app.py``).
 
 Group -2 loads the sender's profile, conversation state and flood count (one round trip)
-and sets the locale for this update; group -1 applies per-user flood control. Both stop an update with ``ApplicationHandlerStop`` when it must go
-no further.
+and sets the locale for this update; group -1 applies per-user flood control. Both stop an
+update with ``ApplicationHandlerStop`` when it must go no further.
 """
 
 from __future__ import annotations
