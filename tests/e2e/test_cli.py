@@ -143,3 +143,71 @@ def test_a_busy_port_is_one_line_not_a_traceback() -> None:
         res = cli("sandbox", "--port", str(port), timeout=30)
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert f"127.0.0.1:{port}" in res.stderr and "--port 0" in res.stderr
+
+
+def _descendants_with(marker: str) -> list[int]:
+    """Pids of processes whose environment holds ``marker`` (all a demo starts inherit it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker.encode() in (entry / "environ").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+async def test_demo_as_the_readme_runs_it(tmp_path: Path) -> None:
+    """`tg-support demo` with no configuration: embedded Redis, emulator, bot and worker; a
+    learner onboards and asks, a helper gets the offer; Ctrl-C stops every process."""
+    import re
+    import socket
+
+    from tg_support.sandbox import SandboxClient
+
+    from .world import onboard
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    marker = f"DATA_DIR={tmp_path}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "REDIS_"))}
+    env["DATA_DIR"] = str(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tg_support.cli", "demo", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    try:
+        out = ""
+        while "Press Ctrl-C" not in out:
+            line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 60)
+            assert line, f"demo exited early: {out}"
+            out += line
+        assert "Redis             : redis" in out or "unix://" in out  # the embedded one
+        url = f"http://127.0.0.1:{port}"
+        learner = int(re.search(r'"user_id": (\d+)', out).group(1))  # type: ignore[union-attr]
+        async with SandboxClient(url) as client:
+            state = await client.state()
+            admin_id = next(u["id"] for u in state["users"] if u.get("username") == "ana_admin")
+            maria = Person(client, {"id": learner})
+            await onboard(maria, "es")
+            [confirm] = await maria.send(
+                "¿Cómo entrego la tarea de la semana 3 en Coursera? No encuentro el botón.",
+                timeout=20,
+            )
+            assert "#1" in text(confirm) and "MOOC en español" in text(confirm)
+            # The demo's worker offers the question to Ana, the Spanish-speaking helper.
+            [offer] = await client.wait_for(admin_id, text_contains="#1", timeout=25)
+            assert "semana 3" in text(offer)
+        assert _descendants_with(marker)  # the worker and the embedded Redis are running
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        rc = await asyncio.to_thread(proc.wait, 40)
+    assert rc == 0
+    for _ in range(50):  # every process the demo started is gone
+        if not _descendants_with(marker):
+            break
+        await asyncio.sleep(0.1)
+    assert _descendants_with(marker) == []
