@@ -236,13 +236,6 @@ class Conversation:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-# Count an update; the window starts with the first one. (EXPIRE ... NX would say it in one
-# command, but needs Redis 7; the embedded server is 6.2.)
-_FLOOD_HIT = """
-local n = redis.call('INCR', KEYS[1])
-if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return n
-"""
 # Only the holder may release: compare-and-delete in one step.
 _UNLOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -265,7 +258,6 @@ class Store:
         self.redis = redis
         self.keys = Keys(prefix)
         self.p = prefix
-        self._flood_hit = redis.register_script(_FLOOD_HIT)
         self._unlock = redis.register_script(_UNLOCK)
         self._new_question = redis.register_script(_NEW_QUESTION)
         # Values that never change once written (e.g. the pseudonym secret), per process.
@@ -305,21 +297,15 @@ class Store:
     ) -> tuple[Profile | None, Conversation, int | None]:
         """What every update from ``uid`` starts with, in one round trip: the profile, the
         conversation state and (with a window) the flood counter after counting this update."""
-        flood = self.keys.flood(uid)
-        # Plain commands, not the flood script: a script in a pipeline costs redis-py an
-        # extra SCRIPT EXISTS round trip on every execute.
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.hgetall(self.keys.user(uid))
             pipe.get(self.keys.conv(uid))
             if flood_window is not None:
-                pipe.incr(flood)
-                pipe.ttl(flood)
+                self._count_update(pipe, uid)
             res = await pipe.execute()
         count = None
         if flood_window is not None:
-            count = int(res[2])
-            if int(res[3]) < 0:  # the window starts with its first update
-                await self.redis.expire(flood, flood_window)
+            count = await self._flood_count(uid, flood_window, res[2], res[3])
         raw = cast(dict[str, str], res[0])
         profile = Profile.from_redis(uid, raw) if raw else None
         return profile, _conversation(res[1]), count
@@ -334,7 +320,23 @@ class Store:
 
     async def flood_hit(self, uid: int, window: int) -> int:
         """Count an update from ``uid``; returns the count within the current window."""
-        return int(await self._flood_hit(keys=[self.keys.flood(uid)], args=[window]))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            self._count_update(pipe, uid)
+            count, ttl = await pipe.execute()
+        return await self._flood_count(uid, window, count, ttl)
+
+    def _count_update(self, pipe: Any, uid: int) -> None:
+        # Plain commands, not a script: a script in a redis-py pipeline costs an extra
+        # SCRIPT EXISTS round trip on every execute.
+        pipe.incr(self.keys.flood(uid))
+        pipe.ttl(self.keys.flood(uid))
+
+    async def _flood_count(self, uid: int, window: int, count: Any, ttl: Any) -> int:
+        # The window starts with its first update. (EXPIRE ... NX would say it in the
+        # pipeline, but needs Redis 7; the embedded server is 6.2.)
+        if int(ttl) < 0:
+            await self.redis.expire(self.keys.flood(uid), window)
+        return int(count)
 
     async def flood_warn_once(self, uid: int, window: int) -> bool:
         """True the first time in a window, so the "slow down" notice is sent once."""
