@@ -5,7 +5,7 @@ driver do not share one event loop (a bot measured in the driver's loop would be
 the driver's work, and the emulator's work would be charged to whichever bot runs in-process):
 
 * the emulator: ``python -m tg_support.sandbox --port 0 --no-limits``;
-* a bot: ``python -m bench.harness bot --kind echo|echo-256|tgs|tgs-32 ...`` (see
+* a bot: ``python -m bench.harness bot --kind echo|echo-256|tgs|tgs-32|floor ...`` (see
   :data:`KINDS`), long polling the emulator until its stdin closes; with
   ``BENCH_PROFILE_DIR=DIR`` set, each bot runs under cProfile and writes ``DIR/KIND.prof``;
 * the driver (the benchmark itself): sends as users through the control API and watches the
@@ -41,12 +41,16 @@ ECHO_TOKEN = "777001:BENCH-echo-abcdefghijklmnop"
 ECHO_SEQ_TOKEN = "777002:BENCH-echoseq-abcdefghijklmnop"
 TGS_TOKEN = "777003:BENCH-tgsupport-abcdefghijklmnop"
 TGS32_TOKEN = "777006:BENCH-tgsupport32-abcdefghijklmnop"
+FLOOR_TOKEN = "777007:BENCH-floor-abcdefghijklmnop"
 # Bot kinds: (token, concurrent updates; 0 = the bot's own default).
 KINDS: dict[str, tuple[str, int]] = {
     "echo": (ECHO_SEQ_TOKEN, 0),  # PTB's default: one update at a time
     "echo-256": (ECHO_TOKEN, 256),  # as many at once as tg-support's PerUserUpdateProcessor
     "tgs": (TGS_TOKEN, 0),  # as shipped: PerUserUpdateProcessor(app.UPDATES_IN_FLIGHT = 32)
     "tgs-32": (TGS32_TOKEN, 32),  # what-if: the same with at most 32 updates at once
+    # The Bot API calls a question needs and nothing else, on tg-support's HTTP client with
+    # 32 updates at once: the ceiling of any PTB bot that answers a question (see build_floor).
+    "floor": (FLOOR_TOKEN, 32),
 }
 RAW_TOKEN = "777004:BENCH-raw-abcdefghijklmnop"
 SINK_TOKEN = "777005:BENCH-sink-abcdefghijklmnop"
@@ -150,13 +154,15 @@ async def start_emulator() -> tuple[Child, str]:
     return Child(proc, "emulator"), line.rsplit(" ", 1)[1]
 
 
-async def start_bot(kind: str, url: str, redis_url: str = DEFAULT_REDIS_URL) -> Child:
+async def start_bot(
+    kind: str, url: str, redis_url: str = DEFAULT_REDIS_URL, group: int = 0
+) -> Child:
     """A bot process (one of :data:`KINDS`), returned once it is polling.
     Its stderr (errors while handling updates) goes to a temporary file, see :meth:`Child.errors`."""
     log = tempfile.NamedTemporaryFile(prefix=f"bench-{kind}-", suffix=".log", delete=False)  # noqa: SIM115
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.harness", "bot", "--kind", kind, "--url", url,
-        "--redis-url", redis_url,
+        "--redis-url", redis_url, "--group", str(group),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=log,
     )  # fmt: skip
     log.close()
@@ -194,6 +200,33 @@ def build_echo(token: str, url: str, concurrent: int) -> Any:
     return app
 
 
+def build_floor(token: str, url: str, concurrent: int, group_id: int) -> Any:
+    """A bare PTB bot making exactly the Bot API calls tg-support makes for a question:
+    createForumTopic in the group, the question posted in the new topic, the learner's
+    confirmation. No language detection, storage, search, limits or jobs: what is left of a
+    question's cost once all of tg-support's own work is free."""
+    from telegram import Update
+    from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
+
+    from tg_support.http import AiohttpRequest
+
+    async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        msg = update.effective_message
+        if msg is None or not msg.text:
+            return
+        topic = await context.bot.create_forum_topic(group_id, msg.text[:120])
+        await context.bot.send_message(group_id, msg.text, message_thread_id=topic.message_thread_id)
+        await context.bot.send_message(msg.chat_id, "ok")
+
+    app = (
+        ApplicationBuilder().token(token).base_url(f"{url}/bot").base_file_url(f"{url}/file/bot")
+        .request(AiohttpRequest()).get_updates_request(AiohttpRequest(connection_pool_size=1))
+        .concurrent_updates(concurrent).build()
+    )  # fmt: skip
+    app.add_handler(MessageHandler(filters.TEXT, question))
+    return app
+
+
 def build_tgs(token: str, url: str, redis_url: str, concurrent: int) -> Any:
     from tg_support.app import build_application
     from tg_support.config import load_settings
@@ -210,10 +243,12 @@ def build_tgs(token: str, url: str, redis_url: str, concurrent: int) -> Any:
     return app
 
 
-async def run_bot(kind: str, url: str, redis_url: str) -> None:
+async def run_bot(kind: str, url: str, redis_url: str, group: int = 0) -> None:
     token, concurrent = KINDS[kind]
     if kind.startswith("tgs"):
         app = build_tgs(token, url, redis_url, concurrent)
+    elif kind == "floor":
+        app = build_floor(token, url, concurrent, group)
     else:
         app = build_echo(token, url, concurrent)
     await app.initialize()
@@ -416,6 +451,7 @@ def main(argv: list[str] | None = None) -> int:
     bot.add_argument("--kind", choices=sorted(KINDS), required=True)
     bot.add_argument("--url", required=True)
     bot.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
+    bot.add_argument("--group", type=int, default=0, help="the forum group (kind floor)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     profile_dir = os.environ.get("BENCH_PROFILE_DIR")  # cProfile each bot into DIR/KIND.prof
@@ -423,10 +459,10 @@ def main(argv: list[str] | None = None) -> int:
         import cProfile
 
         with cProfile.Profile() as prof:
-            asyncio.run(run_bot(args.kind, args.url, args.redis_url))
+            asyncio.run(run_bot(args.kind, args.url, args.redis_url, args.group))
         prof.dump_stats(str(Path(profile_dir) / f"{args.kind}.prof"))
         return 0
-    asyncio.run(run_bot(args.kind, args.url, args.redis_url))
+    asyncio.run(run_bot(args.kind, args.url, args.redis_url, args.group))
     return 0
 
 
