@@ -301,11 +301,11 @@ class Store:
             pipe.hgetall(self.keys.user(uid))
             pipe.get(self.keys.conv(uid))
             if flood_window is not None:
-                self._count_update(pipe, uid)
+                self._count_update(pipe, uid, flood_window)
             res = await pipe.execute()
         count = None
         if flood_window is not None:
-            count = await self._flood_count(uid, flood_window, res[2], res[3])
+            count = await self._flood_count(uid, flood_window, res[3], res[4])
         raw = cast(dict[str, str], res[0])
         profile = Profile.from_redis(uid, raw) if raw else None
         return profile, _conversation(res[1]), count
@@ -321,19 +321,22 @@ class Store:
     async def flood_hit(self, uid: int, window: int) -> int:
         """Count an update from ``uid``; returns the count within the current window."""
         async with self.redis.pipeline(transaction=False) as pipe:
-            self._count_update(pipe, uid)
-            count, ttl = await pipe.execute()
+            self._count_update(pipe, uid, window)
+            _, count, ttl = await pipe.execute()
         return await self._flood_count(uid, window, count, ttl)
 
-    def _count_update(self, pipe: Any, uid: int) -> None:
-        # Plain commands, not a script: a script in a redis-py pipeline costs an extra
-        # SCRIPT EXISTS round trip on every execute.
+    def _count_update(self, pipe: Any, uid: int, window: int) -> None:
+        # The window starts with its first update: SET NX creates the counter with its
+        # expiry, INCR keeps it. Plain commands, not a script (a script in a redis-py
+        # pipeline costs an extra SCRIPT EXISTS round trip), and no EXPIRE ... NX (Redis 7;
+        # the embedded server is 6.2).
+        pipe.set(self.keys.flood(uid), 0, ex=window, nx=True)
         pipe.incr(self.keys.flood(uid))
         pipe.ttl(self.keys.flood(uid))
 
     async def _flood_count(self, uid: int, window: int, count: Any, ttl: Any) -> int:
-        # The window starts with its first update. (EXPIRE ... NX would say it in the
-        # pipeline, but needs Redis 7; the embedded server is 6.2.)
+        # A counter without an expiry (left by a version that set it apart from INCR)
+        # would throttle its user for good: give it one again.
         if int(ttl) < 0:
             await self.redis.expire(self.keys.flood(uid), window)
         return int(count)
@@ -472,8 +475,17 @@ class Store:
                 out.append(q)
         return out
 
-    async def bind_topic(self, qid: str, chat_id: int, thread_id: int) -> None:
-        await self.redis.set(self.keys.topic(chat_id, thread_id), qid)
+    async def attach_topic(self, qid: str, chat_id: int, thread_id: int, title: str) -> None:
+        """The question is open in this forum topic: both directions in one transaction."""
+        now = time.time()
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(self.keys.topic(chat_id, thread_id), qid)
+            pipe.hset(self.keys.question(qid), mapping={
+                "group_id": str(chat_id), "thread_id": str(thread_id), "title": title,
+                "status": "open", "updated_at": str(now),
+            })  # fmt: skip
+            pipe.zadd(self.keys.active_questions, {qid: now})
+            await pipe.execute()
 
     async def question_for_topic(self, chat_id: int, thread_id: int) -> str | None:
         value = await self.redis.get(self.keys.topic(chat_id, thread_id))

@@ -123,10 +123,7 @@ async def open_topic(
     with use_locale(group_locale(group)):
         topic = await bot.create_forum_topic(group.chat_id, name=short_title(q.qid, q.text))
         thread_id = topic.message_thread_id
-        await store.bind_topic(q.qid, group.chat_id, thread_id)
-        await store.update_question(
-            q.qid, group_id=group.chat_id, thread_id=thread_id, title=topic.name, status="open"
-        )
+        await store.attach_topic(q.qid, group.chat_id, thread_id, topic.name)
         if post:  # (the pseudonym is only needed for the post)
             learner = await pseudonym_code(store, "L", q.qid, q.asker_id)
             await send_parts(
