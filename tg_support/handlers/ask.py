@@ -172,12 +172,13 @@ async def _route(update: Update, ctx: Ctx, q: Question, *, created: bool = False
     """Open the topic in the chosen group; exactly once per question, however many presses.
 
     ``created``: ``q`` is the draft :meth:`Store.new_question` just returned, so it is used
-    as it is instead of being read back."""
+    as it is instead of being read back, and needs no lock: no button offers it yet, so
+    nothing else can be routing it."""
     store = ctx.svc.store
     uid = q.asker_id
     lock_key = store.keys.question_lock(q.qid)
-    token = await store.lock(lock_key, ttl=30)
-    if token is None:
+    token = None if created else await store.lock(lock_key, ttl=30)
+    if token is None and not created:
         return  # another press is routing this question right now
     try:
         fresh = q if created else await store.get_question(q.qid)
@@ -207,7 +208,8 @@ async def _route(update: Update, ctx: Ctx, q: Question, *, created: bool = False
         env = await threads.question_envelope(store, fresh, group, thread_id)
         await deliver(ctx, env)
     finally:
-        await store.unlock(lock_key, token)
+        if token is not None:
+            await store.unlock(lock_key, token)
     await store.set_conv(uid, Conversation(step="ask:thread", data={"qid": q.qid}))
     await reply(
         update,
