@@ -31,6 +31,12 @@ class Services:
     rq_connection: SyncRedis
     queues: dict[str, Queue] = field(default_factory=dict)
 
+    # Jobs waiting for the next enqueue transaction (see enqueue).
+    _batch: list[tuple[Queue, str, tuple[Any, ...], dict[str, Any], asyncio.Future[str]]] = field(
+        default_factory=list, init=False, repr=False
+    )
+    _flusher: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+
     def __post_init__(self) -> None:
         for name in QUEUES:
             self.queues.setdefault(
@@ -50,18 +56,51 @@ class Services:
             job = await asyncio.to_thread(
                 q.enqueue_in, timedelta(seconds=delay), func, *args, **kwargs
             )
-        else:
-            job = await asyncio.to_thread(self._enqueue_now, q, func, args, kwargs)
-        return str(job.id)
+            return str(job.id)
+        # Jobs asked for while a transaction is on its way go together in the next one:
+        # one thread hop and one round trip for a burst instead of one each.
+        done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._batch.append((q, func, args, kwargs, done))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await done
+
+    async def _flush(self) -> None:
+        while self._batch:
+            batch, self._batch = self._batch, []
+            try:
+                results = await asyncio.to_thread(self._enqueue_now, batch)
+            except BaseException as exc:  # Redis down, or cancelled: every caller hears it
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for (*_, done), result in zip(batch, results, strict=True):
+                if done.done():
+                    continue
+                if isinstance(result, Exception):
+                    done.set_exception(result)
+                else:
+                    done.set_result(result)
 
     @staticmethod
-    def _enqueue_now(q: Queue, func: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        # On our own pipeline, RQ's two transactions (queue registration, then the job)
-        # become one round trip.
-        with q.connection.pipeline() as pipe:
-            job = q.enqueue(func, *args, pipeline=pipe, **kwargs)
+    def _enqueue_now(
+        batch: list[tuple[Queue, str, tuple[Any, ...], dict[str, Any], Any]],
+    ) -> list[str | Exception]:
+        # On our own pipeline, RQ's two transactions per job (queue registration, then the
+        # job) become one round trip for the whole batch. A job RQ refuses (bad options)
+        # fails alone: RQ queues its commands only once the job is built.
+        results: list[str | Exception] = []
+        with batch[0][0].connection.pipeline() as pipe:
+            for q, func, args, kwargs, _ in batch:
+                try:
+                    results.append(str(q.enqueue(func, *args, pipeline=pipe, **kwargs).id))
+                except Exception as exc:
+                    results.append(exc)
             pipe.execute()
-        return job
+        return results
 
     async def call(self, queue: str, func: str, *args: Any, wait: float = 2.0) -> Any:
         """Run a job on a worker and wait briefly for its result; None when it is late.
