@@ -59,10 +59,14 @@ class Services:
             return str(job.id)
         # Jobs asked for while a transaction is on its way go together in the next one:
         # one thread hop and one round trip for a burst instead of one each.
-        done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[str] = loop.create_future()
+        if self._flusher is not None and self._flusher.get_loop() is not loop:
+            # Services used from a new event loop (tests): what the old one left cannot run.
+            self._flusher, self._batch = None, []
         self._batch.append((q, func, args, kwargs, done))
         if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
+            self._flusher = loop.create_task(self._flush())
         return await done
 
     async def _flush(self) -> None:
