@@ -20,6 +20,12 @@ The reference, in the same run, alternating rounds: a bare PTB echo bot (PTB's d
 MessageHandler) getting the same 200 texts; its rate is replies / (last reply - first send).
 Goal: tg-support's questions/s >= 50% of that.
 
+The floor, in the same run: a bare PTB bot (tg-support's aiohttp client, 32 updates at once)
+that makes exactly the Bot API calls of a question (createForumTopic, the post in the new
+topic, the learner's confirmation) and nothing else. Its rate is what any PTB bot could reach
+with those three calls; tg-support / floor is the share of it that tg-support's own work
+(language detection, Redis, search, limits, jobs) leaves.
+
 Limits: the emulator's flood limits are off and tg-support's SEND_* limits are raised
 (``send_group_per_minute`` …): with Telegram's 20 messages/min per group, 200 topic posts
 would take 10 minutes whatever the code does. Conversation state is cleared between rounds so
@@ -328,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--learners", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
-    parser.add_argument("--quick", action="store_true", help="skip the what-if bot (32 at once)")
+    parser.add_argument("--quick", action="store_true", help="skip the floor bot")
     asyncio.run(run(parser.parse_args(argv)))
     return 0
 
