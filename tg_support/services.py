@@ -18,6 +18,9 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from tg_support.config import Settings
 from tg_support.store import Conversation, Profile, Store
 
+# A job waiting for the next enqueue transaction: queue, function, args, kwargs, its future.
+_Pending = tuple[Queue, str, tuple[Any, ...], dict[str, Any], "asyncio.Future[str]"]
+
 # Queue names, most urgent first: a worker listening on several drains them in this order,
 # so interactive work never waits behind a broadcast.
 QUEUES: tuple[str, ...] = ("interactive", "translate", "match", "broadcast")
@@ -31,10 +34,7 @@ class Services:
     rq_connection: SyncRedis
     queues: dict[str, Queue] = field(default_factory=dict)
 
-    # Jobs waiting for the next enqueue transaction (see enqueue).
-    _batch: list[tuple[Queue, str, tuple[Any, ...], dict[str, Any], asyncio.Future[str]]] = field(
-        default_factory=list, init=False, repr=False
-    )
+    _batch: list[_Pending] = field(default_factory=list, init=False, repr=False)
     _flusher: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -90,9 +90,7 @@ class Services:
                     done.set_result(result)
 
     @staticmethod
-    def _enqueue_now(
-        batch: list[tuple[Queue, str, tuple[Any, ...], dict[str, Any], Any]],
-    ) -> list[str | Exception]:
+    def _enqueue_now(batch: list[_Pending]) -> list[str | Exception]:
         # On our own pipeline, RQ's two transactions per job (queue registration, then the
         # job) become one round trip for the whole batch. A job RQ refuses (bad options)
         # fails alone: RQ queues its commands only once the job is built.

@@ -433,22 +433,24 @@ class Store:
 
     async def update_question(self, qid: str, **values: Any) -> None:
         """Set some fields; ``None`` removes a field. Keeps the activity index in step."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            self._update_question(pipe, qid, values)
+            await pipe.execute()
+
+    def _update_question(self, pipe: Any, qid: str, values: dict[str, Any]) -> None:
         now = time.time()
         key = self.keys.question(qid)
-        sets = {k: v for k, v in values.items() if v is not None}
-        mapping = to_hash_values(sets)
+        mapping = to_hash_values({k: v for k, v in values.items() if v is not None})
         mapping["updated_at"] = str(now)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(key, mapping=cast(Any, mapping))
-            removed = [k for k, v in values.items() if v is None]
-            if removed:
-                pipe.hdel(key, *removed)
-            status = values.get("status")
-            if status in ("open", "answered"):
-                pipe.zadd(self.keys.active_questions, {qid: now})
-            elif status in ("solved", "closed"):
-                pipe.zrem(self.keys.active_questions, qid)
-            await pipe.execute()
+        pipe.hset(key, mapping=cast(Any, mapping))
+        removed = [k for k, v in values.items() if v is None]
+        if removed:
+            pipe.hdel(key, *removed)
+        status = values.get("status")
+        if status in ("open", "answered"):
+            pipe.zadd(self.keys.active_questions, {qid: now})
+        elif status in ("solved", "closed"):
+            pipe.zrem(self.keys.active_questions, qid)
 
     async def touch_question(self, qid: str) -> None:
         """Activity on an open question postpones its reminder and auto-close."""
@@ -477,14 +479,12 @@ class Store:
 
     async def attach_topic(self, qid: str, chat_id: int, thread_id: int, title: str) -> None:
         """The question is open in this forum topic: both directions in one transaction."""
-        now = time.time()
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(self.keys.topic(chat_id, thread_id), qid)
-            pipe.hset(self.keys.question(qid), mapping={
-                "group_id": str(chat_id), "thread_id": str(thread_id), "title": title,
-                "status": "open", "updated_at": str(now),
-            })  # fmt: skip
-            pipe.zadd(self.keys.active_questions, {qid: now})
+            self._update_question(
+                pipe, qid,
+                {"group_id": chat_id, "thread_id": thread_id, "title": title, "status": "open"},
+            )  # fmt: skip
             await pipe.execute()
 
     async def question_for_topic(self, chat_id: int, thread_id: int) -> str | None:

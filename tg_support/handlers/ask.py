@@ -177,9 +177,11 @@ async def _route(update: Update, ctx: Ctx, q: Question, *, created: bool = False
     store = ctx.svc.store
     uid = q.asker_id
     lock_key = store.keys.question_lock(q.qid)
-    token = None if created else await store.lock(lock_key, ttl=30)
-    if token is None and not created:
-        return  # another press is routing this question right now
+    token = None
+    if not created:
+        token = await store.lock(lock_key, ttl=30)
+        if token is None:
+            return  # another press is routing this question right now
     try:
         fresh = q if created else await store.get_question(q.qid)
         if fresh is None or fresh.status != "draft":
