@@ -246,11 +246,16 @@ return 0
 _NEW_QUESTION = """
 local qid = redis.call('INCR', KEYS[1])
 local fields = {'qid', tostring(qid)}
-for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[2] .. qid, unpack(fields))
 redis.call('ZADD', KEYS[3], ARGV[1], qid)
+if ARGV[2] ~= '' then
+  local conv = cjson.encode({step = ARGV[2], data = {qid = tostring(qid)}})
+  redis.call('SET', KEYS[4], conv, 'EX', ARGV[3])
+end
 return qid
 """
+CONV_TTL = 30 * 24 * 3600  # long enough to come back to a half-finished flow, short enough to clean up
 
 
 class Store:
@@ -312,8 +317,7 @@ class Store:
 
     async def set_conv(self, uid: int, conv: Conversation) -> None:
         payload = json.dumps({"step": conv.step, "data": conv.data}, ensure_ascii=False)
-        # A month: long enough to come back to a half-finished profile, short enough to clean up.
-        await self.redis.set(self.keys.conv(uid), payload, ex=30 * 24 * 3600)
+        await self.redis.set(self.keys.conv(uid), payload, ex=CONV_TTL)
 
     async def clear_conv(self, uid: int) -> None:
         await self.redis.delete(self.keys.conv(uid))
@@ -411,7 +415,11 @@ class Store:
 
     # --- questions --------------------------------------------------------------------
 
-    async def new_question(self, asker_id: int, text: str, lang: str, tags: list[str]) -> Question:
+    async def new_question(
+        self, asker_id: int, text: str, lang: str, tags: list[str], *, conv_step: str = ""
+    ) -> Question:
+        """A draft question, numbered. With ``conv_step``, the asker's conversation moves to
+        that step about this question in the same script (one round trip for both)."""
         now = time.time()
         q = Question(
             qid="", asker_id=asker_id, text=text, lang=lang, tags=tags,
@@ -419,9 +427,12 @@ class Store:
         )  # fmt: skip
         fields = [x for kv in to_hash(q).items() if kv[0] != "qid" for x in kv]
         qid = await self._new_question(
-            keys=[self.keys.qseq, self.keys.question(""), self.keys.user_questions(asker_id)],
-            args=[now, *fields],
-        )
+            keys=[
+                self.keys.qseq, self.keys.question(""), self.keys.user_questions(asker_id),
+                self.keys.conv(asker_id),
+            ],
+            args=[now, conv_step, CONV_TTL, *fields],
+        )  # fmt: skip
         q.qid = str(qid)
         return q
 

@@ -7,7 +7,7 @@ import asyncio
 
 import redis.asyncio as aioredis
 
-from tg_support.store import Conversation, Group, Profile, Store
+from tg_support.store import CONV_TTL, Conversation, Group, Profile, Store
 
 
 async def test_new_question_numbers_are_unique_and_indexed(r: aioredis.Redis) -> None:
@@ -19,6 +19,16 @@ async def test_new_question_numbers_are_unique_and_indexed(r: aioredis.Redis) ->
     again = await store.get_question(made[0].qid)
     assert again == made[0]  # the draft returned is exactly what was stored
     assert await r.zcard("t:q:user:7") == 50
+
+
+async def test_a_new_question_can_move_the_conversation_with_it(r: aioredis.Redis) -> None:
+    store = Store(r, "t:")
+    draft = await store.new_question(7, "q", "es", [])
+    assert await store.get_conv(7) == Conversation()  # untouched without conv_step
+    q = await store.new_question(7, "¿cómo?", "es", ["python"], conv_step="ask:thread")
+    assert await store.get_conv(7) == Conversation(step="ask:thread", data={"qid": q.qid})
+    assert int(q.qid) == int(draft.qid) + 1
+    assert 0 < await r.ttl("t:conv:7") <= CONV_TTL
 
 
 async def test_flood_window_starts_with_the_first_update(r: aioredis.Redis) -> None:

@@ -117,9 +117,10 @@ async def on_question_text(update: Update, ctx: Ctx, conv: Conversation, text: s
             + (ctx.profile.courses if ctx.profile else [])
         )
     )[:10]
-    q = await store.new_question(uid, text, lang, tags)
-    hits = await similar(ctx, text, lang)
-    solved = [h for h in hits if h.qid != q.qid]
+    # Searched before the draft exists (drafts are not indexed): with nothing similar the
+    # question goes straight to a group, so its conversation step is set with it.
+    solved = await similar(ctx, text, lang)
+    q = await store.new_question(uid, text, lang, tags, conv_step="" if solved else "ask:thread")
     if not solved:
         # Just created, and no button offers it yet: the draft needs no reading back.
         await _route(update, ctx, q, created=True)
@@ -171,9 +172,9 @@ async def similar(ctx: Ctx, text: str, lang: str) -> list[Any]:
 async def _route(update: Update, ctx: Ctx, q: Question, *, created: bool = False) -> None:
     """Open the topic in the chosen group; exactly once per question, however many presses.
 
-    ``created``: ``q`` is the draft :meth:`Store.new_question` just returned, so it is used
-    as it is instead of being read back, and needs no lock: no button offers it yet, so
-    nothing else can be routing it."""
+    ``created``: ``q`` is the draft :meth:`Store.new_question` just returned (which also set
+    the asker's conversation to this question), so it is used as it is instead of being read
+    back, and needs no lock: no button offers it yet, so nothing else can be routing it."""
     store = ctx.svc.store
     uid = q.asker_id
     lock_key = store.keys.question_lock(q.qid)
@@ -194,7 +195,8 @@ async def _route(update: Update, ctx: Ctx, q: Question, *, created: bool = False
         card = choose_group(fresh.lang, fresh.tags, cards)
         if card is None:
             await store.update_question(q.qid, status="open")
-            await store.set_conv(uid, Conversation(step="ask:thread", data={"qid": q.qid}))
+            if not created:
+                await store.set_conv(uid, Conversation(step="ask:thread", data={"qid": q.qid}))
             await reply(
                 update,
                 ctx,
@@ -212,7 +214,8 @@ async def _route(update: Update, ctx: Ctx, q: Question, *, created: bool = False
     finally:
         if token is not None:
             await store.unlock(lock_key, token)
-    await store.set_conv(uid, Conversation(step="ask:thread", data={"qid": q.qid}))
+    if not created:
+        await store.set_conv(uid, Conversation(step="ask:thread", data={"qid": q.qid}))
     await reply(
         update,
         ctx,
