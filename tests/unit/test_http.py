@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
-from telegram import InputFile
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import NetworkError, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
@@ -31,6 +31,8 @@ async def _echo(request: web.Request) -> web.Response:
                 "content_type": part.headers.get("Content-Type"),
                 "body": body.decode("latin-1"),
             }
+    elif request.content_type == "application/json":
+        out.update(await request.json())
     else:
         out.update(await request.post())
     return web.json_response(out, status=201)
@@ -63,19 +65,24 @@ async def request_() -> AsyncIterator[AiohttpRequest]:
     await req.shutdown()
 
 
-async def test_form_parameters(server: str, request_: AiohttpRequest) -> None:
+async def test_parameters_go_as_a_json_body(server: str, request_: AiohttpRequest) -> None:
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Sí ✅", callback_data="q:go:1")]])
     data = RequestData(
         [
             RequestParameter.from_input("chat_id", 42),
-            RequestParameter.from_input("text", "hola ñ & ="),
+            RequestParameter.from_input("text", "hola ñ & = \"x\""),
+            RequestParameter.from_input("reply_markup", markup),
         ]
     )
     status, body = await request_.do_request(f"{server}/echo", "POST", data)
     assert status == 201
     got = json.loads(body)
-    assert got["content_type"] == "application/x-www-form-urlencoded"
-    assert got["chat_id"] == "42"
-    assert got["text"] == "hola ñ & ="
+    assert got["content_type"] == "application/json"
+    assert got["chat_id"] == 42  # typed values, not JSON text inside a form
+    assert got["text"] == 'hola ñ & = "x"'
+    assert got["reply_markup"] == {
+        "inline_keyboard": [[{"text": "Sí ✅", "callback_data": "q:go:1"}]]
+    }
     assert got["user_agent"] == AiohttpRequest.USER_AGENT
 
 
