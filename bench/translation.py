@@ -8,8 +8,9 @@
 * with ``--production-shaped`` (needs the ``build-models`` extra: transformers): the same
   comparison at the CTranslate2 level on a model shaped like argos' production packages
   (d_model 512, 6+6 layers, FFN 2048, 32k vocabulary, ~61 M parameters) with random weights
-  and a fixed output length, because the shipped 0.8 M-parameter models fit in cache and
-  understate what batching saves.
+  and a fixed output length: one call per message of 1-3 sentences (cut into 32-token
+  sub-batches, as argostranslate.translate calls CTranslate2) vs sub-batches of the whole
+  batch, to see whether model size changes what batching saves.
 
     python bench/translation.py [--redis-url redis://127.0.0.1:6379/13] [--messages 240] [--rounds 3]
                                 [--production-shaped]
@@ -135,7 +136,8 @@ async def main() -> None:
 
 
 def production_shaped(sub_batch: int, inter_threads: int, sentences: int = 64) -> None:
-    """One sentence per CTranslate2 call vs sub-batches, on a production-sized model."""
+    """One CTranslate2 call per message, as argostranslate.translate makes it, vs
+    sub-batches of a whole batch, on a production-sized model."""
     import random
 
     try:
@@ -180,17 +182,25 @@ def production_shaped(sub_batch: int, inter_threads: int, sentences: int = 64) -
         compute_type="int8",
     )  # fmt: skip
     translator.translate_batch(batch[:2], **opts)
+    # One-by-one as argostranslate.translate does it: one call per message (here 1-3
+    # sentences, as in the corpus above), cut into sub-batches of 32 tokens.
+    messages: list[list[list[str]]] = []
+    i = 0
+    while i < len(batch):
+        k = 1 + (len(messages) % 3)
+        messages.append(batch[i : i + k])
+        i += k
     t0 = time.perf_counter()
-    for sentence in batch:
-        translator.translate_batch([sentence], **opts)
+    for message in messages:
+        translator.translate_batch(message, max_batch_size=32, batch_type="tokens", **opts)
     one_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     translator.translate_batch(batch, max_batch_size=sub_batch, **opts)
     batch_s = time.perf_counter() - t0
     print(
         f"  production-shaped ({params:.0f} M parameters, random weights, CTranslate2 only, "
-        f"{sentences} sentences): one-by-one {one_s:.2f} s, sub-batches of {sub_batch} "
-        f"{batch_s:.2f} s: {one_s / batch_s:.1f}x"
+        f"{sentences} sentences in {len(messages)} messages): one call per message as argos "
+        f"makes it {one_s:.2f} s, sub-batches of {sub_batch} {batch_s:.2f} s: {one_s / batch_s:.1f}x"
     )
 
 
