@@ -6,7 +6,10 @@ connection on every request) and the anyio/sniffio layers; aiohttp's connector d
 
 Contract as :class:`telegram.request.HTTPXRequest`: same constructor timeouts and defaults,
 ``TimedOut`` for timeouts, ``NetworkError`` for other transport errors, multipart uploads when
-the request carries files, form-encoded parameters otherwise. Differences:
+the request carries files. Differences:
+
+* parameters without files go as a JSON body (HTTPXRequest sends a urlencoded form; the Bot
+  API takes both, and JSON costs one ``json.dumps`` instead of encoding every character);
 
 * aiohttp has no write timeout; ``write_timeout``/``media_write_timeout`` are accepted and
   ignored (a stalled upload is bounded by the read timeout once the body is sent);
@@ -157,9 +160,6 @@ class AiohttpRequest(BaseRequest):
                     form.add_field(name, content, filename=filename, content_type=mime_type)
                 data = form
             elif params := request_data.parameters:
-                # A JSON body (the Bot API takes one for everything but uploads): one
-                # json.dumps instead of one per parameter plus percent-encoding every
-                # character of the form that HTTPXRequest sends.
                 data = json.dumps(params, ensure_ascii=False).encode()
                 headers = _JSON
 

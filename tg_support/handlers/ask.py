@@ -187,6 +187,8 @@ async def _route(update: Update, ctx: Ctx, q: Question, *, created: bool = False
         fresh = q if created else await store.get_question(q.qid)
         if fresh is None or fresh.status != "draft":
             return
+        if not created:  # (new_question set it for a created draft)
+            await store.set_conv(uid, Conversation(step="ask:thread", data={"qid": q.qid}))
         groups = await store.list_groups()
         cards = [
             GroupCard(g.chat_id, frozenset(g.languages), g.region, frozenset(g.tags), g.active)
@@ -195,8 +197,6 @@ async def _route(update: Update, ctx: Ctx, q: Question, *, created: bool = False
         card = choose_group(fresh.lang, fresh.tags, cards)
         if card is None:
             await store.update_question(q.qid, status="open")
-            if not created:
-                await store.set_conv(uid, Conversation(step="ask:thread", data={"qid": q.qid}))
             await reply(
                 update,
                 ctx,
@@ -214,8 +214,6 @@ async def _route(update: Update, ctx: Ctx, q: Question, *, created: bool = False
     finally:
         if token is not None:
             await store.unlock(lock_key, token)
-    if not created:
-        await store.set_conv(uid, Conversation(step="ask:thread", data={"qid": q.qid}))
     await reply(
         update,
         ctx,
