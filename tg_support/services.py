@@ -15,11 +15,12 @@ from redis.asyncio import Redis
 from rq import Queue
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from tg_support.batching import Batcher
 from tg_support.config import Settings
 from tg_support.store import Conversation, Profile, Store
 
-# A job waiting for the next enqueue transaction: queue, function, args, kwargs, its future.
-_Pending = tuple[Queue, str, tuple[Any, ...], dict[str, Any], "asyncio.Future[str]"]
+# A job for the next enqueue transaction: queue, function, args, kwargs.
+_Job = tuple[Queue, str, tuple[Any, ...], dict[str, Any]]
 
 # Queue names, most urgent first: a worker listening on several drains them in this order,
 # so interactive work never waits behind a broadcast.
@@ -34,10 +35,10 @@ class Services:
     rq_connection: SyncRedis
     queues: dict[str, Queue] = field(default_factory=dict)
 
-    _batch: list[_Pending] = field(default_factory=list, init=False, repr=False)
-    _flusher: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+    _enqueuer: Batcher[_Job, str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self._enqueuer = Batcher(self._enqueue_batch)
         for name in QUEUES:
             self.queues.setdefault(
                 name, Queue(self.queue_name(name), connection=self.rq_connection)
@@ -59,44 +60,19 @@ class Services:
             return str(job.id)
         # Jobs asked for while a transaction is on its way go together in the next one:
         # one thread hop and one round trip for a burst instead of one each.
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[str] = loop.create_future()
-        if self._flusher is not None and self._flusher.get_loop() is not loop:
-            # Services used from a new event loop (tests): what the old one left cannot run.
-            self._flusher, self._batch = None, []
-        self._batch.append((q, func, args, kwargs, done))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = loop.create_task(self._flush())
-        return await done
+        return await self._enqueuer((q, func, args, kwargs))
 
-    async def _flush(self) -> None:
-        while self._batch:
-            batch, self._batch = self._batch, []
-            try:
-                results = await asyncio.to_thread(self._enqueue_now, batch)
-            except BaseException as exc:  # Redis down, or cancelled: every caller hears it
-                for *_, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-                if not isinstance(exc, Exception):
-                    raise
-                continue
-            for (*_, done), result in zip(batch, results, strict=True):
-                if done.done():
-                    continue
-                if isinstance(result, Exception):
-                    done.set_exception(result)
-                else:
-                    done.set_result(result)
+    async def _enqueue_batch(self, batch: list[_Job]) -> list[str | Exception]:
+        return await asyncio.to_thread(self._enqueue_now, batch)
 
     @staticmethod
-    def _enqueue_now(batch: list[_Pending]) -> list[str | Exception]:
+    def _enqueue_now(batch: list[_Job]) -> list[str | Exception]:
         # On our own pipeline, RQ's two transactions per job (queue registration, then the
         # job) become one round trip for the whole batch. A job RQ refuses (bad options)
         # fails alone: RQ queues its commands only once the job is built.
         results: list[str | Exception] = []
         with batch[0][0].connection.pipeline() as pipe:
-            for q, func, args, kwargs, _ in batch:
+            for q, func, args, kwargs in batch:
                 try:
                     results.append(str(q.enqueue(func, *args, pipeline=pipe, **kwargs).id))
                 except Exception as exc:
