@@ -32,9 +32,12 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 from telegram import Message
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
+
+from tg_support.batching import Batcher
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +107,10 @@ return "0"
 """
 
 
+# One bucket check: the script's keys and arguments.
+_Take = tuple[list[str], list[float]]
+
+
 @dataclass(frozen=True)
 class SendLimits:
     global_per_second: float = 30.0
@@ -123,6 +130,9 @@ class RedisRateLimiter(BaseRateLimiter[RateLimitArgs]):
         self._limits = limits
         self._base = f"{prefix}rl:{{{bot_id}}}:"
         self._take = redis.register_script(_TAKE)
+        # Concurrent sends check their buckets in one round trip (the script runs once per
+        # send, in order, exactly as if each had been sent alone).
+        self._taker: Batcher[_Take, Any] = Batcher(self._take_many)
 
     async def initialize(self) -> None:
         """Nothing to prepare: state is in Redis."""
@@ -156,10 +166,29 @@ class RedisRateLimiter(BaseRateLimiter[RateLimitArgs]):
             return
         holds = [self._base + "hold:global", f"{self._base}hold:{chat_id}"]
         while True:
-            wait = float(await self._take(keys=holds + keys, args=[len(keys), *args]))
+            wait = float(await self._taker((holds + keys, [len(keys), *args])))
             if wait <= 0:
                 return
             await asyncio.sleep(min(wait, 60.0))
+
+    async def _take_many(self, batch: list[_Take]) -> list[Any]:
+        if len(batch) == 1:
+            keys, args = batch[0]
+            return [await self._take(keys=keys, args=args)]  # (loads the script if needed)
+        results: list[Any] = [None] * len(batch)
+        todo = list(range(len(batch)))
+        for _ in range(2):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for i in todo:
+                    keys, args = batch[i]
+                    pipe.evalsha(self._take.sha, len(keys), *keys, *args)
+                for i, result in zip(todo, await pipe.execute(raise_on_error=False), strict=True):
+                    results[i] = result
+            todo = [i for i in todo if isinstance(results[i], NoScriptError)]
+            if not todo:
+                break
+            await self._redis.script_load(_TAKE)  # Redis restarted or flushed its scripts
+        return results
 
     async def hold(self, chat_id: int | None, seconds: float) -> None:
         key = self._base + ("hold:global" if chat_id is None else f"hold:{chat_id}")

@@ -1,0 +1,51 @@
+"""The shared send limiter against a real Redis: sends checked together in one round trip
+take exactly the tokens they would have taken one by one, and survive a flushed script cache."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from tg_support.sending import RedisRateLimiter, SendLimits
+
+
+def limiter(r: aioredis.Redis, **limits: Any) -> RedisRateLimiter:
+    return RedisRateLimiter(r, 1, prefix="t:", limits=SendLimits(**limits))
+
+
+async def send_all(rl: RedisRateLimiter, chats: list[int], within: float) -> list[int]:
+    """Ask for a send to each chat at once; the chats whose send went out within ``within`` s."""
+    sent: list[int] = []
+
+    async def send(chat: int) -> None:
+        async def call() -> bool:
+            sent.append(chat)
+            return True
+
+        await rl.process_request(call, (), {}, "sendMessage", {"chat_id": chat}, None)
+
+    tasks = [asyncio.create_task(send(c)) for c in chats]
+    await asyncio.sleep(within)
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return sent
+
+
+async def test_a_burst_takes_exactly_the_tokens_there_are(r: aioredis.Redis) -> None:
+    # 3 tokens per private chat (refilled at one every 100 s) and 5 overall.
+    rl = limiter(r, private_burst=3, private_per_second=0.01, global_per_second=5.0)
+    sent = await send_all(rl, [7] * 6 + [8] * 6, within=0.1)  # (refill: 1 per 0.2 s)
+    assert sorted(sent) == [7, 7, 7, 8, 8]  # 3 to chat 7, then the global bucket is empty
+    tokens = await r.hget("t:rl:{1}:chat:7", "tokens")
+    assert tokens is not None and float(tokens) < 1
+
+
+async def test_sends_go_on_after_redis_forgets_the_script(r: aioredis.Redis) -> None:
+    rl = limiter(r, private_burst=2, private_per_second=0.01, global_per_second=100.0)
+    assert await send_all(rl, [1], within=0.2) == [1]  # the script is loaded
+    await r.script_flush()
+    sent = await send_all(rl, [1, 1, 2, 2, 3], within=0.3)
+    assert sorted(sent) == [1, 2, 2, 3]  # chat 1 had one token left; none was taken twice
