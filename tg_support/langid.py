@@ -525,6 +525,10 @@ _LOADERS: Final[Mapping[str, Callable[[], _Scorer]]] = {
 _WEIGHTS: Final[Mapping[str, float]] = {"fasttext": 1.0, "lingua": 1.0, "langdetect": 0.6}
 _TIE_BREAKER: Final = "langdetect"
 _AGREE: Final = 0.8  # mean share the other models give their common winner
+# fastText's share beyond which lingua is not asked either (its vote goes to the winner). On
+# the 1,255 labelled messages of tests/data no detected language changes (3 more are
+# confident, all rightly), and 458 of the 887 that reach the models skip lingua.
+_FIRM: Final = 0.99
 
 
 def _model(name: str) -> _Scorer:
@@ -556,14 +560,15 @@ def _ensemble(text: str, langs: tuple[str, ...]) -> dict[str, float]:
 
     langdetect is the slowest model by far (~1.5 ms of the ~2.2 ms a message cost) and the
     weakest: it is asked only when the two others disagree or are unsure. When they agree
-    firmly, its vote is counted for their winner, as it was when it ran."""
+    firmly, its vote is counted for their winner, as it was when it ran. Likewise lingua is
+    not asked when fastText alone is all but certain."""
     combined = dict.fromkeys(langs, 0.0)
     winners: set[str] = set()
     asked = 0.0
     for name, weight in _WEIGHTS.items():
-        if name == _TIE_BREAKER and len(winners) == 1:
+        if len(winners) == 1 and asked:
             (winner,) = winners
-            if combined[winner] >= _AGREE * asked:
+            if combined[winner] >= (_AGREE if name == _TIE_BREAKER else _FIRM) * asked:
                 combined[winner] += weight
                 continue
         dist = _normalised(_model(name)(text, langs), langs)
