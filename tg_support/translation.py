@@ -446,6 +446,7 @@ def publish_pairs(conn: Any, prefix: str) -> set[tuple[str, str]]:
 
 
 _PAIRS_TTL = 10.0
+_NO_PAIRS_TTL = 1.0
 # Per client object (not per id(), which a new client may reuse) and prefix.
 _pairs_seen: weakref.WeakKeyDictionary[Redis, dict[str, tuple[float, frozenset[str]]]] = (
     weakref.WeakKeyDictionary()
@@ -456,17 +457,17 @@ async def can_translate(redis: Redis, prefix: str, src: str, dst: str) -> bool:
     """From the pairs the workers published: direct or through English.
 
     Asked for every question: a non-empty answer is remembered for a few seconds (workers
-    publish at start and models are rarely removed); an empty one is asked again, so the
-    first worker to start is seen at once."""
+    publish at start and models are rarely removed); an empty one for a second only, so the
+    first worker to start is seen at once while a burst of questions with no worker running
+    costs one round trip a second."""
     if src == dst:
         return True
     now = time.monotonic()
     known = _pairs_seen.setdefault(redis, {})
     seen = known.get(prefix)
-    if seen is not None and now - seen[0] < _PAIRS_TTL:
+    if seen is not None and now - seen[0] < (_PAIRS_TTL if seen[1] else _NO_PAIRS_TTL):
         pairs = seen[1]
     else:
         pairs = frozenset(str(x) for x in await redis.smembers(f"{prefix}tr:pairs"))
-        if pairs:
-            known[prefix] = (now, pairs)
+        known[prefix] = (now, pairs)
     return f"{src}-{dst}" in pairs or (f"{src}-{PIVOT}" in pairs and f"{PIVOT}-{dst}" in pairs)
