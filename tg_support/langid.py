@@ -331,6 +331,12 @@ _SUFFIXES: Final[Mapping[str, tuple[str, ...]]] = {
 }  # fmt: skip
 
 # Letters that only one of our Latin-script languages uses: clear evidence, priors cannot win.
+# word -> the languages whose function words include it
+_WORD_OWNERS: Final[Mapping[str, tuple[str, ...]]] = {
+    w: tuple(lang for lang, vocab in _WORDS.items() if w in vocab)
+    for w in frozenset().union(*_WORDS.values())
+}
+
 _DECISIVE: Final[Mapping[str, str]] = {
     "¿": "es", "¡": "es", "ñ": "es", "ã": "pt", "õ": "pt", "ß": "de", "ä": "de",
     "ı": "tr", "ğ": "tr", "ş": "tr", "İ": "tr", "è": "fr", "ù": "fr", "œ": "fr",
@@ -778,12 +784,13 @@ def _detect_latin(text: str, n_letters: int, priors: Priors | None) -> Detection
     for w in words:
         if hindi and (w in _HI_STRONG or w in _HI_WEAK):
             continue
-        owners = [lang for lang, vocab in _WORDS.items() if w in vocab]
+        owners = _WORD_OWNERS.get(w, ())
         for lang in owners:  # a word several languages share ("de", "que") splits its vote
             hints[lang] += 1.0 / len(owners)
-    for ch in text:
-        for lang, value in _LETTER_HINTS.get(ch, {}).items():
-            hints[lang] += value
+    for ch in _LETTER_HINTS.keys() & set(text):
+        n = text.count(ch)
+        for lang, value in _LETTER_HINTS[ch].items():
+            hints[lang] += value * n
     low = text.lower()
     hints["pt"] += 0.3 * (low.count("lh") + low.count("nh"))  # Spanish writes ll / ñ
     for w in words:
