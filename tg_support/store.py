@@ -255,6 +255,32 @@ if ARGV[2] ~= '' then
 end
 return qid
 """
+# One script, not a pipeline: a pipeline of five commands costs redis-py about twice the
+# CPU of one EVALSHA, and this runs for every update.
+# KEYS: the user's profile, conversation, flood counter. ARGV: the flood window in seconds
+# ('' = do not count this update), 1 to read the profile and conversation (else 0).
+# The window starts with its first update (SET NX EX); a counter found without an expiry
+# (left by an older version) gets one again, or it would throttle its user for good.
+_CONTEXT = """
+local count = false
+if ARGV[1] ~= '' then
+  redis.call('SET', KEYS[3], 0, 'EX', ARGV[1], 'NX')
+  count = redis.call('INCR', KEYS[3])
+  if redis.call('TTL', KEYS[3]) < 0 then redis.call('EXPIRE', KEYS[3], ARGV[1]) end
+end
+if ARGV[2] == '1' then
+  return {redis.call('HGETALL', KEYS[1]), redis.call('GET', KEYS[2]), count}
+end
+return {{}, false, count}
+"""
+# A question opened in a forum topic: the topic's question, the question's fields and the
+# activity index, atomically (a script: a MULTI of three costs redis-py 2.5x its CPU).
+# KEYS: topic, question, active index. ARGV: qid, now, then field/value pairs.
+_ATTACH = """
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], unpack(ARGV, 3))
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+"""
 CONV_TTL = 30 * 24 * 3600  # long enough to come back to a half-finished flow, short enough to clean up
 
 
@@ -265,6 +291,8 @@ class Store:
         self.p = prefix
         self._unlock = redis.register_script(_UNLOCK)
         self._new_question = redis.register_script(_NEW_QUESTION)
+        self._context = redis.register_script(_CONTEXT)
+        self._attach = redis.register_script(_ATTACH)
         # Values that never change once written (e.g. the pseudonym secret), per process.
         self.constants: dict[str, str] = {}
         self._groups: tuple[str | None, list[Group]] = (None, [])
@@ -302,18 +330,13 @@ class Store:
     ) -> tuple[Profile | None, Conversation, int | None]:
         """What every update from ``uid`` starts with, in one round trip: the profile, the
         conversation state and (with a window) the flood counter after counting this update."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(self.keys.user(uid))
-            pipe.get(self.keys.conv(uid))
-            if flood_window is not None:
-                self._count_update(pipe, uid, flood_window)
-            res = await pipe.execute()
-        count = None
-        if flood_window is not None:
-            count = await self._flood_count(uid, flood_window, res[3], res[4])
-        raw = cast(dict[str, str], res[0])
-        profile = Profile.from_redis(uid, raw) if raw else None
-        return profile, _conversation(res[1]), count
+        raw, conv, count = await self._context(
+            keys=[self.keys.user(uid), self.keys.conv(uid), self.keys.flood(uid)],
+            args=[flood_window or "", 1],
+        )
+        fields = dict(zip(raw[::2], raw[1::2], strict=True))
+        profile = Profile.from_redis(uid, fields) if fields else None
+        return profile, _conversation(conv), None if flood_window is None else int(count)
 
     async def set_conv(self, uid: int, conv: Conversation) -> None:
         payload = json.dumps({"step": conv.step, "data": conv.data}, ensure_ascii=False)
@@ -324,25 +347,10 @@ class Store:
 
     async def flood_hit(self, uid: int, window: int) -> int:
         """Count an update from ``uid``; returns the count within the current window."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            self._count_update(pipe, uid, window)
-            _, count, ttl = await pipe.execute()
-        return await self._flood_count(uid, window, count, ttl)
-
-    def _count_update(self, pipe: Any, uid: int, window: int) -> None:
-        # The window starts with its first update: SET NX creates the counter with its
-        # expiry, INCR keeps it. Plain commands, not a script (a script in a redis-py
-        # pipeline costs an extra SCRIPT EXISTS round trip), and no EXPIRE ... NX (Redis 7;
-        # the embedded server is 6.2).
-        pipe.set(self.keys.flood(uid), 0, ex=window, nx=True)
-        pipe.incr(self.keys.flood(uid))
-        pipe.ttl(self.keys.flood(uid))
-
-    async def _flood_count(self, uid: int, window: int, count: Any, ttl: Any) -> int:
-        # A counter without an expiry (left by a version that set it apart from INCR)
-        # would throttle its user for good: give it one again.
-        if int(ttl) < 0:
-            await self.redis.expire(self.keys.flood(uid), window)
+        _, _, count = await self._context(
+            keys=[self.keys.user(uid), self.keys.conv(uid), self.keys.flood(uid)],
+            args=[window, 0],
+        )
         return int(count)
 
     async def flood_warn_once(self, uid: int, window: int) -> bool:
@@ -489,14 +497,19 @@ class Store:
         return out
 
     async def attach_topic(self, qid: str, chat_id: int, thread_id: int, title: str) -> None:
-        """The question is open in this forum topic: both directions in one transaction."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(self.keys.topic(chat_id, thread_id), qid)
-            self._update_question(
-                pipe, qid,
-                {"group_id": chat_id, "thread_id": thread_id, "title": title, "status": "open"},
-            )  # fmt: skip
-            await pipe.execute()
+        """The question is open in this forum topic: both directions at once."""
+        now = time.time()
+        mapping = to_hash_values(
+            {"group_id": chat_id, "thread_id": thread_id, "title": title, "status": "open"}
+        )
+        mapping["updated_at"] = str(now)
+        await self._attach(
+            keys=[
+                self.keys.topic(chat_id, thread_id), self.keys.question(qid),
+                self.keys.active_questions,
+            ],
+            args=[qid, now, *(x for kv in mapping.items() for x in kv)],
+        )  # fmt: skip
 
     async def question_for_topic(self, chat_id: int, thread_id: int) -> str | None:
         value = await self.redis.get(self.keys.topic(chat_id, thread_id))

@@ -65,3 +65,18 @@ async def test_group_list_cache_follows_every_change(r: aioredis.Redis) -> None:
     # The cached list is not shared with callers.
     (await reader.list_groups()).clear()
     assert len(await reader.list_groups()) == 1
+
+
+async def test_attach_topic_binds_both_ways_and_indexes_activity(r: aioredis.Redis) -> None:
+    store = Store(r, "t:")
+    q = await store.new_question(7, "¿cómo entrego la tarea?", "es", ["python"])
+    await store.attach_topic(q.qid, -100, 42, "¿Cómo entrego la tarea?")
+    assert await store.question_for_topic(-100, 42) == q.qid
+    got = await store.get_question(q.qid)
+    assert got is not None
+    assert (got.group_id, got.thread_id, got.title, got.status) == (
+        -100, 42, "¿Cómo entrego la tarea?", "open",
+    )  # fmt: skip
+    assert got.text == "¿cómo entrego la tarea?" and got.tags == ["python"]  # kept
+    assert await store.idle_questions(older_than=got.updated_at) == [q.qid]
+    assert await store.idle_questions(older_than=got.updated_at - 1) == []
