@@ -238,7 +238,7 @@ async def run(args: argparse.Namespace) -> None:
             await seed(args.redis_url, learners, gid, int(admin["id"]))
             async with Events(s, url) as events:
                 # Warm-up (models, caches, connections, private chats), not measured.
-                warm = learners[: min(20, len(learners))]
+                warm = learners
                 await echo_round(ctl, events, learners, 0, bots["echo"])
                 for kind in kinds[1:]:
                     await tgs_round(ctl, events, warm, gid, 0, bots[kind], kind)
