@@ -535,6 +535,11 @@ _AGREE: Final = 0.8  # mean share the other models give their common winner
 # the 1,255 labelled messages of tests/data no detected language changes (3 more are
 # confident, all rightly), and 458 of the 887 that reach the models skip lingua.
 _FIRM: Final = 0.99
+# The same, from a share of 0.6, when a decisive letter (¿, ñ, ã, ß, ı...) names fastText's
+# winner: two independent signals agree. On the labelled messages no result or confidence
+# changes for any share down to 0; 19 more skip lingua there (most of them have no such
+# letter), and 6 of the 8 templates of bench/questions.py do.
+_FIRM_LOCKED: Final = 0.6
 
 
 def _model(name: str) -> _Scorer:
@@ -561,7 +566,7 @@ def _normalised(scores: Mapping[str, float], langs: tuple[str, ...]) -> dict[str
     return {lang: scores.get(lang, 0.0) / total for lang in langs}
 
 
-def _ensemble(text: str, langs: tuple[str, ...]) -> dict[str, float]:
+def _ensemble(text: str, langs: tuple[str, ...], locked: str | None = None) -> dict[str, float]:
     """Weighted sum of the restricted, renormalised model distributions.
 
     langdetect is the slowest model by far (~1.5 ms of the ~2.2 ms a message cost) and the
@@ -574,7 +579,8 @@ def _ensemble(text: str, langs: tuple[str, ...]) -> dict[str, float]:
     for name, weight in _WEIGHTS.items():
         if len(winners) == 1 and asked:
             (winner,) = winners
-            if combined[winner] >= (_AGREE if name == _TIE_BREAKER else _FIRM) * asked:
+            firm = _FIRM_LOCKED if winner == locked else _FIRM
+            if combined[winner] >= (_AGREE if name == _TIE_BREAKER else firm) * asked:
                 combined[winner] += weight
                 continue
         dist = _normalised(_model(name)(text, langs), langs)
@@ -799,8 +805,10 @@ def _detect_latin(text: str, n_letters: int, priors: Priors | None) -> Detection
                 if w.endswith(endings):
                     hints[lang] += 0.4
 
+    decisive = {_DECISIVE[ch] for ch in _DECISIVE.keys() & set(text)}
+    locked = decisive.pop() if len(decisive) == 1 else None
     model_text = " ".join(content) if len(content) >= 2 else " ".join(words)
-    scores = _ensemble(model_text, _LATIN_LANGS)  # sums to ~sum(weights)
+    scores = _ensemble(model_text, _LATIN_LANGS, locked)  # sums to ~sum(weights)
     # Character models are least reliable on 1-3 words, where a known word says more.
     hint_weight = 0.5 if len(words) >= 4 else 0.8
     for lang, value in hints.items():
@@ -809,8 +817,6 @@ def _detect_latin(text: str, n_letters: int, priors: Priors | None) -> Detection
     # "en" words inside other-language messages are common (jargon); damp them a bit.
     scores = {k: max(v, 0.0) for k, v in scores.items()}
 
-    decisive = {_DECISIVE[ch] for ch in text if ch in _DECISIVE}
-    locked = decisive.pop() if len(decisive) == 1 else None
     reason = "letters" if max(hints.values()) >= 2.0 else "model"
     if scores["hi"] > 0 and scores["hi"] == max(scores.values()):
         reason = "letters"
