@@ -13,7 +13,10 @@
   batch, to see whether model size changes what batching saves.
 
     python bench/translation.py [--redis-url redis://127.0.0.1:6379/13] [--messages 240] [--rounds 3]
-                                [--production-shaped]
+                                [--production-shaped] [--models FILE... [--target es]]
+
+``--models`` measures other argos packages end to end the same way, e.g. argos' own
+translate-en_es on a machine that could download it (this one cannot).
 """
 
 from __future__ import annotations
@@ -64,6 +67,12 @@ async def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--production-shaped", action="store_true")
+    parser.add_argument(
+        "--models", nargs="+", type=Path, metavar="FILE",
+        help="argos packages to measure instead of the shipped ones (e.g. argos' own en->es, "
+        "downloaded elsewhere); they must translate English to --target",
+    )  # fmt: skip
+    parser.add_argument("--target", default="es")
     args = parser.parse_args()
 
     from tg_support import translation
@@ -75,12 +84,14 @@ async def main() -> None:
     import argostranslate.translate  # noqa: F401
 
     import_s = time.perf_counter() - t0
-    translation.install_models(sorted(translation.SHIPPED_MODELS.glob("*.argosmodel")))
+    models = args.models or sorted(translation.SHIPPED_MODELS.glob("*.argosmodel"))
+    translation.install_models(models)
+    dst = args.target
     engine = translation.translator()
     texts = corpus(args.messages)
     # Load the models once, outside the timings (argos' own, and the batch translator).
-    engine.translate(texts[0], "en", "es")
-    engine.translate_batch(texts[-args.batch :], "en", "es")
+    engine.translate(texts[0], "en", dst)
+    engine.translate_batch(texts[-args.batch :], "en", dst)
     loaded_rss = rss_mib()
 
     # Interleaved rounds, median of each side: a burst of load from elsewhere on the
@@ -89,12 +100,12 @@ async def main() -> None:
     batch_times: list[float] = []
     for _ in range(args.rounds):
         t0 = time.perf_counter()
-        one = [engine.translate(t, "en", "es") for t in texts]
+        one = [engine.translate(t, "en", dst) for t in texts]
         one_times.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         batched: list[str] = []
         for i in range(0, len(texts), args.batch):
-            batched += engine.translate_batch(texts[i : i + args.batch], "en", "es")
+            batched += engine.translate_batch(texts[i : i + args.batch], "en", dst)
         batch_times.append(time.perf_counter() - t0)
     one_s, batch_s = statistics.median(one_times), statistics.median(batch_times)
     same = sum(a == b for a, b in zip(one, batched, strict=True)) / len(texts)
@@ -105,11 +116,11 @@ async def main() -> None:
     prefix = "bench:tr:"
     cache = translation.TranslationCache(redis, prefix)
     items: list[tuple[str, list[MessageEntity]]] = [(t, []) for t in texts[:50]]
-    await translation.translate_messages(cache, engine, items, "en", "es")  # fill the cache
+    await translation.translate_messages(cache, engine, items, "en", dst)  # fill the cache
     hits = []
     for text, ents in items:
         t0 = time.perf_counter()
-        await translation.translate_messages(cache, engine, [(text, ents)], "en", "es")
+        await translation.translate_messages(cache, engine, [(text, ents)], "en", dst)
         hits.append((time.perf_counter() - t0) * 1000)
     async for key in redis.scan_iter(f"{prefix}*"):
         await redis.delete(key)
@@ -118,7 +129,8 @@ async def main() -> None:
 
     n = len(texts)
     print(
-        f"translation.py: {n} messages en->es (1-3 sentences each), ARGOS_INTRA_THREADS={os.environ.get('ARGOS_INTRA_THREADS')}, "
+        f"translation.py: {n} messages en->{dst} (1-3 sentences each), "
+        f"models: {', '.join(m.name for m in models)}, ARGOS_INTRA_THREADS={os.environ.get('ARGOS_INTRA_THREADS')}, "
         f"ARGOS_INTER_THREADS={os.environ.get('ARGOS_INTER_THREADS')}, median of {args.rounds} rounds"
     )
     print(f"  import argostranslate.translate: {import_s:.2f} s")
