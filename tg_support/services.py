@@ -115,6 +115,7 @@ class Ctx(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any
         # Read with the profile in one round trip by the first handler group (guards).
         self.conv: Conversation | None = None
         self.flood_count: int | None = None
+        self.groups_version: str | None = None  # read with them
 
     @property
     def svc(self) -> Services:

@@ -236,6 +236,14 @@ class Conversation:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class UpdateContext:
+    profile: Profile | None
+    conv: Conversation
+    flood_count: int | None  # None: this update was not counted
+    groups_version: str  # of the group list ('' before any group was saved)
+
+
 # Only the holder may release: compare-and-delete in one step.
 _UNLOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -257,8 +265,8 @@ return qid
 """
 # One script, not a pipeline: a pipeline of five commands costs redis-py about twice the
 # CPU of one EVALSHA, and this runs for every update.
-# KEYS: the user's profile, conversation, flood counter. ARGV: the flood window in seconds
-# ('' = do not count this update), 1 to read the profile and conversation (else 0).
+# KEYS: the user's profile, conversation, flood counter, the group list's version. ARGV: the
+# flood window in seconds ('' = do not count this update), 1 to read the rest (else 0).
 # The window starts with its first update (SET NX EX); a counter found without an expiry
 # (left by an older version) gets one again, or it would throttle its user for good.
 _CONTEXT = """
@@ -269,9 +277,10 @@ if ARGV[1] ~= '' then
   if redis.call('TTL', KEYS[3]) < 0 then redis.call('EXPIRE', KEYS[3], ARGV[1]) end
 end
 if ARGV[2] == '1' then
-  return {redis.call('HGETALL', KEYS[1]), redis.call('GET', KEYS[2]), count}
+  local groups = redis.call('GET', KEYS[4]) or ''
+  return {redis.call('HGETALL', KEYS[1]), redis.call('GET', KEYS[2]), count, groups}
 end
-return {{}, false, count}
+return {{}, false, count, ''}
 """
 # A question opened in a forum topic: the topic's question, the question's fields and the
 # activity index, atomically (a script: a MULTI of three costs redis-py 2.5x its CPU).
@@ -325,18 +334,24 @@ class Store:
     async def get_conv(self, uid: int) -> Conversation:
         return _conversation(await self.redis.get(self.keys.conv(uid)))
 
-    async def update_context(
-        self, uid: int, flood_window: int | None
-    ) -> tuple[Profile | None, Conversation, int | None]:
+    async def update_context(self, uid: int, flood_window: int | None) -> UpdateContext:
         """What every update from ``uid`` starts with, in one round trip: the profile, the
-        conversation state and (with a window) the flood counter after counting this update."""
-        raw, conv, count = await self._context(
-            keys=[self.keys.user(uid), self.keys.conv(uid), self.keys.flood(uid)],
-            args=[flood_window or "", 1],
+        conversation state, (with a window) the flood counter after counting this update,
+        and the group list's version (for :meth:`list_groups`)."""
+        raw, conv, count, groups_version = await self._context(
+            keys=self._context_keys(uid), args=[flood_window or "", 1]
         )
         fields = dict(zip(raw[::2], raw[1::2], strict=True))
-        profile = Profile.from_redis(uid, fields) if fields else None
-        return profile, _conversation(conv), None if flood_window is None else int(count)
+        return UpdateContext(
+            profile=Profile.from_redis(uid, fields) if fields else None,
+            conv=_conversation(conv),
+            flood_count=None if flood_window is None else int(count),
+            groups_version=str(groups_version),
+        )
+
+    def _context_keys(self, uid: int) -> list[str]:
+        k = self.keys
+        return [k.user(uid), k.conv(uid), k.flood(uid), k.groups_version]
 
     async def set_conv(self, uid: int, conv: Conversation) -> None:
         payload = json.dumps({"step": conv.step, "data": conv.data}, ensure_ascii=False)
@@ -347,10 +362,7 @@ class Store:
 
     async def flood_hit(self, uid: int, window: int) -> int:
         """Count an update from ``uid``; returns the count within the current window."""
-        _, _, count = await self._context(
-            keys=[self.keys.user(uid), self.keys.conv(uid), self.keys.flood(uid)],
-            args=[window, 0],
-        )
+        _, _, count, _ = await self._context(keys=self._context_keys(uid), args=[window, 0])
         return int(count)
 
     async def flood_warn_once(self, uid: int, window: int) -> bool:
@@ -393,14 +405,16 @@ class Store:
         raw = cast(dict[str, str], await self.redis.hgetall(self.keys.group(chat_id)))
         return from_hash(Group, raw, chat_id=chat_id) if raw else None
 
-    async def list_groups(self) -> list[Group]:
+    async def list_groups(self, version: str | None = None) -> list[Group]:
         """Every registered group. Routing asks for this on every question: the list is
-        kept in memory and read again only when ``groups:ver`` moved (one GET, not 1 + n).
+        kept in memory and read again only when ``groups:ver`` moved (one GET, not 1 + n;
+        none when the caller read ``version`` already, e.g. with :meth:`update_context`).
         The Group objects are shared with that cache: read them, change groups with
         :meth:`save_group`."""
-        version = cast(str | None, await self.redis.get(self.keys.groups_version))
+        if version is None:
+            version = cast(str | None, await self.redis.get(self.keys.groups_version))
         cached_version, cached = self._groups
-        if version is not None and version == cached_version:
+        if version and version == cached_version:
             return list(cached)
         ids = sorted(int(x) for x in cast(set[str], await self.redis.smembers(self.keys.groups)))
         async with self.redis.pipeline(transaction=False) as pipe:

@@ -7,7 +7,7 @@ import asyncio
 
 import redis.asyncio as aioredis
 
-from tg_support.store import CONV_TTL, Conversation, Group, Profile, Store
+from tg_support.store import CONV_TTL, Conversation, Group, Profile, Store, UpdateContext
 
 
 async def test_new_question_numbers_are_unique_and_indexed(r: aioredis.Redis) -> None:
@@ -41,13 +41,16 @@ async def test_flood_window_starts_with_the_first_update(r: aioredis.Redis) -> N
 
 async def test_update_context_is_profile_conversation_and_count(r: aioredis.Redis) -> None:
     store = Store(r, "t:")
-    assert await store.update_context(5, 10) == (None, Conversation(), 1)
+    assert await store.update_context(5, 10) == UpdateContext(None, Conversation(), 1, "")
     await store.save_profile(Profile(user_id=5, lang="hi", onboarded=True))
     await store.set_conv(5, Conversation(step="ask:thread", data={"qid": "3"}))
-    profile, conv, count = await store.update_context(5, 10)
-    assert profile is not None and profile.lang == "hi"
-    assert conv == Conversation(step="ask:thread", data={"qid": "3"}) and count == 2
-    assert (await store.update_context(5, None))[2] is None  # not counted
+    await store.save_group(Group(chat_id=-100, title="HI", languages=["hi"]))
+    context = await store.update_context(5, 10)
+    assert context.profile is not None and context.profile.lang == "hi"
+    assert context.conv == Conversation(step="ask:thread", data={"qid": "3"})
+    assert context.flood_count == 2
+    assert context.groups_version == await r.get("t:groups:ver") != ""
+    assert (await store.update_context(5, None)).flood_count is None  # not counted
     assert await store.flood_hit(5, 10) == 3
 
 
@@ -65,6 +68,12 @@ async def test_group_list_cache_follows_every_change(r: aioredis.Redis) -> None:
     # The cached list is not shared with callers.
     (await reader.list_groups()).clear()
     assert len(await reader.list_groups()) == 1
+    # A version read with the update's context serves as it is; a new one reads the list.
+    version = (await reader.update_context(1, None)).groups_version
+    await writer.save_group(Group(chat_id=-300, title="HI", languages=["hi"]))
+    assert [g.chat_id for g in await reader.list_groups(version)] == [-200]
+    version = (await reader.update_context(1, None)).groups_version
+    assert [g.chat_id for g in await reader.list_groups(version)] == [-300, -200]
 
 
 async def test_attach_topic_binds_both_ways_and_indexes_activity(r: aioredis.Redis) -> None:

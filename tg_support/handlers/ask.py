@@ -189,7 +189,7 @@ async def _route(update: Update, ctx: Ctx, q: Question, *, created: bool = False
             return
         if not created:  # (new_question set it for a created draft)
             await store.set_conv(uid, Conversation(step="ask:thread", data={"qid": q.qid}))
-        groups = await store.list_groups()
+        groups = await store.list_groups(ctx.groups_version)
         cards = [
             GroupCard(g.chat_id, frozenset(g.languages), g.region, frozenset(g.tags), g.active)
             for g in groups

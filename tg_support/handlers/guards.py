@@ -24,7 +24,9 @@ async def load_context(update: Update, ctx: Ctx) -> None:
     if user is None or user.is_bot:
         raise ApplicationHandlerStop
     window = None if update.my_chat_member is not None else ctx.svc.settings.flood_window_seconds
-    ctx.profile, ctx.conv, ctx.flood_count = await ctx.svc.store.update_context(user.id, window)
+    context = await ctx.svc.store.update_context(user.id, window)
+    ctx.profile, ctx.conv, ctx.flood_count = context.profile, context.conv, context.flood_count
+    ctx.groups_version = context.groups_version
     if ctx.profile and ctx.profile.lang:
         locale = ctx.profile.lang
     else:
