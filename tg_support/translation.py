@@ -225,6 +225,7 @@ class ArgosTranslator:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._loaded = False
+        self._packages: tuple[float, list[Any]] = (-PACKAGES_TTL, [])
 
     def _load(self) -> None:
         with self._lock:
@@ -233,10 +234,25 @@ class ArgosTranslator:
 
                 self._loaded = True
 
-    def installed_pairs(self) -> set[tuple[str, str]]:
-        import argostranslate.package
+    def installed_packages(self) -> list[Any]:
+        """argos' installed packages, read from disk at most every few seconds: argos reads
+        every package's metadata on each call (~0.3 ms with four), and a translation job
+        needs the list three times."""
+        now = time.monotonic()
+        seen, packages = self._packages
+        if now - seen >= PACKAGES_TTL:
+            import argostranslate.package
 
-        return {(p.from_code, p.to_code) for p in argostranslate.package.get_installed_packages()}
+            packages = argostranslate.package.get_installed_packages()
+            self._packages = (now, packages)
+        return packages
+
+    def forget_packages(self) -> None:
+        """Packages were installed or removed: read the list again next time."""
+        self._packages = (-PACKAGES_TTL, [])
+
+    def installed_pairs(self) -> set[tuple[str, str]]:
+        return {(p.from_code, p.to_code) for p in self.installed_packages()}
 
     def route(self, src: str, dst: str) -> list[tuple[str, str]] | None:
         """The legs from ``src`` to ``dst``: direct, or through English; None if impossible."""
@@ -250,11 +266,9 @@ class ArgosTranslator:
         return None
 
     def version(self, src: str, dst: str) -> str:
-        import argostranslate.package
-
         versions = sorted(
             f"{p.from_code}{p.to_code}{p.package_version}"
-            for p in argostranslate.package.get_installed_packages()
+            for p in self.installed_packages()
             if p.from_code in (src, PIVOT) or p.to_code in (dst, PIVOT)
         )
         return hashlib.sha1("|".join(versions).encode()).hexdigest()[:10]
@@ -330,6 +344,7 @@ class ArgosTranslator:
         return out
 
 
+PACKAGES_TTL = 5.0  # seconds; a package installed by another process is seen within this
 _translator: ArgosTranslator | None = None
 
 
@@ -355,6 +370,8 @@ def install_models(paths: Sequence[Path]) -> list[str]:
         if key not in have:
             argostranslate.package.install_from_path(path)
             done.append(key)
+    if done:
+        translator().forget_packages()
     return done
 
 
