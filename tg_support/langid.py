@@ -330,13 +330,13 @@ _SUFFIXES: Final[Mapping[str, tuple[str, ...]]] = {
     "de": ("ung", "keit", "lich", "chen"),
 }  # fmt: skip
 
-# Letters that only one of our Latin-script languages uses: clear evidence, priors cannot win.
 # word -> the languages whose function words include it
 _WORD_OWNERS: Final[Mapping[str, tuple[str, ...]]] = {
     w: tuple(lang for lang, vocab in _WORDS.items() if w in vocab)
     for w in frozenset().union(*_WORDS.values())
 }
 
+# Letters that only one of our Latin-script languages uses: clear evidence, priors cannot win.
 _DECISIVE: Final[Mapping[str, str]] = {
     "¿": "es", "¡": "es", "ñ": "es", "ã": "pt", "õ": "pt", "ß": "de", "ä": "de",
     "ı": "tr", "ğ": "tr", "ş": "tr", "İ": "tr", "è": "fr", "ù": "fr", "œ": "fr",
@@ -495,7 +495,7 @@ def _load_lingua() -> _Scorer:
     detector: Any = (
         LanguageDetectorBuilder.from_iso_codes_639_1(*isos)
         .with_low_accuracy_mode()
-        .with_preloaded_language_models()  # (lazily, the first message of each language waits ~80 ms)
+        .with_preloaded_language_models()  # else each language's first message waits ~80 ms
         .build()
     )
 
@@ -575,7 +575,8 @@ def _ensemble(text: str, langs: tuple[str, ...], locked: str | None = None) -> d
     langdetect is the slowest model by far (~1.5 ms of the ~2.2 ms a message cost) and the
     weakest: it is asked only when the two others disagree or are unsure. When they agree
     firmly, its vote is counted for their winner, as it was when it ran. Likewise lingua is
-    not asked when fastText alone is all but certain."""
+    not asked when fastText alone is all but certain, or when fastText's winner is the
+    language a decisive letter (``locked``) names."""
     combined = dict.fromkeys(langs, 0.0)
     winners: set[str] = set()
     asked = 0.0

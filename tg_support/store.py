@@ -339,7 +339,7 @@ class Store:
         conversation state, (with a window) the flood counter after counting this update,
         and the group list's version (for :meth:`list_groups`)."""
         raw, conv, count, groups_version = await self._context(
-            keys=self._context_keys(uid), args=[flood_window or "", 1]
+            keys=self._context_keys(uid), args=["" if flood_window is None else flood_window, 1]
         )
         fields = dict(zip(raw[::2], raw[1::2], strict=True))
         return UpdateContext(
