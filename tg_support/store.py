@@ -466,24 +466,19 @@ class Store:
 
     async def update_question(self, qid: str, **values: Any) -> None:
         """Set some fields; ``None`` removes a field. Keeps the activity index in step."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            self._update_question(pipe, qid, values)
-            await pipe.execute()
-
-    def _update_question(self, pipe: Any, qid: str, values: dict[str, Any]) -> None:
         now = time.time()
         key = self.keys.question(qid)
-        mapping = to_hash_values({k: v for k, v in values.items() if v is not None})
-        mapping["updated_at"] = str(now)
-        pipe.hset(key, mapping=cast(Any, mapping))
-        removed = [k for k, v in values.items() if v is None]
-        if removed:
-            pipe.hdel(key, *removed)
-        status = values.get("status")
-        if status in ("open", "answered"):
-            pipe.zadd(self.keys.active_questions, {qid: now})
-        elif status in ("solved", "closed"):
-            pipe.zrem(self.keys.active_questions, qid)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, mapping=cast(Any, _question_fields(values, now)))
+            removed = [k for k, v in values.items() if v is None]
+            if removed:
+                pipe.hdel(key, *removed)
+            status = values.get("status")
+            if status in ("open", "answered"):
+                pipe.zadd(self.keys.active_questions, {qid: now})
+            elif status in ("solved", "closed"):
+                pipe.zrem(self.keys.active_questions, qid)
+            await pipe.execute()
 
     async def touch_question(self, qid: str) -> None:
         """Activity on an open question postpones its reminder and auto-close."""
@@ -513,10 +508,9 @@ class Store:
     async def attach_topic(self, qid: str, chat_id: int, thread_id: int, title: str) -> None:
         """The question is open in this forum topic: both directions at once."""
         now = time.time()
-        mapping = to_hash_values(
-            {"group_id": chat_id, "thread_id": thread_id, "title": title, "status": "open"}
+        mapping = _question_fields(
+            {"group_id": chat_id, "thread_id": thread_id, "title": title, "status": "open"}, now
         )
-        mapping["updated_at"] = str(now)
         await self._attach(
             keys=[
                 self.keys.topic(chat_id, thread_id), self.keys.question(qid),
@@ -565,6 +559,13 @@ def _conversation(raw: str | bytes | None) -> Conversation:
         return Conversation(step=obj.get("step"), data=dict(obj.get("data") or {}))
     except (json.JSONDecodeError, AttributeError):
         return Conversation()
+
+
+def _question_fields(values: dict[str, Any], now: float) -> dict[str, str]:
+    """A question's fields to set (``None`` values left out), stamped with ``updated_at``."""
+    mapping = to_hash_values({k: v for k, v in values.items() if v is not None})
+    mapping["updated_at"] = str(now)
+    return mapping
 
 
 def to_hash_values(values: dict[str, Any]) -> dict[str, str]:
