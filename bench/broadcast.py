@@ -62,7 +62,7 @@ async def start_emulator(scale: float) -> tuple[asyncio.subprocess.Process, str]
 async def seed(client: Any, redis_url: str, n: int) -> tuple[list[int], int]:
     from redis.asyncio import Redis
 
-    from tg_support.store import Profile, Store
+    from tg_support.core.store import Profile, Store
 
     sem = asyncio.Semaphore(64)
 

@@ -208,7 +208,7 @@ def build_floor(token: str, url: str, concurrent: int, group_id: int) -> Any:
     from telegram import Update
     from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-    from tg_support.http import AiohttpRequest
+    from tg_support.core.http import AiohttpRequest
 
     async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         msg = update.effective_message

@@ -1,4 +1,4 @@
-"""Accuracy and latency of :mod:`tg_support.langid` on labelled TSVs, next to langdetect alone.
+"""Accuracy and latency of :mod:`tg_support.core.langid` on labelled TSVs, next to langdetect alone.
 
 Usage::
 
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tg_support import langid  # noqa: E402
+from tg_support.core import langid  # noqa: E402
 
 
 @dataclass(frozen=True)

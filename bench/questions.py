@@ -103,8 +103,8 @@ class TgsRound:
 
 
 async def seed(redis_url: str, learners: list[int], group_id: int, admin: int) -> None:
-    from tg_support.redis_conn import async_client
-    from tg_support.store import Group, Profile, Store
+    from tg_support.core.redis_conn import async_client
+    from tg_support.core.store import Group, Profile, Store
 
     redis = async_client(redis_url)
     try:

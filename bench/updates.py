@@ -83,8 +83,8 @@ class Round:
 
 
 async def seed_profiles(redis_url: str, user_ids: list[int]) -> None:
-    from tg_support.redis_conn import async_client
-    from tg_support.store import Profile, Store
+    from tg_support.core.redis_conn import async_client
+    from tg_support.core.store import Profile, Store
 
     redis = async_client(redis_url)
     try:

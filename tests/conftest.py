@@ -25,7 +25,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
     except redis.exceptions.ConnectionError:
-        from tg_support.redis_conn import EmbeddedRedis
+        from tg_support.core.redis_conn import EmbeddedRedis
 
         embedded = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
         yield embedded.url
@@ -122,7 +122,7 @@ def drain(redis_url: str) -> int:
     """Run every queued job with a real RQ worker until the queues are empty."""
     from rq import SimpleWorker
 
-    from tg_support.services import QUEUES
+    from tg_support.core.services import QUEUES
 
     conn = redis.Redis.from_url(redis_url)
     worker = SimpleWorker([TEST_PREFIX + q for q in QUEUES], connection=conn)

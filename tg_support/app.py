@@ -27,15 +27,15 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from tg_support import langid
 from tg_support.config import Settings
+from tg_support.core import langid
+from tg_support.core.http import AiohttpRequest
+from tg_support.core.i18n import LOCALES, _, check_catalogs, use_locale
+from tg_support.core.redis_conn import async_client, sync_client
+from tg_support.core.sending import RedisRateLimiter, SendLimits
+from tg_support.core.services import Ctx, Services
+from tg_support.core.store import Store
 from tg_support.handlers import admin, ask, errors, group, guards, helper, private, start, translate
-from tg_support.http import AiohttpRequest
-from tg_support.i18n import LOCALES, _, check_catalogs, use_locale
-from tg_support.redis_conn import async_client, sync_client
-from tg_support.sending import RedisRateLimiter, SendLimits
-from tg_support.services import Ctx, Services
-from tg_support.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -67,8 +67,8 @@ from typing import Any, cast
 
 from redis.asyncio import Redis
 
+from tg_support.core.store import Group, Profile, from_hash
 from tg_support.routing import ANY_LANGUAGE
-from tg_support.store import Group, Profile, from_hash
 
 AUDIENCES: tuple[str, ...] = ("learners", "helpers", "groups", "all")
 ACTIVE = frozenset({"queued", "scheduled", "running"})
@@ -331,7 +331,7 @@ class Broadcasts:
     # --- audience -----------------------------------------------------------------------
     async def resolve(self, audience: Audience, fallback_lang: str) -> list[tuple[int, str]]:
         """Every recipient (chat id, language) the audience covers now, users then groups."""
-        from tg_support.store import Keys
+        from tg_support.core.store import Keys
 
         keys = Keys(self.p)
         out: list[tuple[int, str]] = []

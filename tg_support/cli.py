@@ -14,7 +14,7 @@ from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from tg_support.config import ConfigError, Settings, load_settings
-from tg_support.logs import setup_logging
+from tg_support.core.logs import setup_logging
 
 log = logging.getLogger("tg_support")
 
@@ -28,7 +28,7 @@ def _redis_url(settings: Settings, *, for_workers: bool = False) -> tuple[str, o
             "REDIS_URL: workers must share the bot's Redis; set REDIS_URL (the bot prints "
             "it when it starts an embedded one)"
         )
-    from tg_support.redis_conn import EmbeddedRedis
+    from tg_support.core.redis_conn import EmbeddedRedis
 
     embedded = EmbeddedRedis(settings.data_dir / "redis")
     return embedded.url, embedded
@@ -79,9 +79,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from tg_support.jobs import Worker
-    from tg_support.redis_conn import sync_client
-    from tg_support.services import QUEUES
+    from tg_support.core.jobs import Worker
+    from tg_support.core.redis_conn import sync_client
+    from tg_support.core.services import QUEUES
 
     settings = load_settings()
     url, _ = _redis_url(settings, for_workers=True)

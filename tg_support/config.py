@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     @field_validator("default_locale")
     @classmethod
     def _locale(cls, v: str) -> str:
-        from tg_support.i18n import LOCALES
+        from tg_support.core.i18n import LOCALES
 
         if v not in LOCALES:
             raise ValueError(f"must be one of {', '.join(LOCALES)}")

@@ -28,9 +28,9 @@ from redis.asyncio import Redis
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
 from telegram.error import BadRequest
 
-from tg_support import textsplit
-from tg_support.i18n import LANGUAGE_NAMES, _, use_locale
-from tg_support.sending import send_once
+from tg_support.core import textsplit
+from tg_support.core.i18n import LANGUAGE_NAMES, _, use_locale
+from tg_support.core.sending import send_once
 from tg_support.translation import can_translate
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ async def send_envelope(
 async def record_copies(redis: Redis, prefix: str, env: Envelope, sent: list[Message]) -> None:
     if not env.relay:
         return
-    from tg_support.store import Keys
+    from tg_support.core.store import Keys
 
     keys = Keys(prefix)
     src_chat, src_msg, qid = env.relay

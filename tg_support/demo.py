@@ -19,7 +19,7 @@ from typing import Any
 from telegram import Update
 
 from tg_support.config import Settings, load_settings
-from tg_support.redis_conn import EmbeddedRedis
+from tg_support.core.redis_conn import EmbeddedRedis
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ async def seed_world(client: Any, token: str = DEMO_TOKEN) -> DemoWorld:
 
 
 async def clear_prefix(redis_url: str, prefix: str) -> None:
-    from tg_support.redis_conn import async_client
+    from tg_support.core.redis_conn import async_client
 
     redis = async_client(redis_url)
     async for key in redis.scan_iter(f"{prefix}*", count=1000):
@@ -82,10 +82,10 @@ async def clear_prefix(redis_url: str, prefix: str) -> None:
 async def seed_state(redis_url: str, prefix: str, world: DemoWorld) -> None:
     """What the bot would know after the admin registered both groups and the helpers
     onboarded, so a learner can ask at once; María is left to onboard herself."""
+    from tg_support.core.redis_conn import async_client
+    from tg_support.core.store import Group, Profile, Store
     from tg_support.handlers.helper import default_card
     from tg_support.helper_index import HelperIndex
-    from tg_support.redis_conn import async_client
-    from tg_support.store import Group, Profile, Store
 
     redis = async_client(redis_url)
     store = Store(redis, prefix)

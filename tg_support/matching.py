@@ -57,7 +57,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 
-from tg_support.timezones import to_tzinfo
+from tg_support.core.timezones import to_tzinfo
 
 LEVELS = ("native", "fluent", "basic")
 

@@ -40,12 +40,12 @@ from telegram.error import BadRequest, Forbidden
 
 from tg_support import threads
 from tg_support.config import Settings
+from tg_support.core.i18n import LANGUAGE_NAMES, _, use_locale
+from tg_support.core.jobs import enqueue_in, match_options
+from tg_support.core.sending import send_once, sent_message_id
+from tg_support.core.store import Question, Store
 from tg_support.helper_index import HelperIndex
-from tg_support.i18n import LANGUAGE_NAMES, _, use_locale
-from tg_support.jobs import enqueue_in, match_options
 from tg_support.matching import QuestionCard, rank
-from tg_support.sending import send_once, sent_message_id
-from tg_support.store import Question, Store
 
 log = logging.getLogger(__name__)
 

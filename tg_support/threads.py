@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
 from telegram.error import BadRequest
 
-from tg_support import textsplit
+from tg_support.core import textsplit
+from tg_support.core.i18n import LANGUAGE_NAMES, LOCALES, _, use_locale
+from tg_support.core.store import Group, Question, Store
 from tg_support.delivery import Envelope, entities_json
-from tg_support.i18n import LANGUAGE_NAMES, LOCALES, _, use_locale
-from tg_support.store import Group, Question, Store
 
 log = logging.getLogger(__name__)
 

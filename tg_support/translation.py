@@ -43,7 +43,7 @@ from typing import Any, cast
 from redis.asyncio import Redis
 from telegram import MessageEntity
 
-from tg_support import textsplit
+from tg_support.core import textsplit
 
 log = logging.getLogger(__name__)
 

@@ -25,9 +25,9 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 
 from tg_support import broadcast as bc
 from tg_support import translation
+from tg_support.core.i18n import use_locale
+from tg_support.core.sending import SendCancelled, send_once
 from tg_support.handlers import admin
-from tg_support.i18n import use_locale
-from tg_support.sending import SendCancelled, send_once
 
 from .runtime import Runtime, run
 
@@ -50,7 +50,7 @@ def chunk_options(rt: Runtime) -> dict[str, Any]:
 
 
 def _enqueue(rt: Runtime, func: Any, *args: Any, job: str, **options: Any) -> None:
-    from tg_support.redis_conn import sync_client
+    from tg_support.core.redis_conn import sync_client
 
     assert rt.settings.redis_url is not None
     conn = sync_client(rt.settings.redis_url, decode_responses=False)

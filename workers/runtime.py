@@ -19,10 +19,10 @@ from telegram.ext import Defaults, ExtBot
 
 from tg_support.app import send_limits
 from tg_support.config import ConfigError, Settings, load_settings
-from tg_support.http import AiohttpRequest
-from tg_support.redis_conn import async_client
-from tg_support.sending import RateLimitArgs, RedisRateLimiter
-from tg_support.store import Store
+from tg_support.core.http import AiohttpRequest
+from tg_support.core.redis_conn import async_client
+from tg_support.core.sending import RateLimitArgs, RedisRateLimiter
+from tg_support.core.store import Store
 
 T = TypeVar("T")
 

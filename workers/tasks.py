@@ -8,9 +8,9 @@ import time
 from typing import Any
 
 from tg_support import offers, threads
-from tg_support.i18n import _, use_locale
-from tg_support.jobs import enqueue_in
-from tg_support.store import Question
+from tg_support.core.i18n import _, use_locale
+from tg_support.core.jobs import enqueue_in
+from tg_support.core.store import Question
 
 from .runtime import Runtime, run
 

@@ -15,9 +15,9 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
 
 from tg_support import delivery, translation
+from tg_support.core.i18n import _, use_locale
+from tg_support.core.jobs import enqueue_in
 from tg_support.delivery import Envelope
-from tg_support.i18n import _, use_locale
-from tg_support.jobs import enqueue_in
 from tg_support.search import SearchIndex
 
 from .runtime import Runtime, run

@@ -21,7 +21,7 @@ from redis.asyncio import Redis
 
 from tests.conftest import TEST_PREFIX, run_worker
 from tg_support.broadcast import Audience, Broadcasts
-from tg_support.store import Profile, Store
+from tg_support.core.store import Profile, Store
 
 from .people import Person, buttons, data_for, text
 from .world import forum_group, person, register

@@ -27,8 +27,8 @@ QUESTION = "¿Cómo entrego la tarea de la semana 3 en Coursera? No encuentro el
 
 @pytest.fixture
 async def store(redis_sync: Any, redis_url: str) -> AsyncIterator[Any]:
-    from tg_support.redis_conn import async_client
-    from tg_support.store import Store
+    from tg_support.core.redis_conn import async_client
+    from tg_support.core.store import Store
 
     redis = async_client(redis_url)
     yield Store(redis, TEST_PREFIX)
@@ -49,8 +49,8 @@ async def helper(
     ui: str | None = None,
 ) -> int:  # fmt: skip
     """An emulator user with a helper profile and card; returns the user id."""
+    from tg_support.core.store import Profile
     from tg_support.matching import HelperCard
-    from tg_support.store import Profile
 
     user = await client.create_user(first_name=name, language_code=next(iter(langs)))
     uid = int(user["id"])
@@ -87,7 +87,7 @@ def enqueue_round(
     import redis
     from rq import Queue
 
-    from tg_support.jobs import match_options
+    from tg_support.core.jobs import match_options
     from tg_support.offers import round_job_id
 
     conn = redis.Redis.from_url(redis_url)
@@ -312,7 +312,7 @@ async def test_timeout_reoffers_then_widens_then_tells_admins(
         members=[{"user_id": admin["id"], "status": "creator"}],
         bots=[{"token": TEST_TOKEN, "status": "administrator", "can_manage_topics": True}],
     )  # fmt: skip
-    from tg_support.store import Group
+    from tg_support.core.store import Group
 
     await store.save_group(Group(chat_id=int(group["id"]), title=group["title"], languages=["es"]))
     asker = await helper(client, store, index, "Asker", {"en": "native"})

@@ -8,7 +8,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from tg_support.sending import RedisRateLimiter, SendLimits
+from tg_support.core.sending import RedisRateLimiter, SendLimits
 
 
 def limiter(r: aioredis.Redis, **limits: Any) -> RedisRateLimiter:

@@ -7,7 +7,7 @@ import asyncio
 
 import redis.asyncio as aioredis
 
-from tg_support.store import CONV_TTL, Conversation, Group, Profile, Store, UpdateContext
+from tg_support.core.store import CONV_TTL, Conversation, Group, Profile, Store, UpdateContext
 
 
 async def test_new_question_numbers_are_unique_and_indexed(r: aioredis.Redis) -> None:

@@ -15,7 +15,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from tg_support.http import AiohttpRequest
+from tg_support.core.http import AiohttpRequest
 
 
 async def _echo(request: web.Request) -> web.Response:

@@ -1,4 +1,4 @@
-"""Unit tests for tg_support.langid (pure, no Redis/Telegram)."""
+"""Unit tests for tg_support.core.langid (pure, no Redis/Telegram)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tg_support.langid import (
+from tg_support.core.langid import (
     CONFIDENT,
     SUPPORTED,
     Detection,

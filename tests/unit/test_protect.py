@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from telegram import MessageEntity
 
-from tg_support.textsplit import u16len
+from tg_support.core.textsplit import u16len
 from tg_support.translation import MAX_SLOTS, TooManySlots, protect, restore
 
 

@@ -24,13 +24,13 @@ from telegram import Bot, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from tg_support import broadcast as bc
-from tg_support import callbacks, langid
+from tg_support.core import callbacks, langid
+from tg_support.core.i18n import LOCALES, _, format_datetime, get_locale, ngettext, use_locale
+from tg_support.core.sending import send_once
+from tg_support.core.services import Ctx
+from tg_support.core.store import Conversation
 from tg_support.delivery import entities_json, language_name
-from tg_support.i18n import LOCALES, _, format_datetime, get_locale, ngettext, use_locale
 from tg_support.routing import REGIONS
-from tg_support.sending import send_once
-from tg_support.services import Ctx
-from tg_support.store import Conversation
 
 from .common import edit_or_send, grid, keyboard, reply
 from .group import is_admin, region_label

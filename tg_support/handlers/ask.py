@@ -15,12 +15,13 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from tg_support import callbacks, langid, threads
-from tg_support.i18n import LANGUAGE_NAMES, _, ngettext, use_locale
+from tg_support import threads
+from tg_support.core import callbacks, langid
+from tg_support.core.i18n import LANGUAGE_NAMES, _, ngettext, use_locale
+from tg_support.core.services import Ctx
+from tg_support.core.store import Conversation, Group, Question
 from tg_support.routing import GroupCard, choose_group
 from tg_support.search import SearchIndex
-from tg_support.services import Ctx
-from tg_support.store import Conversation, Group, Question
 from tg_support.translation import PIVOT, can_translate
 
 from .common import deliver, edit_or_send, esc, keyboard, reply
@@ -227,7 +228,7 @@ async def _route(update: Update, ctx: Ctx, q: Question, *, created: bool = False
 
 async def _enqueue_matching(ctx: Ctx, qid: str) -> None:
     """Helper matching; its first round also schedules the idle reminder (workers.tasks)."""
-    from tg_support.jobs import match_options
+    from tg_support.core.jobs import match_options
     from tg_support.offers import round_job_id
 
     try:

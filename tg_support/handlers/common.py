@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
+from tg_support.core.services import Ctx
 from tg_support.delivery import Envelope, dispatch
-from tg_support.services import Ctx
 
 
 def esc(text: str) -> str:

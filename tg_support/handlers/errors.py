@@ -7,8 +7,8 @@ import logging
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
-from tg_support.i18n import _
-from tg_support.services import Ctx
+from tg_support.core.i18n import _
+from tg_support.core.services import Ctx
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from tg_support import callbacks
-from tg_support.i18n import LANGUAGE_NAMES, LOCALES, _
+from tg_support.core import callbacks
+from tg_support.core.i18n import LANGUAGE_NAMES, LOCALES, _
+from tg_support.core.services import Ctx
+from tg_support.core.store import Conversation, Group
 from tg_support.routing import ANY_LANGUAGE, REGIONS
-from tg_support.services import Ctx
-from tg_support.store import Conversation, Group
 
 from . import relay
 from .common import edit_or_send, grid, keyboard, reply

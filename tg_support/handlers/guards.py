@@ -12,8 +12,8 @@ import logging
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
-from tg_support.i18n import _, negotiate, set_locale
-from tg_support.services import Ctx
+from tg_support.core.i18n import _, negotiate, set_locale
+from tg_support.core.services import Ctx
 
 log = logging.getLogger(__name__)
 

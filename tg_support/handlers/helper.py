@@ -25,13 +25,14 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from tg_support import callbacks, reputation, threads
+from tg_support import reputation, threads
+from tg_support.core import callbacks
+from tg_support.core.i18n import LANGUAGE_NAMES, LOCALES, _, ngettext, use_locale
+from tg_support.core.services import Ctx
+from tg_support.core.store import Profile, Question, Store
 from tg_support.helper_index import HelperIndex
-from tg_support.i18n import LANGUAGE_NAMES, LOCALES, _, ngettext, use_locale
 from tg_support.matching import HelperCard
 from tg_support.offers import TTL, OfferKeys
-from tg_support.services import Ctx
-from tg_support.store import Profile, Question, Store
 
 from .common import edit_or_send, esc, grid, keyboard, reply
 

@@ -12,8 +12,8 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus
 from telegram.ext import BaseHandler, ChatMemberHandler, MessageHandler, filters
 
-from tg_support.i18n import _
-from tg_support.services import Ctx
+from tg_support.core.i18n import _
+from tg_support.core.services import Ctx
 
 from . import admin, ask, helper, relay, start
 from .common import reply

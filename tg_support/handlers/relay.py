@@ -7,11 +7,12 @@ import logging
 from telegram import Message, Update
 from telegram.error import BadRequest, Forbidden
 
-from tg_support import langid, textsplit, threads
+from tg_support import threads
+from tg_support.core import langid, textsplit
+from tg_support.core.i18n import _, use_locale
+from tg_support.core.services import Ctx
+from tg_support.core.store import Question
 from tg_support.delivery import entities_json
-from tg_support.i18n import _, use_locale
-from tg_support.services import Ctx
-from tg_support.store import Question
 
 from .common import deliver, reply
 

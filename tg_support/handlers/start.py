@@ -18,11 +18,11 @@ from babel.dates import get_timezone_location
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from tg_support import callbacks
-from tg_support.i18n import LANGUAGE_NAMES, LOCALES, _, get_locale, negotiate, set_locale
-from tg_support.services import Ctx
-from tg_support.store import PLATFORMS, ROLES, Conversation, Profile
-from tg_support.timezones import parse_timezone, to_tzinfo, utc_offset_label
+from tg_support.core import callbacks
+from tg_support.core.i18n import LANGUAGE_NAMES, LOCALES, _, get_locale, negotiate, set_locale
+from tg_support.core.services import Ctx
+from tg_support.core.store import PLATFORMS, ROLES, Conversation, Profile
+from tg_support.core.timezones import parse_timezone, to_tzinfo, utc_offset_label
 
 from .common import edit_or_send, esc, grid, keyboard, reply
 

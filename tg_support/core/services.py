@@ -15,9 +15,9 @@ from redis.asyncio import Redis
 from rq import Queue
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from tg_support.batching import Batcher
 from tg_support.config import Settings
-from tg_support.store import Conversation, Profile, Store
+from tg_support.core.batching import Batcher
+from tg_support.core.store import Conversation, Profile, Store
 
 # A job for the next enqueue transaction: queue, function, args, kwargs.
 _Job = tuple[Queue, str, tuple[Any, ...], dict[str, Any]]

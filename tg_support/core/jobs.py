@@ -51,7 +51,7 @@ def enqueue_in(
 ) -> None:
     """Run ``func(*args)`` on ``queue`` (a name from ``services.QUEUES``) after ``delay``
     seconds (at least one), as job ``job_id``: scheduling the same id again replaces it."""
-    from tg_support.redis_conn import sync_client
+    from tg_support.core.redis_conn import sync_client
 
     assert settings.redis_url is not None
     conn = sync_client(settings.redis_url, decode_responses=False)

@@ -26,7 +26,7 @@ DOMAIN = "messages"
 LOCALES: tuple[str, ...] = ("en", "es", "pt", "fr", "ru", "hi", "ar", "zh")
 DEFAULT_LOCALE = "en"
 RTL_LOCALES = frozenset({"ar"})
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 
 # Endonyms: a language's own name is shown untranslated so people can find theirs.
 LANGUAGE_NAMES: dict[str, str] = {

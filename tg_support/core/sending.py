@@ -37,7 +37,7 @@ from telegram import Message
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from tg_support.batching import Batcher
+from tg_support.core.batching import Batcher
 
 log = logging.getLogger(__name__)
 
