@@ -75,7 +75,7 @@ async def main() -> None:
     parser.add_argument("--target", default="es")
     args = parser.parse_args()
 
-    from tg_support import translation
+    from tg_support.translation import argos as translation
 
     base_rss = rss_mib()
     data = Path(tempfile.mkdtemp(prefix="bench-argos-"))

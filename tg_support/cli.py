@@ -94,7 +94,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     conn = sync_client(url, decode_responses=False)
     # Every worker may translate (offers in a helper's language), so every worker sets up
     # argos: cheap (no model is loaded until the first translation).
-    from tg_support.translation import publish_pairs
+    from tg_support.translation.argos import publish_pairs
     from workers.translate import prepare
 
     installed = prepare(settings.data_dir)
@@ -113,7 +113,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     """Translation models: list what is installed, install shipped or index packages."""
     from pathlib import Path
 
-    from tg_support import translation
+    from tg_support.translation import argos as translation
 
     settings = load_settings()
     translation.configure(settings.data_dir)

@@ -38,10 +38,10 @@ from typing import Any
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden
 
-from tg_support import threads
 from tg_support.config import Settings
 from tg_support.core.i18n import LANGUAGE_NAMES, _, use_locale
 from tg_support.core.jobs import enqueue_in, match_options
+from tg_support.core.messages import send_parts
 from tg_support.core.sending import send_once, sent_message_id
 from tg_support.core.store import Question, Store
 from tg_support.helper_index import HelperIndex
@@ -180,7 +180,7 @@ def round_job_id(qid: str, round_no: int) -> str:
 async def offer_body(store: Store, q: Question, uid: int) -> str:
     """The question in a language the helper reads (translated here, in the worker, when
     they do not speak the question's language), with the original below."""
-    from tg_support import translation
+    from tg_support.translation import argos as translation
 
     card = await HelperIndex(store.redis, prefix=store.keys.p).get(uid)
     if card is None or not card.languages or q.lang in card.languages:
@@ -219,7 +219,7 @@ async def send_offer(
 
     async def send() -> Any:
         with use_locale(locale):
-            msgs = await threads.send_parts(
+            msgs = await send_parts(
                 bot, uid, offer_head(q, off_hours), body, markup=offer_markup(q.qid)
             )
         return msgs[-1]

@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
 from telegram.error import BadRequest
 
-from tg_support.core import textsplit
 from tg_support.core.i18n import LANGUAGE_NAMES, LOCALES, _, use_locale
+from tg_support.core.messages import send_parts
 from tg_support.core.store import Group, Question, Store
-from tg_support.delivery import Envelope, entities_json
+from tg_support.translation.delivery import Envelope, entities_json
 
 log = logging.getLogger(__name__)
 
@@ -69,38 +69,6 @@ def short_title(qid: str, text: str) -> str:
     if len(body) > room:
         body = body[: room - 1].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
     return head + body
-
-
-def bold(text: str, offset: int = 0) -> MessageEntity:
-    return MessageEntity(MessageEntity.BOLD, offset, textsplit.u16len(text))
-
-
-async def send_parts(
-    bot: Bot,
-    chat_id: int,
-    head: str,
-    text: str,
-    entities: Sequence[MessageEntity] = (),
-    *,
-    thread_id: int | None = None,
-    markup: InlineKeyboardMarkup | None = None,
-) -> list[Message]:
-    """Send ``head`` (bold) + text, split at Telegram's limit; buttons go on the last part."""
-    full, ents = textsplit.prefix(head, [bold(head.rstrip())], text, entities)
-    parts = textsplit.split(full, ents)
-    sent = []
-    for i, (chunk, chunk_ents) in enumerate(parts):
-        sent.append(
-            await bot.send_message(
-                chat_id,
-                chunk,
-                entities=chunk_ents or None,
-                parse_mode=None,
-                message_thread_id=thread_id,
-                reply_markup=markup if i == len(parts) - 1 else None,
-            )
-        )
-    return sent
 
 
 def question_header(q: Question, learner_code: str) -> str:

@@ -24,10 +24,10 @@ from telegram import MessageEntity
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from tg_support import broadcast as bc
-from tg_support import translation
 from tg_support.core.i18n import use_locale
 from tg_support.core.sending import SendCancelled, send_once
 from tg_support.handlers import admin
+from tg_support.translation import argos as translation
 
 from .runtime import Runtime, run
 

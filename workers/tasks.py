@@ -10,6 +10,7 @@ from typing import Any
 from tg_support import offers, threads
 from tg_support.core.i18n import _, use_locale
 from tg_support.core.jobs import enqueue_in
+from tg_support.core.messages import send_parts
 from tg_support.core.store import Question
 
 from .runtime import Runtime, run
@@ -53,7 +54,7 @@ async def _check_question(rt: Runtime, qid: str) -> str:
             schedule_check(rt, qid, remind_after - idle)
             return "waiting"
         with use_locale(locale):
-            await threads.send_parts(
+            await send_parts(
                 rt.bot,
                 q.asker_id,
                 _("Is your question #{number} solved?").format(number=q.qid) + "\n",

@@ -1,6 +1,6 @@
 """Translation jobs (the ``translate`` queue, and the deadline fallback on ``interactive``).
 
-Each job takes an :class:`~tg_support.delivery.Envelope` (plain JSON) or ids, is idempotent
+Each job takes an :class:`~tg_support.translation.delivery.Envelope` (plain JSON) or ids, is idempotent
 (``send_once`` on the envelope's key), and never holds a message back: the fallback job at
 the deadline delivers the original if the translation has not gone out by then.
 """
@@ -14,11 +14,12 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
 
-from tg_support import delivery, translation
 from tg_support.core.i18n import _, use_locale
 from tg_support.core.jobs import enqueue_in
-from tg_support.delivery import Envelope
 from tg_support.search import SearchIndex
+from tg_support.translation import argos as translation
+from tg_support.translation import delivery
+from tg_support.translation.delivery import Envelope
 
 from .runtime import Runtime, run
 

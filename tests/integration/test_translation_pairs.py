@@ -7,7 +7,7 @@ import asyncio
 
 import redis.asyncio as aioredis
 
-from tg_support.translation import can_translate
+from tg_support.translation.argos import can_translate
 
 
 async def test_pairs_published_while_the_bot_runs_are_seen(r: aioredis.Redis) -> None:

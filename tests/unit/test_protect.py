@@ -6,7 +6,7 @@ import pytest
 from telegram import MessageEntity
 
 from tg_support.core.textsplit import u16len
-from tg_support.translation import MAX_SLOTS, TooManySlots, protect, restore
+from tg_support.translation.argos import MAX_SLOTS, TooManySlots, protect, restore
 
 
 def spans(text: str, entities: list[MessageEntity]) -> list[tuple[str, str]]:

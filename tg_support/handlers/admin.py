@@ -29,8 +29,8 @@ from tg_support.core.i18n import LOCALES, _, format_datetime, get_locale, ngette
 from tg_support.core.sending import send_once
 from tg_support.core.services import Ctx
 from tg_support.core.store import Conversation
-from tg_support.delivery import entities_json, language_name
 from tg_support.routing import REGIONS
+from tg_support.translation.delivery import entities_json, language_name
 
 from .common import edit_or_send, grid, keyboard, reply
 from .group import is_admin, region_label
@@ -171,7 +171,7 @@ def _panel_text(bid: str, counts: dict[str, int]) -> str:
 
 
 async def send_preview(bot: Bot, b: bc.Broadcast, lang: str, tx: dict[str, Any], n: int) -> Message:
-    from tg_support.threads import send_parts
+    from tg_support.core.messages import send_parts
 
     head = "🌐 {language} · {how} · {recipients}".format(
         language=language_name(lang),

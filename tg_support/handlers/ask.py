@@ -22,7 +22,7 @@ from tg_support.core.services import Ctx
 from tg_support.core.store import Conversation, Group, Question
 from tg_support.routing import GroupCard, choose_group
 from tg_support.search import SearchIndex
-from tg_support.translation import PIVOT, can_translate
+from tg_support.translation.argos import PIVOT, can_translate
 
 from .common import deliver, edit_or_send, esc, keyboard, reply
 

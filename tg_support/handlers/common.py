@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from tg_support.core.services import Ctx
-from tg_support.delivery import Envelope, dispatch
+from tg_support.translation.delivery import Envelope, dispatch
 
 
 def esc(text: str) -> str:

@@ -10,9 +10,10 @@ from telegram.error import BadRequest, Forbidden
 from tg_support import threads
 from tg_support.core import langid, textsplit
 from tg_support.core.i18n import _, use_locale
+from tg_support.core.messages import send_parts
 from tg_support.core.services import Ctx
 from tg_support.core.store import Question
-from tg_support.delivery import entities_json
+from tg_support.translation.delivery import entities_json
 
 from .common import deliver, reply
 
@@ -69,7 +70,7 @@ async def answer_from_private(update: Update, ctx: Ctx, q: Question, msg: Messag
                 _("{helper} answered:").format(helper=_("Helper {code}").format(code=code)) + "\n"
             )
         try:
-            posted = await threads.send_parts(
+            posted = await send_parts(
                 ctx.bot, q.group_id, head, msg.text, msg.entities, thread_id=q.thread_id
             )
             copies += [(m.chat_id, m.message_id) for m in posted]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from tg_support import delivery
 from tg_support.core import callbacks
 from tg_support.core.i18n import _, use_locale
 from tg_support.core.services import Ctx
+from tg_support.translation import delivery
 
 
 async def on_toggle(update: Update, ctx: Ctx) -> None:

@@ -31,7 +31,7 @@ from telegram.error import BadRequest
 from tg_support.core import textsplit
 from tg_support.core.i18n import LANGUAGE_NAMES, _, use_locale
 from tg_support.core.sending import send_once
-from tg_support.translation import can_translate
+from tg_support.translation.argos import can_translate
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ async def send_envelope(
     bot: Bot, env: Envelope, text: str, entities: list[MessageEntity], note: str = "",
     markup: InlineKeyboardMarkup | None = None,
 ) -> list[Message]:  # fmt: skip
-    from tg_support.threads import send_parts
+    from tg_support.core.messages import send_parts
 
     head = env.head + (note + "\n\n" if note else "")
     return await send_parts(
@@ -207,7 +207,7 @@ async def edit_to(
     bot: Bot, chat_id: int, msg_id: int, head: str, text: str, entities: list[MessageEntity],
     markup: InlineKeyboardMarkup | None,
 ) -> None:  # fmt: skip
-    from tg_support.threads import bold
+    from tg_support.core.messages import bold
 
     full, ents = textsplit.prefix(head, [bold(head.rstrip())], text, entities)
     try:

@@ -47,7 +47,7 @@ from tg_support.core import textsplit
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_MODELS = ROOT / "models"
 PIVOT = "en"
 MAX_SLOTS = 16
