@@ -1,4 +1,4 @@
-"""Recall and latency of :mod:`tg_support.search` on the paraphrase dev set.
+"""Recall and latency of :mod:`tg_support.questions.search` on the paraphrase dev set.
 
 Usage: ``python bench/search_recall.py [--redis-url redis://127.0.0.1:6379/4] [--synthetic 20000]
 [--errors]``
@@ -52,7 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tg_support.search import MIN_SCORE, SearchIndex  # noqa: E402
+from tg_support.questions.search import MIN_SCORE, SearchIndex  # noqa: E402
 
 DEV = ROOT / "tests" / "data" / "search_dev.jsonl"
 PREFIX = "bench:"

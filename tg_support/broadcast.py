@@ -68,7 +68,7 @@ from typing import Any, cast
 from redis.asyncio import Redis
 
 from tg_support.core.store import Group, Profile, from_hash
-from tg_support.routing import ANY_LANGUAGE
+from tg_support.questions.routing import ANY_LANGUAGE
 
 AUDIENCES: tuple[str, ...] = ("learners", "helpers", "groups", "all")
 ACTIVE = frozenset({"queued", "scheduled", "running"})

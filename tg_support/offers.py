@@ -43,9 +43,10 @@ from tg_support.core.i18n import LANGUAGE_NAMES, _, use_locale
 from tg_support.core.jobs import enqueue_in, match_options
 from tg_support.core.messages import send_parts
 from tg_support.core.sending import send_once, sent_message_id
-from tg_support.core.store import Question, Store
+from tg_support.core.store import Store
 from tg_support.helper_index import HelperIndex
 from tg_support.matching import QuestionCard, rank
+from tg_support.questions.store import Question, questions
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ async def offer_round(
 ) -> dict[str, Any]:
     """One round: offer ``qid`` to the next best helpers, then schedule the next round."""
     keys = OfferKeys(store.keys.p)
-    q = await store.get_question(qid)
+    q = await questions(store).get_question(qid)
     if q is None or q.status not in ("open", "answered"):
         return {"status": "closed"}
     if q.helper_id is not None or await store.redis.exists(keys.claim(qid)):

@@ -7,11 +7,12 @@ import logging
 import time
 from typing import Any
 
-from tg_support import offers, threads
+from tg_support import offers
 from tg_support.core.i18n import _, use_locale
 from tg_support.core.jobs import enqueue_in
 from tg_support.core.messages import send_parts
-from tg_support.core.store import Question
+from tg_support.questions import topics
+from tg_support.questions.store import Question, questions
 
 from .runtime import Runtime, run
 
@@ -40,7 +41,7 @@ def check_question(qid: str) -> str:
 
 async def _check_question(rt: Runtime, qid: str) -> str:
     store, settings = rt.store, rt.settings
-    q = await store.get_question(qid)
+    q = await questions(store).get_question(qid)
     if q is None or q.status not in ("open", "answered"):
         return "done"
     now = time.time()
@@ -62,9 +63,9 @@ async def _check_question(rt: Runtime, qid: str) -> str:
                     "If an answer helped, tap Solved. If you still need help, just write here. "
                     "I will close the question if nothing happens."
                 ),
-                markup=threads.answer_markup(q.qid),
+                markup=topics.answer_markup(q.qid),
             )
-        await store.redis.hset(store.keys.question(qid), "reminded", "1")
+        await store.redis.hset(questions(store).keys.question(qid), "reminded", "1")
         schedule_check(rt, qid, close_after)
         return "reminded"
     if idle < close_after:
@@ -75,9 +76,9 @@ async def _check_question(rt: Runtime, qid: str) -> str:
 
 
 async def close_idle(rt: Runtime, q: Question, locale: str) -> None:
-    await rt.store.update_question(q.qid, status="closed")
+    await questions(rt.store).update_question(q.qid, status="closed")
     await offers.release_claim(rt.store, q.qid)
-    await threads.close_topic(rt.bot, q, solved=False)
+    await topics.close_topic(rt.bot, q, solved=False)
     with use_locale(locale):
         await rt.bot.send_message(
             q.asker_id,

@@ -16,7 +16,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
 
 from tg_support.core.i18n import _, use_locale
 from tg_support.core.jobs import enqueue_in
-from tg_support.search import SearchIndex
+from tg_support.questions.search import SearchIndex
+from tg_support.questions.store import questions
 from tg_support.translation import argos as translation
 from tg_support.translation import delivery
 from tg_support.translation.delivery import Envelope
@@ -137,7 +138,7 @@ def index_pivot(qid: str) -> str:
 
 
 async def _index_pivot(rt: Runtime, qid: str) -> str:
-    q = await rt.store.get_question(qid)
+    q = await questions(rt.store).get_question(qid)
     if q is None or q.status != "solved":
         return "skipped"
     pivot = None

@@ -20,6 +20,7 @@ import pytest
 
 from tests.conftest import TEST_PREFIX, TEST_TOKEN, make_settings, run_worker
 from tests.e2e.people import buttons, text
+from tg_support.questions.store import questions
 
 BOT_ID = TEST_TOKEN.split(":", 1)[0]
 QUESTION = "¿Cómo entrego la tarea de la semana 3 en Coursera? No encuentro el botón."
@@ -75,8 +76,8 @@ async def helper(
 
 
 async def question(store: Any, asker: int, *, lang: str = "es", group_id: int | None = None) -> str:
-    q = await store.new_question(asker, QUESTION, lang, ["python"])
-    await store.update_question(q.qid, status="open", group_id=group_id)
+    q = await questions(store).new_question(asker, QUESTION, lang, ["python"])
+    await questions(store).update_question(q.qid, status="open", group_id=group_id)
     return str(q.qid)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from tg_support.search import Hit, SearchIndex, tokenize
+from tg_support.questions.search import Hit, SearchIndex, tokenize
 
 PREFIX = "tgs:test:"
 DEV = Path(__file__).resolve().parents[1] / "data" / "search_dev.jsonl"

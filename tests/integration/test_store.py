@@ -8,24 +8,25 @@ import asyncio
 import redis.asyncio as aioredis
 
 from tg_support.core.store import CONV_TTL, Conversation, Group, Profile, Store, UpdateContext
+from tg_support.questions.store import questions
 
 
 async def test_new_question_numbers_are_unique_and_indexed(r: aioredis.Redis) -> None:
     store = Store(r, "t:")
     made = await asyncio.gather(
-        *[store.new_question(7, f"q {i}", "es", ["python"]) for i in range(50)]
+        *[questions(store).new_question(7, f"q {i}", "es", ["python"]) for i in range(50)]
     )
     assert sorted(int(q.qid) for q in made) == list(range(1, 51))
-    again = await store.get_question(made[0].qid)
+    again = await questions(store).get_question(made[0].qid)
     assert again == made[0]  # the draft returned is exactly what was stored
     assert await r.zcard("t:q:user:7") == 50
 
 
 async def test_a_new_question_can_move_the_conversation_with_it(r: aioredis.Redis) -> None:
     store = Store(r, "t:")
-    draft = await store.new_question(7, "q", "es", [])
+    draft = await questions(store).new_question(7, "q", "es", [])
     assert await store.get_conv(7) == Conversation()  # untouched without conv_step
-    q = await store.new_question(7, "¿cómo?", "es", ["python"], conv_step="ask:thread")
+    q = await questions(store).new_question(7, "¿cómo?", "es", ["python"], conv_step="ask:thread")
     assert await store.get_conv(7) == Conversation(step="ask:thread", data={"qid": q.qid})
     assert int(q.qid) == int(draft.qid) + 1
     assert 0 < await r.ttl("t:conv:7") <= CONV_TTL
@@ -78,14 +79,14 @@ async def test_group_list_cache_follows_every_change(r: aioredis.Redis) -> None:
 
 async def test_attach_topic_binds_both_ways_and_indexes_activity(r: aioredis.Redis) -> None:
     store = Store(r, "t:")
-    q = await store.new_question(7, "¿cómo entrego la tarea?", "es", ["python"])
-    await store.attach_topic(q.qid, -100, 42, "¿Cómo entrego la tarea?")
-    assert await store.question_for_topic(-100, 42) == q.qid
-    got = await store.get_question(q.qid)
+    q = await questions(store).new_question(7, "¿cómo entrego la tarea?", "es", ["python"])
+    await questions(store).attach_topic(q.qid, -100, 42, "¿Cómo entrego la tarea?")
+    assert await questions(store).question_for_topic(-100, 42) == q.qid
+    got = await questions(store).get_question(q.qid)
     assert got is not None
     assert (got.group_id, got.thread_id, got.title, got.status) == (
         -100, 42, "¿Cómo entrego la tarea?", "open",
     )  # fmt: skip
     assert got.text == "¿cómo entrego la tarea?" and got.tags == ["python"]  # kept
-    assert await store.idle_questions(older_than=got.updated_at) == [q.qid]
-    assert await store.idle_questions(older_than=got.updated_at - 1) == []
+    assert await questions(store).idle_questions(older_than=got.updated_at) == [q.qid]
+    assert await questions(store).idle_questions(older_than=got.updated_at - 1) == []

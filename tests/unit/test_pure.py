@@ -9,7 +9,7 @@ from tg_support import reputation
 from tg_support.config import ConfigError, load_settings
 from tg_support.core import callbacks, textsplit
 from tg_support.core.timezones import parse_timezone, utc_offset_label
-from tg_support.routing import GroupCard, choose_group
+from tg_support.questions.routing import GroupCard, choose_group
 
 
 def g(chat_id: int, langs: str, region: str = "international", tags: str = "") -> GroupCard:

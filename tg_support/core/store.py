@@ -1,4 +1,5 @@
-"""The Redis repository. Every key the bot itself writes is listed here, under one prefix.
+"""The Redis repository base, and the keys every feature reads: profiles, conversation
+steps, flood control, registered groups and relayed message copies.
 
 Key patterns (``{p}`` is ``Settings.redis_prefix``):
 
@@ -17,29 +18,23 @@ Key patterns (``{p}`` is ``Settings.redis_prefix``):
                                               tags (JSON), registered_by, created_at, active
 ``{p}groups``                      set        registered group chat ids
 ``{p}groups:ver``                  string     bumped on every group change (list cache key)
-``{p}qseq``                        string     last question number (INCR)
-``{p}q:{qid}``                     hash       question: asker, lang, text, status, group,
-                                              thread, title, pseudonym, tags (JSON),
-                                              created_at, updated_at, reminded, helper
-``{p}q:user:{uid}``                zset       the learner's question ids by creation time
-``{p}q:active``                    zset       open/answered question ids by last activity
-                                              (the idle checker's index)
-``{p}q:topic:{chat_id}:{thread}``  string     question id of a forum topic
-``{p}q:lock:{qid}``                string     held while the question's topic is created
 ``{p}relay:{chat_id}:{msg_id}``    string     JSON list of [chat_id, msg_id] copies of a
                                               message (for propagating edits)
-``{p}solved``                      zset       solved question ids by time (search index feed)
 =================================  =========  =================================================
 
-Other modules own their keys and document them in their own docstrings under the same
-prefix: ``sending`` (``{p}rl:*``, ``{p}sent:*``), ``search`` (``{p}search:*``),
-``helper_index`` (``{p}helper*``), ``broadcast`` (``{p}bc:*``).
+One owner per key: every other key pattern is built by one :class:`Repository` subclass in
+its feature package and listed in that module's docstring under the same prefix
+(``questions.store``, ``questions.search``, ``helpers.index``, ``helpers.offers``,
+``helpers.stats``, ``translation.argos``, ``translation.delivery``, ``broadcast``,
+``core.sending``). Each owner erases what it holds about a user in ``erase_user``;
+``/forget`` calls every one of them (``tg_support.erase``).
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import secrets
 import time
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal, TypeVar, cast, get_type_hints
@@ -51,6 +46,7 @@ ROLES: tuple[Role, ...] = ("learner", "helper", "both")
 PLATFORMS: tuple[str, ...] = ("coursera", "edx", "udemy", "futurelearn", "khan", "other")
 QuestionStatus = Literal["draft", "open", "answered", "solved", "closed"]
 T = TypeVar("T")
+R = TypeVar("R", bound="Repository")
 
 
 class Keys:
@@ -76,6 +72,9 @@ class Keys:
     def flood_warned(self, uid: int) -> str:
         return f"{self.p}flood:warned:{uid}"
 
+    def ref(self, uid: int) -> str:
+        return f"{self.p}ref:{uid}"
+
     def group(self, chat_id: int) -> str:
         return f"{self.p}group:{chat_id}"
 
@@ -87,32 +86,9 @@ class Keys:
     def groups_version(self) -> str:
         return f"{self.p}groups:ver"
 
-    @property
-    def qseq(self) -> str:
-        return f"{self.p}qseq"
-
-    def question(self, qid: str) -> str:
-        return f"{self.p}q:{qid}"
-
-    def user_questions(self, uid: int) -> str:
-        return f"{self.p}q:user:{uid}"
-
-    @property
-    def active_questions(self) -> str:
-        return f"{self.p}q:active"
-
-    def topic(self, chat_id: int, thread_id: int) -> str:
-        return f"{self.p}q:topic:{chat_id}:{thread_id}"
-
-    def question_lock(self, qid: str) -> str:
-        return f"{self.p}q:lock:{qid}"
-
     def relay(self, chat_id: int, msg_id: int) -> str:
         return f"{self.p}relay:{chat_id}:{msg_id}"
 
-    @property
-    def solved(self) -> str:
-        return f"{self.p}solved"
 
 
 def to_hash(obj: Any) -> dict[str, str]:
@@ -210,27 +186,6 @@ class Group:
 
 
 @dataclass
-class Question:
-    qid: str
-    asker_id: int
-    text: str
-    lang: str
-    status: str = "draft"
-    tags: list[str] = field(default_factory=list)
-    pseudonym: str = ""
-    title: str = ""
-    group_id: int | None = None
-    thread_id: int | None = None
-    created_at: float = 0.0
-    updated_at: float = 0.0
-    reminded: bool = False
-    answer: str | None = None
-    answer_lang: str | None = None
-    helper_id: int | None = None
-    prompt_msg: int | None = None
-
-
-@dataclass
 class Conversation:
     step: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
@@ -248,20 +203,6 @@ class UpdateContext:
 _UNLOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
-"""
-# A new question: its number, its hash and the asker's index in one round trip.
-# KEYS: qseq, question key prefix, the asker's question index; ARGV: created_at, field/value...
-_NEW_QUESTION = """
-local qid = redis.call('INCR', KEYS[1])
-local fields = {'qid', tostring(qid)}
-for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
-redis.call('HSET', KEYS[2] .. qid, unpack(fields))
-redis.call('ZADD', KEYS[3], ARGV[1], qid)
-if ARGV[2] ~= '' then
-  local conv = cjson.encode({step = ARGV[2], data = {qid = tostring(qid)}})
-  redis.call('SET', KEYS[4], conv, 'EX', ARGV[3])
-end
-return qid
 """
 # One script, not a pipeline: a pipeline of five commands costs redis-py about twice the
 # CPU of one EVALSHA, and this runs for every update.
@@ -282,29 +223,39 @@ if ARGV[2] == '1' then
 end
 return {{}, false, count, ''}
 """
-# A question opened in a forum topic: the topic's question, the question's fields and the
-# activity index, atomically (a script: a MULTI of three costs redis-py 2.5x its CPU).
-# KEYS: topic, question, active index. ARGV: qid, now, then field/value pairs.
-_ATTACH = """
-redis.call('SET', KEYS[1], ARGV[1])
-redis.call('HSET', KEYS[2], unpack(ARGV, 3))
-redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
-"""
 CONV_TTL = 30 * 24 * 3600  # long enough to come back to a half-finished flow, short enough to clean up
 
 
-class Store:
+class Repository:
+    """A store over one key prefix. Subclasses build every key they own in one keys class
+    and list the patterns in their module docstring."""
+
     def __init__(self, redis: Redis, prefix: str = "tgs:") -> None:
         self.redis = redis
-        self.keys = Keys(prefix)
         self.p = prefix
+
+    async def erase_user(self, uid: int) -> Any:
+        """Remove everything this owner keeps about ``uid``."""
+        raise NotImplementedError
+
+
+class Store(Repository):
+    def __init__(self, redis: Redis, prefix: str = "tgs:") -> None:
+        super().__init__(redis, prefix)
+        self.keys = Keys(prefix)
         self._unlock = redis.register_script(_UNLOCK)
-        self._new_question = redis.register_script(_NEW_QUESTION)
         self._context = redis.register_script(_CONTEXT)
-        self._attach = redis.register_script(_ATTACH)
         # Values that never change once written (e.g. the pseudonym secret), per process.
         self.constants: dict[str, str] = {}
         self._groups: tuple[str | None, list[Group]] = (None, [])
+        self._repos: dict[type[Repository], Repository] = {}
+
+    def repo(self, cls: type[R]) -> R:
+        """The feature store ``cls`` over this connection and prefix, built once."""
+        found = self._repos.get(cls)
+        if found is None:
+            found = self._repos[cls] = cls(self.redis, self.p)
+        return cast(R, found)
 
     async def get_profile(self, uid: int) -> Profile | None:
         raw = cast(dict[str, str], await self.redis.hgetall(self.keys.user(uid)))
@@ -369,25 +320,18 @@ class Store:
         """True the first time in a window, so the "slow down" notice is sent once."""
         return bool(await self.redis.set(self.keys.flood_warned(uid), "1", ex=window, nx=True))
 
-    async def erase_user(self, uid: int) -> list[str]:
-        """Everything this module stores about a user; returns their question ids so the
-        caller can remove them from other indexes (search, offers) too."""
+    async def erase_user(self, uid: int) -> None:
+        """The profile, conversation, flood counters and last deep link of ``uid``."""
         profile = await self.get_profile(uid)
-        qids = [str(q) for q in await self.redis.zrange(self.keys.user_questions(uid), 0, -1)]
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(
                 self.keys.user(uid), self.keys.conv(uid), self.keys.flood(uid),
-                self.keys.flood_warned(uid), self.keys.user_questions(uid), f"{self.p}ref:{uid}",
+                self.keys.flood_warned(uid), self.keys.ref(uid),
             )  # fmt: skip
             pipe.srem(self.keys.users, uid)
             if profile and profile.lang:
                 pipe.srem(self.keys.users_by_lang(profile.lang), uid)
-            for qid in qids:
-                pipe.delete(self.keys.question(qid))
-                pipe.zrem(self.keys.active_questions, qid)
-                pipe.zrem(self.keys.solved, qid)
             await pipe.execute()
-        return qids
 
     # --- groups -----------------------------------------------------------------------
 
@@ -435,96 +379,9 @@ class Store:
             deleted, _, _ = await pipe.execute()
         return bool(deleted)
 
-    # --- questions --------------------------------------------------------------------
-
-    async def new_question(
-        self, asker_id: int, text: str, lang: str, tags: list[str], *, conv_step: str = ""
-    ) -> Question:
-        """A draft question, numbered. With ``conv_step``, the asker's conversation moves to
-        that step about this question in the same script (one round trip for both)."""
-        now = time.time()
-        q = Question(
-            qid="", asker_id=asker_id, text=text, lang=lang, tags=tags,
-            created_at=now, updated_at=now,
-        )  # fmt: skip
-        fields = [x for kv in to_hash(q).items() if kv[0] != "qid" for x in kv]
-        qid = await self._new_question(
-            keys=[
-                self.keys.qseq, self.keys.question(""), self.keys.user_questions(asker_id),
-                self.keys.conv(asker_id),
-            ],
-            args=[now, conv_step, CONV_TTL, *fields],
-        )  # fmt: skip
-        q.qid = str(qid)
-        return q
-
-    async def get_question(self, qid: str) -> Question | None:
-        if not qid.isdigit():
-            return None
-        raw = cast(dict[str, str], await self.redis.hgetall(self.keys.question(qid)))
-        return from_hash(Question, raw, qid=qid) if raw else None
-
-    async def update_question(self, qid: str, **values: Any) -> None:
-        """Set some fields; ``None`` removes a field. Keeps the activity index in step."""
-        now = time.time()
-        key = self.keys.question(qid)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(key, mapping=cast(Any, _question_fields(values, now)))
-            removed = [k for k, v in values.items() if v is None]
-            if removed:
-                pipe.hdel(key, *removed)
-            status = values.get("status")
-            if status in ("open", "answered"):
-                pipe.zadd(self.keys.active_questions, {qid: now})
-            elif status in ("solved", "closed"):
-                pipe.zrem(self.keys.active_questions, qid)
-            await pipe.execute()
-
-    async def touch_question(self, qid: str) -> None:
-        """Activity on an open question postpones its reminder and auto-close."""
-        now = time.time()
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(self.keys.active_questions, {qid: now}, xx=True)
-            pipe.hset(self.keys.question(qid), mapping={"updated_at": str(now), "reminded": "0"})
-            await pipe.execute()
-
-    async def idle_questions(self, older_than: float) -> list[str]:
-        return [
-            str(x)
-            for x in await self.redis.zrangebyscore(self.keys.active_questions, 0, older_than)
-        ]
-
-    async def user_questions(self, uid: int, limit: int = 10) -> list[Question]:
-        ids = [
-            str(x) for x in await self.redis.zrevrange(self.keys.user_questions(uid), 0, limit - 1)
-        ]
-        out = []
-        for qid in ids:
-            q = await self.get_question(qid)
-            if q is not None and q.status != "draft":
-                out.append(q)
-        return out
-
-    async def attach_topic(self, qid: str, chat_id: int, thread_id: int, title: str) -> None:
-        """The question is open in this forum topic: both directions at once."""
-        now = time.time()
-        mapping = _question_fields(
-            {"group_id": chat_id, "thread_id": thread_id, "title": title, "status": "open"}, now
-        )
-        await self._attach(
-            keys=[
-                self.keys.topic(chat_id, thread_id), self.keys.question(qid),
-                self.keys.active_questions,
-            ],
-            args=[qid, now, *(x for kv in mapping.items() for x in kv)],
-        )  # fmt: skip
-
-    async def question_for_topic(self, chat_id: int, thread_id: int) -> str | None:
-        value = await self.redis.get(self.keys.topic(chat_id, thread_id))
-        return str(value) if value else None
-
     async def lock(self, key: str, ttl: float) -> str | None:
-        token = f"{time.time_ns()}"
+        # Random, not a clock reading: two processes must never hold the same token.
+        token = secrets.token_hex(16)
         return token if await self.redis.set(key, token, nx=True, px=int(ttl * 1000)) else None
 
     async def unlock(self, key: str, token: str) -> None:
@@ -559,13 +416,6 @@ def _conversation(raw: str | bytes | None) -> Conversation:
         return Conversation(step=obj.get("step"), data=dict(obj.get("data") or {}))
     except (json.JSONDecodeError, AttributeError):
         return Conversation()
-
-
-def _question_fields(values: dict[str, Any], now: float) -> dict[str, str]:
-    """A question's fields to set (``None`` values left out), stamped with ``updated_at``."""
-    mapping = to_hash_values({k: v for k, v in values.items() if v is not None})
-    mapping["updated_at"] = str(now)
-    return mapping
 
 
 def to_hash_values(values: dict[str, Any]) -> dict[str, str]:

@@ -29,7 +29,7 @@ from tg_support.core.i18n import LOCALES, _, format_datetime, get_locale, ngette
 from tg_support.core.sending import send_once
 from tg_support.core.services import Ctx
 from tg_support.core.store import Conversation
-from tg_support.routing import REGIONS
+from tg_support.questions.routing import REGIONS
 from tg_support.translation.delivery import entities_json, language_name
 
 from .common import edit_or_send, grid, keyboard, reply

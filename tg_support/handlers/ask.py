@@ -15,13 +15,14 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from tg_support import threads
 from tg_support.core import callbacks, langid
 from tg_support.core.i18n import LANGUAGE_NAMES, _, ngettext, use_locale
 from tg_support.core.services import Ctx
-from tg_support.core.store import Conversation, Group, Question
-from tg_support.routing import GroupCard, choose_group
-from tg_support.search import SearchIndex
+from tg_support.core.store import Conversation, Group
+from tg_support.questions import topics
+from tg_support.questions.routing import GroupCard, choose_group
+from tg_support.questions.search import SearchIndex
+from tg_support.questions.store import Question, questions
 from tg_support.translation.argos import PIVOT, can_translate
 
 from .common import deliver, edit_or_send, esc, keyboard, reply
@@ -53,7 +54,7 @@ async def on_media(update: Update, ctx: Ctx, conv: Conversation) -> None:
     """Photos and documents go into the current question's topic; other media are refused."""
     msg = update.message
     if msg is not None and conv.step == "ask:thread" and (msg.photo or msg.document):
-        q = await ctx.svc.store.get_question(str(conv.data.get("qid", "")))
+        q = await questions(ctx.svc.store).get_question(str(conv.data.get("qid", "")))
         if q is not None and q.status in ("open", "answered") and q.group_id:
             await _forward_media(update, ctx, q)
             return
@@ -71,9 +72,9 @@ async def _forward_media(update: Update, ctx: Ctx, q: Question) -> None:
     assert msg is not None and q.group_id is not None
     store = ctx.svc.store
     group = await store.get_group(q.group_id)
-    code = await threads.pseudonym_code(store, "L", q.qid, q.asker_id)
-    with use_locale(threads.group_locale(group)):
-        head = threads.learner_head(code)
+    code = await topics.pseudonym_code(store, "L", q.qid, q.asker_id)
+    with use_locale(topics.group_locale(group)):
+        head = topics.learner_head(code)
     caption = (head + (msg.caption or ""))[:1024]
     copy = await ctx.bot.copy_message(
         q.group_id,
@@ -84,7 +85,7 @@ async def _forward_media(update: Update, ctx: Ctx, q: Question) -> None:
         message_thread_id=q.thread_id,
     )
     await store.add_relay((msg.chat_id, msg.message_id), (q.group_id, copy.message_id), q.qid)
-    await store.touch_question(q.qid)
+    await questions(store).touch_question(q.qid)
 
 
 def _priors(ctx: Ctx, update: Update) -> langid.Priors:
@@ -101,7 +102,7 @@ async def on_question_text(update: Update, ctx: Ctx, conv: Conversation, text: s
     store = ctx.svc.store
     uid = update.effective_user.id if update.effective_user else 0
     if conv.step == "ask:thread":
-        q = await store.get_question(str(conv.data.get("qid", "")))
+        q = await questions(store).get_question(str(conv.data.get("qid", "")))
         if q is not None and q.status in ("open", "answered") and q.group_id:
             await _follow_up(update, ctx, conv, q, text)
             return
@@ -121,7 +122,7 @@ async def on_question_text(update: Update, ctx: Ctx, conv: Conversation, text: s
     # Searched before the draft exists (drafts are not indexed): with nothing similar the
     # question goes straight to a group, so its conversation step is set with it.
     solved = await similar(ctx, text, lang)
-    q = await store.new_question(uid, text, lang, tags, conv_step="" if solved else "ask:thread")
+    q = await questions(store).new_question(uid, text, lang, tags, conv_step="" if solved else "ask:thread")
     if not solved:
         # Just created, and no button offers it yet: the draft needs no reading back.
         await _route(update, ctx, q, created=True)
@@ -129,7 +130,7 @@ async def on_question_text(update: Update, ctx: Ctx, conv: Conversation, text: s
     lines = [_("Before I pass this on: these answered questions look similar to yours."), ""]
     buttons = []
     for i, hit in enumerate(solved, 1):
-        sq = await store.get_question(hit.qid)
+        sq = await questions(store).get_question(hit.qid)
         if sq is None:
             continue
         lines.append(f"<b>{i}.</b> {esc(sq.text[:300])}")
@@ -178,14 +179,14 @@ async def _route(update: Update, ctx: Ctx, q: Question, *, created: bool = False
     back, and needs no lock: no button offers it yet, so nothing else can be routing it."""
     store = ctx.svc.store
     uid = q.asker_id
-    lock_key = store.keys.question_lock(q.qid)
+    lock_key = questions(store).keys.question_lock(q.qid)
     token = None
     if not created:
         token = await store.lock(lock_key, ttl=30)
         if token is None:
             return  # another press is routing this question right now
     try:
-        fresh = q if created else await store.get_question(q.qid)
+        fresh = q if created else await questions(store).get_question(q.qid)
         if fresh is None or fresh.status != "draft":
             return
         if not created:  # (new_question set it for a created draft)
@@ -197,7 +198,7 @@ async def _route(update: Update, ctx: Ctx, q: Question, *, created: bool = False
         ]
         card = choose_group(fresh.lang, fresh.tags, cards)
         if card is None:
-            await store.update_question(q.qid, status="open")
+            await questions(store).update_question(q.qid, status="open")
             await reply(
                 update,
                 ctx,
@@ -209,8 +210,8 @@ async def _route(update: Update, ctx: Ctx, q: Question, *, created: bool = False
             await _enqueue_matching(ctx, q.qid)
             return
         group = next(g for g in groups if g.chat_id == card.chat_id)
-        thread_id = await threads.open_topic(ctx.bot, store, fresh, group, post=False)
-        env = await threads.question_envelope(store, fresh, group, thread_id)
+        thread_id = await topics.open_topic(ctx.bot, store, fresh, group, post=False)
+        env = await topics.question_envelope(store, fresh, group, thread_id)
         await deliver(ctx, env)
     finally:
         if token is not None:
@@ -246,15 +247,15 @@ async def _follow_up(update: Update, ctx: Ctx, conv: Conversation, q: Question, 
     assert msg is not None and q.group_id is not None
     store = ctx.svc.store
     group = await store.get_group(q.group_id) or Group(chat_id=q.group_id, languages=[q.lang])
-    if threads.target_language(q.lang, group) == q.lang:
+    if topics.target_language(q.lang, group) == q.lang:
         # Same language: sent here, so a deleted topic can be recreated on the spot.
-        sent = await threads.post_followup(ctx.bot, store, q, group, text, msg.entities)
+        sent = await topics.post_followup(ctx.bot, store, q, group, text, msg.entities)
         for s in sent:
             await store.add_relay((msg.chat_id, msg.message_id), (s.chat_id, s.message_id), q.qid)
     else:
-        env = await threads.followup_envelope(store, q, group, msg)
+        env = await topics.followup_envelope(store, q, group, msg)
         await deliver(ctx, env)
-    await store.touch_question(q.qid)
+    await questions(store).touch_question(q.qid)
     if not conv.data.get("hinted"):
         conv.data["hinted"] = True
         await store.set_conv(msg.chat_id, conv)
@@ -277,7 +278,7 @@ async def on_question_button(update: Update, ctx: Ctx) -> None:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
     action, qid = parts[1], parts[2]
-    q = await store.get_question(qid)
+    q = await questions(store).get_question(qid)
     if q is None or q.asker_id != query.from_user.id:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
@@ -293,8 +294,8 @@ async def on_question_button(update: Update, ctx: Ctx) -> None:
             await query.answer(_("Your question is already posted."))
             return
         await query.answer()
-        await store.update_question(qid, status="closed", answer=None)
-        await store.redis.hincrby(store.keys.question(parts[3]), "helped", 1)
+        await questions(store).update_question(qid, status="closed", answer=None)
+        await store.redis.hincrby(questions(store).keys.question(parts[3]), "helped", 1)
         await store.clear_conv(q.asker_id)
         await edit_or_send(
             update, ctx, _("Great, I'm glad an earlier answer helped! Ask again any time.")
@@ -311,9 +312,9 @@ async def on_question_button(update: Update, ctx: Ctx) -> None:
 
 async def mark_solved(ctx: Ctx, q: Question) -> None:
     store = ctx.svc.store
-    await store.update_question(q.qid, status="solved")
-    await store.redis.zadd(store.keys.solved, {q.qid: q.updated_at or 0})
-    await threads.close_topic(ctx.bot, q, solved=True)
+    await questions(store).update_question(q.qid, status="solved")
+    await store.redis.zadd(questions(store).keys.solved, {q.qid: q.updated_at or 0})
+    await topics.close_topic(ctx.bot, q, solved=True)
     await search_index(ctx).add(q.qid, q.text, q.lang, tags=q.tags)
     # A worker adds the English pivot, so learners of other languages find it too.
     await ctx.svc.enqueue("translate", "workers.translate.index_pivot", q.qid)
@@ -357,18 +358,18 @@ async def ask_cmd(update: Update, ctx: Ctx) -> None:
 async def myquestions_cmd(update: Update, ctx: Ctx) -> None:
     """/myquestions: the learner's questions with their status."""
     uid = update.effective_user.id if update.effective_user else 0
-    questions = await ctx.svc.store.user_questions(uid)
-    if not questions:
+    mine = await questions(ctx.svc.store).user_questions(uid)
+    if not mine:
         await reply(update, ctx, _("You have not asked any questions yet. Just send me one!"))
         return
     lines = [
         "<b>"
-        + ngettext("Your last question", "Your last {count} questions", len(questions)).format(
-            count=len(questions)
+        + ngettext("Your last question", "Your last {count} questions", len(mine)).format(
+            count=len(mine)
         )
         + "</b>"
     ]
-    for q in questions:
+    for q in mine:
         title = esc(" ".join(q.text.split())[:80])
         lines.append(
             f"{STATUS_ICONS.get(q.status, '•')} #{q.qid} · {title} — {status_label(q.status)}"

@@ -16,7 +16,7 @@ from tg_support.core import callbacks
 from tg_support.core.i18n import LANGUAGE_NAMES, LOCALES, _
 from tg_support.core.services import Ctx
 from tg_support.core.store import Conversation, Group
-from tg_support.routing import ANY_LANGUAGE, REGIONS
+from tg_support.questions.routing import ANY_LANGUAGE, REGIONS
 
 from . import relay
 from .common import edit_or_send, grid, keyboard, reply

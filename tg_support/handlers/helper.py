@@ -25,14 +25,16 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from tg_support import reputation, threads
+from tg_support import reputation
 from tg_support.core import callbacks
 from tg_support.core.i18n import LANGUAGE_NAMES, LOCALES, _, ngettext, use_locale
 from tg_support.core.services import Ctx
-from tg_support.core.store import Profile, Question, Store
+from tg_support.core.store import Profile, Store
 from tg_support.helper_index import HelperIndex
 from tg_support.matching import HelperCard
 from tg_support.offers import TTL, OfferKeys
+from tg_support.questions import topics
+from tg_support.questions.store import Question, questions
 
 from .common import edit_or_send, esc, grid, keyboard, reply
 
@@ -374,7 +376,7 @@ async def leaderboard_cmd(update: Update, ctx: Ctx) -> None:
 async def _display_name(ctx: Ctx, uid: int, p: Profile | None) -> str:
     if p is not None and p.show_name and p.display_name:
         return p.display_name
-    code = await threads.pseudonym_code(ctx.svc.store, "P", "public", uid)
+    code = await topics.pseudonym_code(ctx.svc.store, "P", "public", uid)
     return _("Helper {code}").format(code=code)
 
 
@@ -396,7 +398,7 @@ async def on_offer_button(update: Update, ctx: Ctx) -> None:
     if not await store.redis.sismember(keys.sent(qid), str(uid)):
         await query.answer(_("This button is not valid."), show_alert=True)
         return
-    q = await store.get_question(qid)
+    q = await questions(store).get_question(qid)
     if q is None or q.status not in ("open", "answered"):
         await query.answer(_("This question is closed."), show_alert=True)
         return
@@ -430,7 +432,7 @@ async def on_offer_button(update: Update, ctx: Ctx) -> None:
             _("Question #{number} was taken by another helper. Thank you!").format(number=qid),
         )
         return
-    await store.update_question(qid, helper_id=uid)
+    await questions(store).update_question(qid, helper_id=uid)
     await store.redis.set(keys.helping(uid), qid, ex=TTL)
     # From now on what they type in private goes to this learner (until it ends, or /ask).
     conv = await store.get_conv(uid)
@@ -471,7 +473,7 @@ async def helping_question(ctx: Ctx, uid: int) -> Question | None:
     """The question a helper is answering in private chat, if still open."""
     store = ctx.svc.store
     qid = await store.redis.get(OfferKeys(store.keys.p).helping(uid))
-    q = await store.get_question(str(qid)) if qid else None
+    q = await questions(store).get_question(str(qid)) if qid else None
     return q if q is not None and q.status in ("open", "answered") else None
 
 
@@ -501,7 +503,7 @@ async def ask_for_ratings(ctx: Ctx, q: Question) -> None:
     store = ctx.svc.store
     helpers = [int(x) for x in await store.redis.lrange(f"{store.keys.p}answered:{q.qid}", 0, 2)]
     for i, helper in enumerate(helpers):
-        code = await threads.pseudonym_code(store, "H", q.qid, helper)
+        code = await topics.pseudonym_code(store, "H", q.qid, helper)
         hp = await store.get_profile(helper)
         who = (
             hp.display_name
@@ -540,7 +542,7 @@ async def on_rating_button(update: Update, ctx: Ctx) -> None:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
     qid, i, vote = parts[1], int(parts[2]), parts[3]
-    q = await store.get_question(qid)
+    q = await questions(store).get_question(qid)
     if q is None or q.asker_id != query.from_user.id:
         await query.answer(_("This button is not valid."), show_alert=True)
         return

@@ -7,12 +7,12 @@ import logging
 from telegram import Message, Update
 from telegram.error import BadRequest, Forbidden
 
-from tg_support import threads
 from tg_support.core import langid, textsplit
 from tg_support.core.i18n import _, use_locale
 from tg_support.core.messages import send_parts
 from tg_support.core.services import Ctx
-from tg_support.core.store import Question
+from tg_support.questions import topics
+from tg_support.questions.store import Question, questions
 from tg_support.translation.delivery import entities_json
 
 from .common import deliver, reply
@@ -31,8 +31,8 @@ async def from_topic(update: Update, ctx: Ctx) -> None:
     if msg is None or user is None or msg.message_thread_id is None:
         return
     store = ctx.svc.store
-    qid = await store.question_for_topic(msg.chat_id, msg.message_thread_id)
-    q = await store.get_question(qid) if qid else None
+    qid = await questions(store).question_for_topic(msg.chat_id, msg.message_thread_id)
+    q = await questions(store).get_question(qid) if qid else None
     if q is None or q.asker_id == user.id or q.status in ("draft",):
         return  # not one of ours, or the learner writing in their own topic
     if await relay_answer(ctx, q, msg, user.id):
@@ -51,8 +51,8 @@ async def _answered(ctx: Ctx, q: Question, helper_id: int, msg: Message) -> None
         values["status"] = "answered"
     if q.helper_id is None:
         values["helper_id"] = helper_id
-    await store.update_question(q.qid, **values)
-    await store.touch_question(q.qid)
+    await questions(store).update_question(q.qid, **values)
+    await questions(store).touch_question(q.qid)
     await record_answer(store, q, helper_id, q.lang)
 
 
@@ -64,8 +64,8 @@ async def answer_from_private(update: Update, ctx: Ctx, q: Question, msg: Messag
     copies: list[tuple[int, int]] = []
     if q.group_id is not None and q.thread_id is not None and msg.text:
         group = await store.get_group(q.group_id)
-        code = await threads.pseudonym_code(store, "H", q.qid, helper_id)
-        with use_locale(threads.group_locale(group)):
+        code = await topics.pseudonym_code(store, "H", q.qid, helper_id)
+        with use_locale(topics.group_locale(group)):
             head = (
                 _("{helper} answered:").format(helper=_("Helper {code}").format(code=code)) + "\n"
             )
@@ -96,11 +96,11 @@ async def relay_answer(ctx: Ctx, q: Question, msg: Message, helper_id: int) -> b
             src = langid.detect(
                 msg.text, langid.Priors(chosen=helper.lang if helper else None)
             ).lang
-            env = await threads.answer_envelope(store, q, helper_id, msg, locale, src)
+            env = await topics.answer_envelope(store, q, helper_id, msg, locale, src)
             await deliver(ctx, env)
             return True
         if msg.effective_attachment is not None and not msg.sticker:
-            code = await threads.pseudonym_code(store, "H", q.qid, helper_id)
+            code = await topics.pseudonym_code(store, "H", q.qid, helper_id)
             with use_locale(locale):
                 head = _("{helper} answered your question #{number}:").format(
                     helper=_("Helper {code}").format(code=code), number=q.qid
@@ -115,7 +115,7 @@ async def relay_answer(ctx: Ctx, q: Question, msg: Message, helper_id: int) -> b
                     caption=caption[:1024],
                     caption_entities=[e for e in ents if e.offset + e.length <= 1024] or None,
                     parse_mode=None,
-                    reply_markup=threads.answer_markup(q.qid),
+                    reply_markup=topics.answer_markup(q.qid),
                 )
             await store.add_relay(
                 (msg.chat_id, msg.message_id), (q.asker_id, copy.message_id), q.qid
@@ -135,7 +135,7 @@ async def edited(update: Update, ctx: Ctx) -> None:
     store = ctx.svc.store
     copies = await store.relay_copies(msg.chat_id, msg.message_id)
     for chat_id, msg_id, qid in copies:
-        q = await store.get_question(qid)
+        q = await questions(store).get_question(qid)
         if q is None:
             continue
         orig_id = await store.redis.get(f"{store.keys.p}tr:msg:{chat_id}:{msg_id}")
@@ -149,7 +149,7 @@ async def edited(update: Update, ctx: Ctx) -> None:
         try:
             if chat_id == q.asker_id:
                 locale = await _learner_locale(ctx, q)
-                code = await threads.pseudonym_code(
+                code = await topics.pseudonym_code(
                     store, "H", q.qid, msg.from_user.id if msg.from_user else 0
                 )
                 with use_locale(locale):
@@ -159,12 +159,12 @@ async def edited(update: Update, ctx: Ctx) -> None:
                         )
                         + "\n"
                     )
-                    markup = threads.answer_markup(q.qid)
+                    markup = topics.answer_markup(q.qid)
             else:
                 group = await store.get_group(chat_id)
-                code = await threads.pseudonym_code(store, "L", q.qid, q.asker_id)
-                with use_locale(threads.group_locale(group)):
-                    head = threads.learner_head(code)
+                code = await topics.pseudonym_code(store, "L", q.qid, q.asker_id)
+                with use_locale(topics.group_locale(group)):
+                    head = topics.learner_head(code)
                 markup = None
             body = msg.text if msg.text is not None else msg.caption
             if body is None:

@@ -280,7 +280,7 @@ async def start(update: Update, ctx: Ctx) -> None:
 
 async def store_ref(ctx: Ctx, uid: int, ref: str | None) -> None:
     if ref:
-        await ctx.svc.redis.set(f"{ctx.svc.settings.redis_prefix}ref:{uid}", ref, ex=7 * 24 * 3600)
+        await ctx.svc.redis.set(ctx.svc.store.keys.ref(uid), ref, ex=7 * 24 * 3600)
 
 
 async def on_onboarding_button(update: Update, ctx: Ctx) -> None:
@@ -515,11 +515,13 @@ async def on_forget_button(update: Update, ctx: Ctx) -> None:
 
 async def erase_everything(ctx: Ctx, uid: int) -> None:
     from tg_support.helper_index import HelperIndex
-    from tg_support.search import SearchIndex
+    from tg_support.questions.search import SearchIndex
+    from tg_support.questions.store import questions
 
     svc = ctx.svc
     p = svc.settings.redis_prefix
-    qids = await svc.store.erase_user(uid)
+    await svc.store.erase_user(uid)
+    qids = await questions(svc.store).erase_user(uid)
     search = SearchIndex(svc.redis, prefix=p)
     for qid in qids:
         await search.remove(qid)

@@ -20,7 +20,8 @@ from telegram.error import BadRequest
 
 from tg_support.core.i18n import LANGUAGE_NAMES, LOCALES, _, use_locale
 from tg_support.core.messages import send_parts
-from tg_support.core.store import Group, Question, Store
+from tg_support.core.store import Group, Store
+from tg_support.questions.store import Question, questions
 from tg_support.translation.delivery import Envelope, entities_json
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: people read the
 
 
 async def _secret(store: Store) -> bytes:
-    key = f"{store.keys.p}pseudonym-secret"
+    key = questions(store).keys.pseudonym_secret
     value = store.constants.get(key)
     if value is None:
         # Set if absent and read back, in one round trip; it never changes afterwards.
@@ -91,7 +92,7 @@ async def open_topic(
     with use_locale(group_locale(group)):
         topic = await bot.create_forum_topic(group.chat_id, name=short_title(q.qid, q.text))
         thread_id = topic.message_thread_id
-        await store.attach_topic(q.qid, group.chat_id, thread_id, topic.name)
+        await questions(store).attach_topic(q.qid, group.chat_id, thread_id, topic.name)
         if post:  # (the pseudonym is only needed for the post)
             learner = await pseudonym_code(store, "L", q.qid, q.asker_id)
             await send_parts(
