@@ -13,11 +13,10 @@ from tg_support.core.langid import (
     SUPPORTED,
     Detection,
     Priors,
-    ReplyLanguage,
     detect,
-    next_reply_language,
     normalize_language_code,
 )
+from tg_support.core.reply_language import ReplyLanguage, next_reply_language
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 # The CI accuracy gate runs on the union of these labelled sets. holdout and holdout2 were
