@@ -104,7 +104,7 @@ def env_for(url: str, redis_url: str, scale: float) -> dict[str, str]:
 async def run_ours(env: dict[str, str], redis_url: str, admin: int) -> None:
     from redis.asyncio import Redis
 
-    from tg_support.broadcast import Audience, Broadcasts
+    from tg_support.broadcast.broadcasts import Audience, Broadcasts
 
     r = Redis.from_url(redis_url, decode_responses=True)
     store = Broadcasts(r, PREFIX)

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
 
-from tg_support.helper_index import HelperIndex
-from tg_support.matching import HelperCard, QuestionCard, rank
+from tg_support.helpers.index import HelperIndex
+from tg_support.helpers.matching import HelperCard, QuestionCard, rank
 
 LANGS: dict[str, tuple[float, tuple[str, ...]]] = {
     # language: (share of helpers, time zones)

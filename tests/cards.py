@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tg_support.matching import HelperCard
+from tg_support.helpers.matching import HelperCard
 
 
 def helper_card(uid: int, **kw: Any) -> HelperCard:

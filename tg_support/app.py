@@ -35,7 +35,19 @@ from tg_support.core.redis_conn import async_client, sync_client
 from tg_support.core.sending import RedisRateLimiter, SendLimits
 from tg_support.core.services import Ctx, Services
 from tg_support.core.store import Store
-from tg_support.handlers import admin, ask, errors, group, guards, helper, private, start, translate
+from tg_support.handlers import (
+    admin,
+    ask,
+    errors,
+    group,
+    guards,
+    helper,
+    private,
+    relay,
+    start,
+    translate,
+)
+from tg_support.handlers.steps import Routes
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +183,17 @@ def send_limits(settings: Settings) -> SendLimits:
     )
 
 
+def private_routes() -> Routes:
+    """Private-chat messages by conversation step; free messages go to onboarding, then a
+    helper's answer, then a question."""
+    return Routes(
+        steps={**start.STEPS, **admin.STEPS},
+        free=[start.not_onboarded, relay.helper_answer, ask.free_message],
+        free_prefixes=("ask:",),
+        long_text_prefixes=("bc:",),
+    )
+
+
 def build_application(settings: Settings, redis_url: str) -> App:
     check_catalogs()
     services = build_services(settings, redis_url)
@@ -207,17 +230,15 @@ def build_application(settings: Settings, redis_url: str) -> App:
     app: App = builder.build()
     app.bot_data["services"] = services
 
-    # Order matters: group -2 loads the profile and locale, -1 applies flood control, and
-    # only then do feature handlers (group 0) see the update.
+    # Order matters (PTB runs one handler per group, lowest group first):
+    #   -2  guards.load_context: the profile, the conversation step and the locale
+    #   -1  guards.flood_control: per-user budget; raises ApplicationHandlerStop when over it
+    #    0  the features' commands and buttons, then the catch-alls (unknown commands,
+    #       private-chat routing by step), which must come last in the group.
     app.add_handler(TypeHandler(Update, guards.load_context), group=-2)
     app.add_handler(TypeHandler(Update, guards.flood_control), group=-1)
-    app.add_handlers(start.handlers(), group=0)
-    app.add_handlers(ask.handlers(), group=0)
-    app.add_handlers(helper.handlers(), group=0)
-    app.add_handlers(group.handlers(), group=0)
-    app.add_handlers(translate.handlers(), group=0)
-    app.add_handlers(admin.handlers(), group=0)
-    # Last: the catch-alls for unknown commands and free text.
-    app.add_handlers(private.handlers(), group=0)
+    for feature in (start, ask, relay, helper, group, translate, admin):
+        app.add_handlers(feature.handlers(), group=0)
+    app.add_handlers(private.handlers(private_routes()), group=0)
     app.add_error_handler(errors.on_error)
     return app

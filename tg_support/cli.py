@@ -8,13 +8,13 @@ import contextlib
 import logging
 import os
 import signal
-import subprocess
 import sys
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from tg_support.config import ConfigError, Settings, load_settings
 from tg_support.core.logs import setup_logging
+from tg_support.core.spawn import spawn_worker
 
 log = logging.getLogger("tg_support")
 
@@ -32,12 +32,6 @@ def _redis_url(settings: Settings, *, for_workers: bool = False) -> tuple[str, o
 
     embedded = EmbeddedRedis(settings.data_dir / "redis")
     return embedded.url, embedded
-
-
-def spawn_worker(env_overrides: dict[str, str], *, burst: bool = False) -> subprocess.Popen[bytes]:
-    env = {**os.environ, **env_overrides}
-    cmd = [sys.executable, "-m", "tg_support.cli", "worker"] + (["--burst"] if burst else [])
-    return subprocess.Popen(cmd, env=env)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -84,8 +84,8 @@ async def seed_state(redis_url: str, prefix: str, world: DemoWorld) -> None:
     onboarded, so a learner can ask at once; María is left to onboard herself."""
     from tg_support.core.redis_conn import async_client
     from tg_support.core.store import Group, Profile, Store
-    from tg_support.handlers.helper import default_card
-    from tg_support.helper_index import HelperIndex
+    from tg_support.helpers.index import HelperIndex
+    from tg_support.helpers.registry import default_card
 
     redis = async_client(redis_url)
     store = Store(redis, prefix)
@@ -179,7 +179,7 @@ async def run_demo(
             "REDIS_PREFIX": demo_settings.redis_prefix,
         }
         if with_worker:
-            from tg_support.cli import spawn_worker
+            from tg_support.core.spawn import spawn_worker
 
             worker = spawn_worker(env)
         app = build_application(demo_settings, redis_url)

@@ -23,10 +23,10 @@ from rq import Queue, Retry
 from telegram import MessageEntity
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from tg_support import broadcast as bc
+from tg_support.broadcast import broadcasts as bc
+from tg_support.broadcast import texts as bc_texts
 from tg_support.core.i18n import use_locale
 from tg_support.core.sending import SendCancelled, send_once
-from tg_support.handlers import admin
 from tg_support.translation import argos as translation
 
 from .runtime import Runtime, run
@@ -99,7 +99,7 @@ async def _prepare(rt: Runtime, bid: str) -> str:
     counts: dict[str, int] = {}
     for _, lang in recipients:
         counts[lang] = counts.get(lang, 0) + 1
-    await admin.send_previews(rt.bot, rt.store.redis, rt.settings.redis_prefix, store, bid, counts)
+    await bc_texts.send_previews(rt.bot, rt.store.redis, rt.settings.redis_prefix, store, bid, counts)
     return "preview"
 
 
@@ -121,7 +121,7 @@ async def _start(rt: Runtime, bid: str) -> str:
     b = await store.get(bid)
     assert b is not None
     with use_locale(b.locale):
-        text = admin.progress_text(b, bc.Counts(), 0.0)
+        text = bc_texts.progress_text(b, bc.Counts(), 0.0)
 
     async def post() -> Any:
         return await rt.bot.send_message(b.admin, text)
@@ -251,7 +251,7 @@ async def _progress(rt: Runtime, store: bc.Broadcasts, bid: str) -> None:
         return
     counts = await store.counts(bid)
     with use_locale(b.locale):
-        text = admin.progress_text(b, counts, time.time() - (b.started_at or time.time()))
+        text = bc_texts.progress_text(b, counts, time.time() - (b.started_at or time.time()))
     try:
         await rt.bot.edit_message_text(text, b.admin, b.progress)
     except BadRequest as exc:
@@ -270,7 +270,7 @@ async def _finalize(rt: Runtime, store: bc.Broadcasts, bid: str) -> None:
     await _progress(rt, store, bid)
     counts = await store.counts(bid)
     with use_locale(b.locale):
-        text = admin.report_text(b, counts)
+        text = bc_texts.report_text(b, counts)
 
     async def post() -> Any:
         return await rt.bot.send_message(b.admin, text)

@@ -7,10 +7,10 @@ import logging
 import time
 from typing import Any
 
-from tg_support import offers
 from tg_support.core.i18n import _, use_locale
 from tg_support.core.jobs import enqueue_in
 from tg_support.core.messages import send_parts
+from tg_support.helpers import offers
 from tg_support.questions import topics
 from tg_support.questions.store import Question, questions
 

@@ -20,7 +20,7 @@ import pytest
 from redis.asyncio import Redis
 
 from tests.conftest import TEST_PREFIX, run_worker
-from tg_support.broadcast import Audience, Broadcasts
+from tg_support.broadcast.broadcasts import Audience, Broadcasts
 from tg_support.core.store import Profile, Store
 
 from .people import Person, buttons, data_for, text

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import TEST_PREFIX, run_worker
-from tg_support import reputation
+from tg_support.helpers import reputation
 
 from .people import Person, buttons, text
 from .world import forum_group, onboard, person, register

@@ -9,8 +9,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from tests.cards import helper_card as card
-from tg_support.helper_index import HelperIndex
-from tg_support.matching import HelperCard, QuestionCard, rank
+from tg_support.helpers.index import HelperIndex
+from tg_support.helpers.matching import HelperCard, QuestionCard, rank
 
 PREFIX = "tgs:test:"
 

@@ -38,7 +38,7 @@ async def store(redis_sync: Any, redis_url: str) -> AsyncIterator[Any]:
 
 @pytest.fixture
 def index(store: Any) -> Any:
-    from tg_support.helper_index import HelperIndex
+    from tg_support.helpers.index import HelperIndex
 
     return HelperIndex(store.redis, prefix=TEST_PREFIX)
 
@@ -51,7 +51,7 @@ async def helper(
 ) -> int:  # fmt: skip
     """An emulator user with a helper profile and card; returns the user id."""
     from tg_support.core.store import Profile
-    from tg_support.matching import HelperCard
+    from tg_support.helpers.matching import HelperCard
 
     user = await client.create_user(first_name=name, language_code=next(iter(langs)))
     uid = int(user["id"])
@@ -89,7 +89,7 @@ def enqueue_round(
     from rq import Queue
 
     from tg_support.core.jobs import match_options
-    from tg_support.offers import round_job_id
+    from tg_support.helpers.offers import round_job_id
 
     conn = redis.Redis.from_url(redis_url)
     job_id = settings.pop("job_id", None) or round_job_id(qid, round_no)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.cards import helper_card as helper
-from tg_support.matching import (
+from tg_support.helpers.matching import (
     QuestionCard,
     Weights,
     is_available,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from telegram import MessageEntity
 
-from tg_support import reputation
 from tg_support.config import ConfigError, load_settings
 from tg_support.core import callbacks, textsplit
 from tg_support.core.timezones import parse_timezone, utc_offset_label
+from tg_support.helpers import reputation
 from tg_support.questions.routing import GroupCard, choose_group
 
 
@@ -112,7 +112,7 @@ class TestTimezones:
 
 
 def test_course_tags_split_on_full_width_separators() -> None:
-    from tg_support.handlers.start import normalize_tags
+    from tg_support.core.tags import normalize_tags
 
     assert normalize_tags("机器学习，Python、统计") == ["机器学习", "python", "统计"]
     assert normalize_tags("मशीन लर्निंग, पायथन") == ["मशीन-लर्निंग", "पायथन"]

@@ -22,13 +22,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from rq import Queue, Retry, SimpleWorker
 from rq.defaults import DEFAULT_WORKER_TTL
 from rq.job import Job
 
 from tg_support.config import Settings
+
+# RQ entry points by dotted name: the bot never imports workers/ (they pull in the
+# translation engine), and workers/ imports the features, so names keep imports one way.
+MATCH_HELPERS = "workers.tasks.match_helpers"
 
 MATCH_RETRIES = 3
 DEFAULT_GRACE_SECONDS = 60
@@ -43,7 +47,7 @@ def match_options(settings: Settings) -> dict[str, Any]:
 def enqueue_in(
     settings: Settings,
     queue: str,
-    func: Callable[..., Any],
+    func: Callable[..., Any] | str,
     delay: float,
     job_id: str,
     *args: Any,
@@ -57,7 +61,7 @@ def enqueue_in(
     conn = sync_client(settings.redis_url, decode_responses=False)
     try:
         Queue(settings.redis_prefix + queue, connection=conn).enqueue_in(
-            timedelta(seconds=max(1.0, delay)), func, *args, job_id=job_id, **options
+            timedelta(seconds=max(1.0, delay)), cast(Any, func), *args, job_id=job_id, **options
         )
     finally:
         conn.close()

@@ -1,10 +1,11 @@
-"""Sending one long text as Telegram messages: a bold head, split at Telegram's limit."""
+"""Building messages: inline keyboards, and one long text sent as Telegram messages (a bold
+head, split at Telegram's limit)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from telegram import Bot, InlineKeyboardMarkup, Message, MessageEntity
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
 
 from tg_support.core import textsplit
 
@@ -39,3 +40,14 @@ async def send_parts(
             )
         )
     return sent
+
+
+def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    """Inline keyboard from rows of (label, callback_data)."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+def grid(buttons: Sequence[tuple[str, str]], cols: int = 2) -> list[list[tuple[str, str]]]:
+    return [list(buttons[i : i + cols]) for i in range(0, len(buttons), cols)]

@@ -134,6 +134,16 @@ class RedisRateLimiter(BaseRateLimiter[RateLimitArgs]):
         # send, in order, exactly as if each had been sent alone).
         self._taker: Batcher[_Take, Any] = Batcher(self._take_many)
 
+    @staticmethod
+    def keys_of_chat(prefix: str, bot_id: int | str, chat_id: int) -> list[str]:
+        """The keys that name one chat: its bucket and its hold."""
+        base = f"{prefix}rl:{{{bot_id}}}:"
+        return [f"{base}chat:{chat_id}", f"{base}hold:{chat_id}"]
+
+    @classmethod
+    async def erase_chat(cls, redis: Redis, prefix: str, bot_id: int | str, chat_id: int) -> None:
+        await redis.delete(*cls.keys_of_chat(prefix, bot_id, chat_id))
+
     async def initialize(self) -> None:
         """Nothing to prepare: state is in Redis."""
 

@@ -19,6 +19,8 @@ from tg_support.core import callbacks, langid
 from tg_support.core.i18n import LANGUAGE_NAMES, _, ngettext, use_locale
 from tg_support.core.services import Ctx
 from tg_support.core.store import Conversation, Group
+from tg_support.helpers.ratings import ask_for_ratings
+from tg_support.helpers.stats import HelperStatsStore
 from tg_support.questions import topics
 from tg_support.questions.routing import GroupCard, choose_group
 from tg_support.questions.search import SearchIndex
@@ -230,7 +232,7 @@ async def _route(update: Update, ctx: Ctx, q: Question, *, created: bool = False
 async def _enqueue_matching(ctx: Ctx, qid: str) -> None:
     """Helper matching; its first round also schedules the idle reminder (workers.tasks)."""
     from tg_support.core.jobs import match_options
-    from tg_support.offers import round_job_id
+    from tg_support.helpers.offers import round_job_id
 
     try:
         await ctx.svc.enqueue(
@@ -322,22 +324,21 @@ async def mark_solved(ctx: Ctx, q: Question) -> None:
     if conv.step == "ask:thread" and str(conv.data.get("qid")) == q.qid:
         await store.clear_conv(q.asker_id)
     await release_helper(ctx, q)
-    for helper_id in await store.redis.lrange(f"{store.keys.p}answered:{q.qid}", 0, -1):
-        await store.redis.hincrby(f"{store.keys.p}hstats:{helper_id!s}", "solved", 1)
+    stats = store.repo(HelperStatsStore)
+    for helper_id in await stats.answered(q.qid):
+        await stats.add_solved(helper_id)
     await ctx.bot.send_message(
         q.asker_id,
         _(
             "Marked question #{number} as solved. Thank you! Your question now helps others who search."
         ).format(number=q.qid),
     )
-    from .helper import ask_for_ratings
-
-    await ask_for_ratings(ctx, q)
+    await ask_for_ratings(ctx.bot, store, q)
 
 
 async def release_helper(ctx: Ctx, q: Question) -> None:
     """The claimer's capacity is freed when the question ends."""
-    from tg_support.offers import release_claim
+    from tg_support.helpers.offers import release_claim
 
     await release_claim(ctx.svc.store, q.qid)
 
@@ -375,6 +376,15 @@ async def myquestions_cmd(update: Update, ctx: Ctx) -> None:
             f"{STATUS_ICONS.get(q.status, '•')} #{q.qid} · {title} — {status_label(q.status)}"
         )
     await reply(update, ctx, "\n".join(lines))
+
+
+async def free_message(update: Update, ctx: Ctx, conv: Conversation, text: str | None) -> bool:
+    """A free message of an onboarded learner: media for their question, or a question."""
+    if text is None:
+        await on_media(update, ctx, conv)
+    else:
+        await on_question_text(update, ctx, conv, text)
+    return True
 
 
 def handlers() -> list[BaseHandler[Update, Ctx, None]]:

@@ -3,29 +3,26 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatMemberStatus
+from telegram.error import BadRequest, TelegramError
 
+from tg_support.core.messages import grid, keyboard
 from tg_support.core.services import Ctx
 from tg_support.translation.delivery import Envelope, dispatch
+
+log = logging.getLogger(__name__)
+
+ADMIN_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+
+__all__ = ["deliver", "edit_or_send", "esc", "grid", "is_admin", "keyboard", "reply", "text_of"]
 
 
 def esc(text: str) -> str:
     """User-supplied text inside our HTML messages."""
     return html.escape(text, quote=False)
-
-
-def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
-    """Inline keyboard from rows of (label, callback_data)."""
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
-    )
-
-
-def grid(buttons: Sequence[tuple[str, str]], cols: int = 2) -> list[list[tuple[str, str]]]:
-    return [list(buttons[i : i + cols]) for i in range(0, len(buttons), cols)]
 
 
 async def reply(
@@ -70,3 +67,12 @@ async def deliver(ctx: Ctx, env: Envelope) -> list[Message]:
         ctx.bot, svc.redis, svc.settings.redis_prefix, env, svc.enqueue,
         svc.settings.translation_timeout_seconds,
     )  # fmt: skip
+
+
+async def is_admin(ctx: Ctx, chat_id: int, user_id: int) -> bool:
+    try:
+        member = await ctx.bot.get_chat_member(chat_id, user_id)
+    except TelegramError:
+        log.warning("getChatMember failed while checking admin rights", exc_info=True)
+        return False
+    return member.status in ADMIN_STATUSES

@@ -1,4 +1,4 @@
-"""Groups: /register, /groupinfo, /unregister, and relaying forum-topic replies to learners.
+"""Groups: /register, /groupinfo, /unregister.
 
 Admin rights are always checked with ``getChatMember``: a message's sender claims nothing.
 """
@@ -10,47 +10,20 @@ import logging
 from telegram import Chat, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from tg_support.core import callbacks
-from tg_support.core.i18n import LANGUAGE_NAMES, LOCALES, _
+from tg_support.core.i18n import LOCALES, _
+from tg_support.core.labels import language_label, region_label
 from tg_support.core.services import Ctx
 from tg_support.core.store import Conversation, Group
+from tg_support.core.tags import normalize_tags
 from tg_support.questions.routing import ANY_LANGUAGE, REGIONS
 
-from . import relay
-from .common import edit_or_send, grid, keyboard, reply
-from .start import normalize_tags
+from .common import edit_or_send, grid, is_admin, keyboard, reply
 
 log = logging.getLogger(__name__)
 
-ADMIN_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
-
-
-def region_label(region: str) -> str:
-    labels = {
-        "africa": _("Africa"),
-        "americas": _("Americas"),
-        "asia": _("Asia"),
-        "europe": _("Europe"),
-        "middle-east": _("Middle East"),
-        "oceania": _("Oceania"),
-        "international": _("International"),
-    }
-    return labels.get(region, region)
-
-
-def language_label(code: str) -> str:
-    return _("Any language") if code == ANY_LANGUAGE else LANGUAGE_NAMES.get(code, code)
-
-
-async def is_admin(ctx: Ctx, chat_id: int, user_id: int) -> bool:
-    try:
-        member = await ctx.bot.get_chat_member(chat_id, user_id)
-    except TelegramError:
-        log.warning("getChatMember failed while checking admin rights", exc_info=True)
-        return False
-    return member.status in ADMIN_STATUSES
 
 
 async def bot_can_manage_topics(ctx: Ctx, chat_id: int) -> bool:
@@ -250,9 +223,4 @@ def handlers() -> list[BaseHandler[Update, Ctx, None]]:
         CommandHandler("groupinfo", groupinfo),
         CommandHandler("unregister", unregister, filters=groups),
         CallbackQueryHandler(on_register_button, pattern=r"^gr:"),
-        MessageHandler(
-            groups & filters.UpdateType.MESSAGE & filters.IS_TOPIC_MESSAGE & ~filters.COMMAND,
-            relay.from_topic,
-        ),
-        MessageHandler(groups & filters.UpdateType.EDITED_MESSAGE, relay.edited),
     ]

@@ -1,38 +1,36 @@
 """Volunteer helpers: settings (/helper), /away, /back, /stats, /leaderboard, offers
 (Accept / Pass), answering in private chat, and learners' ratings.
 
-Stats and leaderboards (``{p}`` is the prefix):
-
-===============================  ======  ===================================================
-``{p}hstats:{uid}``              hash    answers, helpful, rated, solved, langs (JSON)
-``{p}hdays:{uid}``               set     day numbers (UTC) with at least one answer
-``{p}answered:{qid}``            list    helpers who answered the question, in order
-``{p}rated:{qid}:{uid}``         string  set once the learner rated that helper's answer
-``{p}lb:lang:{lang}``            zset    helpful answers per helper, by answer language
-``{p}lb:group:{chat_id}``        zset    helpful answers per helper, by group
-``{p}lb:optout``                 set     helpers who do not want to be listed
-===============================  ======  ===================================================
+Their keys are owned by ``helpers.stats`` and ``helpers.offers``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import time
 from typing import Any, cast
 
 from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from tg_support import reputation
 from tg_support.core import callbacks
 from tg_support.core.i18n import LANGUAGE_NAMES, LOCALES, _, ngettext, use_locale
 from tg_support.core.services import Ctx
-from tg_support.core.store import Profile, Store
-from tg_support.helper_index import HelperIndex
-from tg_support.matching import HelperCard
-from tg_support.offers import TTL, OfferKeys
+from tg_support.core.store import Profile
+from tg_support.helpers import reputation
+from tg_support.helpers.index import HelperIndex
+from tg_support.helpers.matching import HelperCard
+from tg_support.helpers.offers import TTL, OfferKeys
+from tg_support.helpers.ratings import apply_rating
+from tg_support.helpers.registry import (
+    CAPACITIES,
+    HOURS,
+    LEVELS,
+    ensure_card,
+    hours_preset,
+    with_changes,
+)
+from tg_support.helpers.stats import HelperStatsStore
 from tg_support.questions import topics
 from tg_support.questions.store import Question, questions
 
@@ -40,29 +38,8 @@ from .common import edit_or_send, esc, grid, keyboard, reply
 
 log = logging.getLogger(__name__)
 
-LEVELS = ("native", "fluent", "basic")
-CAPACITIES = (1, 2, 3, 5, 10)
-DEFAULT_CAPACITY = 3
-# Presets of available hours: weekday (0 = Monday) → ((start minute, end minute), ...).
-Hours = dict[int, tuple[tuple[int, int], ...]]
-_EVENING: tuple[tuple[int, int], ...] = ((18 * 60, 22 * 60),)
-_DAYTIME: tuple[tuple[int, int], ...] = ((10 * 60, 18 * 60),)
-_OFFICE: tuple[tuple[int, int], ...] = ((9 * 60, 17 * 60),)
-_WEEKEND: tuple[tuple[int, int], ...] = ((9 * 60, 21 * 60),)
-HOURS: dict[str, Hours] = {
-    "any": {},
-    "evenings": {
-        0: _EVENING,
-        1: _EVENING,
-        2: _EVENING,
-        3: _EVENING,
-        4: _EVENING,
-        5: _DAYTIME,
-        6: _DAYTIME,
-    },
-    "office": {0: _OFFICE, 1: _OFFICE, 2: _OFFICE, 3: _OFFICE, 4: _OFFICE},
-    "weekends": {5: _WEEKEND, 6: _WEEKEND},
-}
+def _index(ctx: Ctx) -> HelperIndex:
+    return ctx.svc.store.repo(HelperIndex)
 
 
 def level_label(level: str) -> str:
@@ -89,52 +66,6 @@ def badge_label(code: str) -> str:
     }.get(code, code)
 
 
-def hstats_key(store: Store, uid: int) -> str:
-    return f"{store.keys.p}hstats:{uid}"
-
-
-def _hours_preset(card: HelperCard) -> str:
-    for name, preset in HOURS.items():
-        if dict(card.hours) == preset:
-            return name
-    return "any"
-
-
-def default_card(profile: Profile) -> HelperCard:
-    return HelperCard(
-        user_id=profile.user_id,
-        languages={profile.lang or "en": "native"},
-        tags=frozenset(profile.courses + profile.platforms),
-        tz=profile.tz or "UTC",
-        hours={},
-        capacity=DEFAULT_CAPACITY,
-        open_load=0,
-        reputation=reputation.NEW_HELPER,
-        last_offered_at=0.0,
-    )
-
-
-async def ensure_card(ctx: Ctx, profile: Profile) -> HelperCard:
-    """The helper's card, created from the profile the first time; tags follow the profile."""
-    index = HelperIndex(ctx.svc.redis, prefix=ctx.svc.settings.redis_prefix)
-    card = await index.get(profile.user_id)
-    tags = frozenset(profile.courses + profile.platforms)
-    if card is None:
-        card = default_card(profile)
-    elif card.tags != tags or card.tz != (profile.tz or card.tz):
-        card = _replace(card, tags=tags, tz=profile.tz or card.tz)
-    else:
-        return card
-    await index.upsert(card)
-    return card
-
-
-def _replace(card: HelperCard, **changes: Any) -> HelperCard:
-    from dataclasses import replace
-
-    return replace(card, **changes)
-
-
 def _settings_text(card: HelperCard, profile: Profile) -> str:
     langs = ", ".join(
         f"{LANGUAGE_NAMES.get(code, code)} ({level_label(level)})"
@@ -147,7 +78,7 @@ def _settings_text(card: HelperCard, profile: Profile) -> str:
             _("Courses and topics: {courses}").format(
                 courses=esc(", ".join(sorted(card.tags))) or _("none")
             ),
-            _("Available: {hours}").format(hours=hours_label(_hours_preset(card))),
+            _("Available: {hours}").format(hours=hours_label(hours_preset(card))),
             ngettext(
                 "Capacity: {count} open question at a time",
                 "Capacity: {count} open questions at a time",
@@ -180,7 +111,7 @@ def _settings_markup(card: HelperCard, profile: Profile) -> Any:
     hours_rows = [
         [
             (
-                ("● " if _hours_preset(card) == h else "") + hours_label(h),
+                ("● " if hours_preset(card) == h else "") + hours_label(h),
                 callbacks.pack("hp", "hours", h),
             )
         ]
@@ -207,7 +138,7 @@ async def helper_cmd(update: Update, ctx: Ctx) -> None:
     if not profile.is_helper:
         profile.role = "both"
         await ctx.svc.store.save_profile(profile)
-    card = await ensure_card(ctx, profile)
+    card = await ensure_card(_index(ctx), profile)
     await reply(update, ctx, _settings_text(card, profile), _settings_markup(card, profile))
 
 
@@ -220,8 +151,8 @@ async def on_helper_button(update: Update, ctx: Ctx) -> None:
     if parts is None or len(parts) != 3 or profile is None or not profile.is_helper:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
-    index = HelperIndex(ctx.svc.redis, prefix=ctx.svc.settings.redis_prefix)
-    card = await ensure_card(ctx, profile)
+    index = _index(ctx)
+    card = await ensure_card(_index(ctx), profile)
     _hp, kind, value = parts
     if kind == "open":  # from the onboarding summary: the settings as a new message
         await query.answer()
@@ -239,11 +170,11 @@ async def on_helper_button(update: Update, ctx: Ctx) -> None:
             langs.pop(value, None)
         else:
             langs[value] = nxt
-        card = _replace(card, languages=langs)
+        card = with_changes(card, languages=langs)
     elif kind == "cap" and value.isdigit() and int(value) in CAPACITIES:
-        card = _replace(card, capacity=int(value))
+        card = with_changes(card, capacity=int(value))
     elif kind == "hours" and value in HOURS:
-        card = _replace(card, hours=HOURS[value])
+        card = with_changes(card, hours=HOURS[value])
     elif kind == "name" and value == "toggle":
         profile.show_name = not profile.show_name
         # The name is kept only while the helper wants it shown.
@@ -252,11 +183,7 @@ async def on_helper_button(update: Update, ctx: Ctx) -> None:
     elif kind == "lb" and value == "toggle":
         profile.leaderboard = not profile.leaderboard
         await ctx.svc.store.save_profile(profile)
-        optout = f"{ctx.svc.settings.redis_prefix}lb:optout"
-        if profile.leaderboard:
-            await ctx.svc.redis.srem(optout, profile.user_id)
-        else:
-            await ctx.svc.redis.sadd(optout, profile.user_id)
+        await ctx.svc.store.repo(HelperStatsStore).set_listed(profile.user_id, profile.leaderboard)
     else:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
@@ -280,8 +207,8 @@ async def _set_away(update: Update, ctx: Ctx, away: bool) -> None:
     if profile is None or not profile.is_helper:
         await reply(update, ctx, _("This is for volunteer helpers. Send /helper to become one."))
         return
-    await ensure_card(ctx, profile)
-    await HelperIndex(ctx.svc.redis, prefix=ctx.svc.settings.redis_prefix).set_away(
+    await ensure_card(_index(ctx), profile)
+    await _index(ctx).set_away(
         profile.user_id, away
     )
     if away:
@@ -292,30 +219,13 @@ async def _set_away(update: Update, ctx: Ctx, away: bool) -> None:
         await reply(update, ctx, _("Welcome back! I will offer you questions again."))
 
 
-async def read_stats(store: Store, uid: int) -> reputation.HelperStats:
-    raw = cast(dict[str, str], await store.redis.hgetall(hstats_key(store, uid)))
-    days = {int(d) for d in await store.redis.smembers(f"{store.keys.p}hdays:{uid}")}
-    try:
-        langs = frozenset(json.loads(raw.get("langs") or "[]"))
-    except json.JSONDecodeError:
-        langs = frozenset()
-    return reputation.HelperStats(
-        answers=int(raw.get("answers") or 0),
-        helpful=int(raw.get("helpful") or 0),
-        rated=int(raw.get("rated") or 0),
-        solved=int(raw.get("solved") or 0),
-        languages=langs,
-        streak_days=reputation.streak(days, int(time.time() // 86400)),
-    )
-
-
 async def stats_cmd(update: Update, ctx: Ctx) -> None:
     """/stats: answers, helpful ratings, reputation and badges."""
     profile = ctx.profile
     if profile is None or not profile.is_helper:
         await reply(update, ctx, _("This is for volunteer helpers. Send /helper to become one."))
         return
-    s = await read_stats(ctx.svc.store, profile.user_id)
+    s = await ctx.svc.store.repo(HelperStatsStore).read(profile.user_id)
     rep = reputation.reputation(s.helpful, s.rated)
     lines = [
         "<b>" + _("Your contribution") + "</b>",
@@ -341,21 +251,17 @@ async def leaderboard_cmd(update: Update, ctx: Ctx) -> None:
     """/leaderboard: top helpers of this group (in a group) or of your language (private)."""
     chat = update.effective_chat
     store = ctx.svc.store
+    stats = store.repo(HelperStatsStore)
     if chat is not None and chat.type != "private":
-        key = f"{store.keys.p}lb:group:{chat.id}"
+        key = stats.keys.board_group(chat.id)
         title = _("Top helpers in this group")
     else:
         lang = ctx.profile.lang if ctx.profile and ctx.profile.lang else ctx.locale
-        key = f"{store.keys.p}lb:lang:{lang}"
+        key = stats.keys.board_lang(lang)
         title = _("Top helpers in {language}").format(language=LANGUAGE_NAMES.get(lang, lang))
-    optout = {int(x) for x in await store.redis.smembers(f"{store.keys.p}lb:optout")}
-    rows = cast(list[tuple[str, float]], await store.redis.zrevrange(key, 0, 30, withscores=True))
     lines = ["<b>" + title + "</b>"]
     rank = 0
-    for member, score in rows:
-        uid = int(member)
-        if uid in optout:
-            continue
+    for uid, score in await stats.board(key):
         rank += 1
         p = await store.get_profile(uid)
         name = await _display_name(ctx, uid, p)
@@ -412,7 +318,7 @@ async def on_offer_button(update: Update, ctx: Ctx) -> None:
     if action != "acc":
         await query.answer(_("This button is not valid."), show_alert=True)
         return
-    index = HelperIndex(ctx.svc.redis, prefix=ctx.svc.settings.redis_prefix)
+    index = _index(ctx)
     # Capacity first (atomic in Redis), then the claim (SET NX: one winner); a loser gives
     # the load back. So "taken" is only ever said when someone really holds the question.
     if not await index.try_take_load(uid):
@@ -469,63 +375,6 @@ async def _mark_others_taken(ctx: Ctx, q: Question, winner: int) -> None:
             log.info("could not mark an offer as taken: %s", exc.message)
 
 
-async def helping_question(ctx: Ctx, uid: int) -> Question | None:
-    """The question a helper is answering in private chat, if still open."""
-    store = ctx.svc.store
-    qid = await store.redis.get(OfferKeys(store.keys.p).helping(uid))
-    q = await questions(store).get_question(str(qid)) if qid else None
-    return q if q is not None and q.status in ("open", "answered") else None
-
-
-async def record_answer(store: Store, q: Question, helper_id: int, lang: str) -> None:
-    """Stats, streak days and the answered list; counted once per question and helper."""
-    key = f"{store.keys.p}answered:{q.qid}"
-    existing = [int(x) for x in await store.redis.lrange(key, 0, -1)]
-    if helper_id in existing:
-        return
-    raw_langs = await store.redis.hget(hstats_key(store, helper_id), "langs")
-    langs = set(json.loads(raw_langs or "[]"))
-    langs.add(lang)
-    async with store.redis.pipeline(transaction=True) as pipe:
-        pipe.rpush(key, helper_id)
-        pipe.expire(key, 90 * 24 * 3600)
-        pipe.hincrby(hstats_key(store, helper_id), "answers", 1)
-        pipe.hset(hstats_key(store, helper_id), "langs", json.dumps(sorted(langs)))
-        pipe.sadd(f"{store.keys.p}hdays:{helper_id}", int(time.time() // 86400))
-        await pipe.execute()
-
-
-# --- ratings --------------------------------------------------------------------------
-
-
-async def ask_for_ratings(ctx: Ctx, q: Question) -> None:
-    """After "solved": one rating message per helper who answered (at most three)."""
-    store = ctx.svc.store
-    helpers = [int(x) for x in await store.redis.lrange(f"{store.keys.p}answered:{q.qid}", 0, 2)]
-    for i, helper in enumerate(helpers):
-        code = await topics.pseudonym_code(store, "H", q.qid, helper)
-        hp = await store.get_profile(helper)
-        who = (
-            hp.display_name
-            if hp and hp.show_name and hp.display_name
-            else _("Helper {code}").format(code=code)
-        )
-        await ctx.bot.send_message(
-            q.asker_id,
-            _(
-                "Was the answer from {helper} helpful? Your rating helps good helpers get recognised."
-            ).format(helper=esc(who)),
-            reply_markup=keyboard(
-                [
-                    [
-                        (_("👍 Helpful"), callbacks.pack("rt", q.qid, i, "up")),
-                        (_("👎 Not really"), callbacks.pack("rt", q.qid, i, "down")),
-                    ]
-                ]
-            ),
-        )
-
-
 async def on_rating_button(update: Update, ctx: Ctx) -> None:
     """``rt:<qid>:<i>:up|down``: once per question and helper; updates reputation."""
     query = update.callback_query
@@ -546,38 +395,17 @@ async def on_rating_button(update: Update, ctx: Ctx) -> None:
     if q is None or q.asker_id != query.from_user.id:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
-    helper_raw = await store.redis.lindex(f"{store.keys.p}answered:{qid}", i)
-    if helper_raw is None:
+    stats = store.repo(HelperStatsStore)
+    helper = await stats.answerer_at(qid, i)
+    if helper is None:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
-    helper = int(helper_raw)
-    if not await store.redis.set(
-        f"{store.keys.p}rated:{qid}:{helper}", vote, nx=True, ex=365 * 24 * 3600
-    ):
+    if not await stats.mark_rated(qid, helper, vote):
         await query.answer(_("You already rated this answer. Thank you!"))
         return
-    await apply_rating(ctx, q, helper, vote == "up")
+    await apply_rating(store, q, helper, vote == "up")
     await query.answer()
     await edit_or_send(update, ctx, _("Thank you for your feedback!"))
-
-
-async def apply_rating(ctx: Ctx, q: Question, helper: int, helpful: bool) -> float:
-    store = ctx.svc.store
-    key = hstats_key(store, helper)
-    async with store.redis.pipeline(transaction=True) as pipe:
-        pipe.hincrby(key, "rated", 1)
-        if helpful:
-            pipe.hincrby(key, "helpful", 1)
-            pipe.zincrby(f"{store.keys.p}lb:lang:{q.lang}", 1, helper)
-            if q.group_id is not None:
-                pipe.zincrby(f"{store.keys.p}lb:group:{q.group_id}", 1, helper)
-        await pipe.execute()
-    s = await read_stats(store, helper)
-    rep = reputation.reputation(s.helpful, s.rated)
-    index = HelperIndex(ctx.svc.redis, prefix=ctx.svc.settings.redis_prefix)
-    if await index.get(helper) is not None:
-        await index.set_reputation(helper, rep)
-    return rep
 
 
 def handlers() -> list[BaseHandler[Update, Ctx, None]]:

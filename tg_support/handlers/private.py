@@ -1,12 +1,16 @@
 """The router for what people send in private chat that is not a known command.
 
-It decides by the user's conversation state (in Redis): a typed answer for onboarding, a
-nudge towards buttons, a question, or a clear word about input we cannot use.
+It decides by the user's conversation step (in Redis) through the features' table
+(``steps.Routes``, assembled in ``app.py``): a step's handler, or for free messages the
+features' free handlers in order (onboarding first, a helper's answer, a question).
+Too-long texts get a clear word before any of them.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus
@@ -15,66 +19,42 @@ from telegram.ext import BaseHandler, ChatMemberHandler, MessageHandler, filters
 from tg_support.core.i18n import _
 from tg_support.core.services import Ctx
 
-from . import admin, ask, helper, relay, start
 from .common import reply
+from .steps import Routes
 
 log = logging.getLogger(__name__)
 
 
-async def on_private_message(update: Update, ctx: Ctx) -> None:
-    """Any non-command message in private chat."""
-    msg = update.message
-    if msg is None or update.effective_user is None:
-        return
-    uid = update.effective_user.id
-    conv = ctx.conv if ctx.conv is not None else await ctx.svc.store.get_conv(uid)
-    if (conv.step or "").startswith("bc:"):
-        await admin.on_text(update, ctx, conv)  # composing a broadcast
-        return
-    text = msg.text
-    if text is None:
-        if conv.step in start.TEXT_STEPS:
-            await reply(update, ctx, _("I can only read text here. Please type your answer."))
-        elif conv.step is not None and not conv.step.startswith("ask"):
-            await start.prompt_buttons(update, ctx)
-        else:
-            await ask.on_media(update, ctx, conv)
-        return
-    limit = ctx.svc.settings.max_text_length
-    if len(text) > limit:
-        await reply(
-            update,
-            ctx,
-            _(
-                "Your message is too long ({length} characters). Please keep it under "
-                "{limit} characters, or split it into several messages."
-            ).format(length=len(text), limit=limit),
-        )
-        return
-    if conv.step in start.TEXT_STEPS:
-        await start.on_onboarding_text(update, ctx, conv, text)
-    elif conv.step is not None and not conv.step.startswith("ask"):
-        await start.prompt_buttons(update, ctx)
-    elif ctx.profile is None or not ctx.profile.onboarded:
-        await reply(update, ctx, _("Hello! Let's set up your profile first; it takes a minute."))
-        await start.start(update, ctx)
-    elif not (conv.step or "").startswith("ask") and await helper_answer(update, ctx, text):
-        return
-    else:
-        await ask.on_question_text(update, ctx, conv, text)
+def router(routes: Routes) -> Callable[[Update, Ctx], Coroutine[Any, Any, None]]:
+    """The handler of every non-command private message, routed by ``routes``."""
 
+    async def on_private_message(update: Update, ctx: Ctx) -> None:
+        msg = update.message
+        if msg is None or update.effective_user is None:
+            return
+        uid = update.effective_user.id
+        conv = ctx.conv if ctx.conv is not None else await ctx.svc.store.get_conv(uid)
+        text = msg.text
+        limit = ctx.svc.settings.max_text_length
+        if text is not None and len(text) > limit and not routes.takes_long_text(conv.step):
+            await reply(
+                update,
+                ctx,
+                _(
+                    "Your message is too long ({length} characters). Please keep it under "
+                    "{limit} characters, or split it into several messages."
+                ).format(length=len(text), limit=limit),
+            )
+            return
+        step = routes.find(conv.step)
+        if step is not None:
+            await step(update, ctx, conv, text)
+            return
+        for free in routes.free:
+            if await free(update, ctx, conv, text):
+                return
 
-async def helper_answer(update: Update, ctx: Ctx, text: str) -> bool:
-    """A helper's private message answers the question they took, if they have one."""
-    profile = ctx.profile
-    msg = update.message
-    if profile is None or not profile.is_helper or msg is None:
-        return False
-    q = await helper.helping_question(ctx, profile.user_id)
-    if q is None:
-        return False
-    await relay.answer_from_private(update, ctx, q, msg)
-    return True
+    return on_private_message
 
 
 async def unknown_command(update: Update, ctx: Ctx) -> None:
@@ -100,10 +80,10 @@ async def on_my_chat_member(update: Update, ctx: Ctx) -> None:
     log.info("a user %s the bot", "blocked" if blocked else "unblocked")
 
 
-def handlers() -> list[BaseHandler[Update, Ctx, None]]:
+def handlers(routes: Routes) -> list[BaseHandler[Update, Ctx, None]]:
     private = filters.ChatType.PRIVATE
     return [
         MessageHandler(private & filters.COMMAND, unknown_command),
-        MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.COMMAND, on_private_message),
+        MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.COMMAND, router(routes)),
         ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
     ]

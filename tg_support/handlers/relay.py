@@ -6,11 +6,15 @@ import logging
 
 from telegram import Message, Update
 from telegram.error import BadRequest, Forbidden
+from telegram.ext import BaseHandler, MessageHandler, filters
 
 from tg_support.core import langid, textsplit
 from tg_support.core.i18n import _, use_locale
 from tg_support.core.messages import send_parts
 from tg_support.core.services import Ctx
+from tg_support.core.store import Conversation
+from tg_support.helpers.offers import Offers
+from tg_support.helpers.stats import HelperStatsStore
 from tg_support.questions import topics
 from tg_support.questions.store import Question, questions
 from tg_support.translation.delivery import entities_json
@@ -40,8 +44,6 @@ async def from_topic(update: Update, ctx: Ctx) -> None:
 
 
 async def _answered(ctx: Ctx, q: Question, helper_id: int, msg: Message) -> None:
-    from .helper import record_answer
-
     store = ctx.svc.store
     values: dict[str, object] = {
         "answer": (msg.text or msg.caption or "")[:2000],
@@ -53,7 +55,7 @@ async def _answered(ctx: Ctx, q: Question, helper_id: int, msg: Message) -> None
         values["helper_id"] = helper_id
     await questions(store).update_question(q.qid, **values)
     await questions(store).touch_question(q.qid)
-    await record_answer(store, q, helper_id, q.lang)
+    await store.repo(HelperStatsStore).record_answer(q.qid, helper_id, q.lang)
 
 
 async def answer_from_private(update: Update, ctx: Ctx, q: Question, msg: Message) -> None:
@@ -183,3 +185,31 @@ async def edited(update: Update, ctx: Ctx) -> None:
                 )  # fmt: skip
         except BadRequest as exc:
             log.info("could not propagate an edit of question %s: %s", qid, exc.message)
+
+
+async def helper_answer(update: Update, ctx: Ctx, conv: Conversation, text: str | None) -> bool:
+    """A helper's private message answers the question they took, if they have one (not
+    while they are asking a question of their own)."""
+    profile = ctx.profile
+    msg = update.message
+    if text is None or profile is None or not profile.is_helper or msg is None:
+        return False
+    if (conv.step or "").startswith("ask"):
+        return False
+    q = await ctx.svc.store.repo(Offers).helping_question(profile.user_id)
+    if q is None:
+        return False
+    await answer_from_private(update, ctx, q, msg)
+    return True
+
+
+def handlers() -> list[BaseHandler[Update, Ctx, None]]:
+    """Replies in a question's forum topic reach the learner; edits follow in both places."""
+    groups = filters.ChatType.GROUPS
+    return [
+        MessageHandler(
+            groups & filters.UpdateType.MESSAGE & filters.IS_TOPIC_MESSAGE & ~filters.COMMAND,
+            from_topic,
+        ),
+        MessageHandler(groups & filters.UpdateType.EDITED_MESSAGE, edited),
+    ]

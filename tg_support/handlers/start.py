@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 
 from babel import Locale
 from babel.dates import get_timezone_location
@@ -22,14 +21,17 @@ from tg_support.core import callbacks
 from tg_support.core.i18n import LANGUAGE_NAMES, LOCALES, _, get_locale, negotiate, set_locale
 from tg_support.core.services import Ctx
 from tg_support.core.store import PLATFORMS, ROLES, Conversation, Profile
+from tg_support.core.tags import normalize_tags
 from tg_support.core.timezones import parse_timezone, to_tzinfo, utc_offset_label
+from tg_support.helpers.index import HelperIndex
+from tg_support.helpers.registry import ensure_card
+from tg_support.moderation.erase import erase_user
 
 from .common import edit_or_send, esc, grid, keyboard, reply
+from .steps import StepHandler
 
 log = logging.getLogger(__name__)
 
-MAX_TAGS = 10
-MAX_TAG_LEN = 40
 MAX_GOAL_LEN = 300
 _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -82,21 +84,6 @@ def tz_label(tz: str | None) -> str:
     except (LookupError, ValueError, AttributeError):
         city = tz.rsplit("/", 1)[-1].replace("_", " ")
     return f"{city} ({utc_offset_label(tz)})"
-
-
-def normalize_tags(text: str) -> list[str]:
-    tags: list[str] = []
-    # NFKC first: it turns full-width separators (，；) into ASCII ones; 、 and ، are their own.
-    for part in re.split(r"[,;、،\n]+", unicodedata.normalize("NFKC", text)):
-        tag = part.strip().lower()
-        tag = re.sub(r"[\s_]+", "-", tag).strip("-#")
-        # Combining marks stay: in Devanagari they are vowels ("मशीन", not "मशन").
-        tag = "".join(
-            c for c in tag if c.isalnum() or c in "-+." or unicodedata.category(c).startswith("M")
-        )[:MAX_TAG_LEN]
-        if tag and tag not in tags:
-            tags.append(tag)
-    return tags[:MAX_TAGS]
 
 
 def profile_summary(p: Profile) -> str:
@@ -230,9 +217,7 @@ async def _finish(update: Update, ctx: Ctx, conv: Conversation, *, edit: bool) -
     await store.clear_conv(uid)
     ctx.profile = profile
     if profile.is_helper:
-        from .helper import ensure_card
-
-        await ensure_card(ctx, profile)
+        await ensure_card(store.repo(HelperIndex), profile)
     text = profile_summary(profile) + "\n\n" + next_steps(profile)
     rows = [[(_("Edit profile"), "pf:edit")]]
     if profile.is_helper:
@@ -391,9 +376,24 @@ async def on_onboarding_text(update: Update, ctx: Ctx, conv: Conversation, text:
         await _show_step(update, ctx, conv, edit=False)
 
 
-async def prompt_buttons(update: Update, ctx: Ctx) -> None:
-    """Text arrived while a button step waits: point at the buttons instead of guessing."""
-    await reply(update, ctx, _("Please choose one of the buttons above, or send /cancel to stop."))
+async def on_text_step(update: Update, ctx: Ctx, conv: Conversation, text: str | None) -> None:
+    """A message during a typed onboarding step (courses, time zone, goal)."""
+    if text is None:
+        await reply(update, ctx, _("I can only read text here. Please type your answer."))
+        return
+    await on_onboarding_text(update, ctx, conv, text)
+
+
+async def not_onboarded(update: Update, ctx: Ctx, conv: Conversation, text: str | None) -> bool:
+    """Free text from someone without a profile starts onboarding."""
+    if text is None or (ctx.profile is not None and ctx.profile.onboarded):
+        return False
+    await reply(update, ctx, _("Hello! Let's set up your profile first; it takes a minute."))
+    await start(update, ctx)
+    return True
+
+
+STEPS: dict[str, StepHandler] = {step: on_text_step for step in TEXT_STEPS}
 
 
 async def profile_cmd(update: Update, ctx: Ctx) -> None:
@@ -514,29 +514,7 @@ async def on_forget_button(update: Update, ctx: Ctx) -> None:
 
 
 async def erase_everything(ctx: Ctx, uid: int) -> None:
-    from tg_support.helper_index import HelperIndex
-    from tg_support.questions.search import SearchIndex
-    from tg_support.questions.store import questions
-
-    svc = ctx.svc
-    p = svc.settings.redis_prefix
-    await svc.store.erase_user(uid)
-    qids = await questions(svc.store).erase_user(uid)
-    search = SearchIndex(svc.redis, prefix=p)
-    for qid in qids:
-        await search.remove(qid)
-    await HelperIndex(svc.redis, prefix=p).remove(uid)
-    async with svc.redis.pipeline(transaction=False) as pipe:
-        pipe.delete(f"{p}hstats:{uid}", f"{p}hdays:{uid}", f"{p}helping:{uid}")
-        pipe.srem(f"{p}lb:optout", uid)
-        await pipe.execute()
-    async for key in svc.redis.scan_iter(f"{p}lb:*", count=500):
-        if await svc.redis.type(key) == "zset":
-            await svc.redis.zrem(key, uid)
-    # Rate-limit buckets of their chat expire in seconds anyway; nothing should name them.
-    async for key in svc.redis.scan_iter(f"{p}rl:*:{uid}", count=500):
-        await svc.redis.delete(key)
-    log.info("erased a user's data on request (%s questions)", len(qids))
+    await erase_user(ctx.svc.store, ctx.svc.settings, ctx.bot.id, uid)
 
 
 def handlers() -> list[BaseHandler[Update, Ctx, None]]:

@@ -53,7 +53,8 @@ from collections.abc import Collection, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from tg_support.matching import LEVELS, HelperCard, QuestionCard
+from tg_support.core.store import Repository
+from tg_support.helpers.matching import LEVELS, HelperCard, QuestionCard
 
 if TYPE_CHECKING:
     import redis.asyncio
@@ -227,11 +228,11 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-class HelperIndex:
+class HelperIndex(Repository):
     """Helper cards plus language/tag indexes of offerable helpers (see module docstring)."""
 
     def __init__(self, redis: redis.asyncio.Redis, prefix: str = "tgs:") -> None:
-        self.redis = redis
+        super().__init__(redis, prefix)
         self.prefix = prefix
         self._hp = f"{prefix}helper:"
         self._langs_key = f"{prefix}hlangs"
@@ -368,6 +369,9 @@ class HelperIndex:
 
     async def remove(self, user_id: int) -> None:
         await self._remove(keys=self._keys(user_id), args=[str(user_id)])
+
+    async def erase_user(self, uid: int) -> None:
+        await self.remove(uid)
 
     async def set_away(self, user_id: int, away: bool) -> None:
         await self._set_field(

@@ -10,7 +10,7 @@ A helper is never offered a question when any of these holds:
 * they do not speak the question's language and ``widen`` is False.
 
 Language codes and tags are compared exactly as given (lower-case slugs by convention;
-:class:`tg_support.helper_index.HelperIndex` normalises them when storing).
+:class:`tg_support.helpers.index.HelperIndex` normalises them when storing).
 
 Availability tiers
 ------------------

@@ -35,18 +35,19 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from redis.asyncio import Redis
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden
 
 from tg_support.config import Settings
 from tg_support.core.i18n import LANGUAGE_NAMES, _, use_locale
-from tg_support.core.jobs import enqueue_in, match_options
+from tg_support.core.jobs import MATCH_HELPERS, enqueue_in, match_options
 from tg_support.core.messages import send_parts
 from tg_support.core.sending import send_once, sent_message_id
-from tg_support.core.store import Store
-from tg_support.helper_index import HelperIndex
-from tg_support.matching import QuestionCard, rank
-from tg_support.questions.store import Question, questions
+from tg_support.core.store import Repository, Store
+from tg_support.helpers.index import HelperIndex
+from tg_support.helpers.matching import QuestionCard, rank
+from tg_support.questions.store import Question, QuestionStore, questions
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,41 @@ class OfferKeys:
 
     def helping(self, uid: int) -> str:
         return f"{self.p}helping:{uid}"
+
+
+class Offers(Repository):
+    """The offer keys above; what erasure needs of them."""
+
+    def __init__(self, redis: Redis, prefix: str = "tgs:") -> None:
+        super().__init__(redis, prefix)
+        self.keys = OfferKeys(prefix)
+
+    async def helping_question(self, uid: int) -> Question | None:
+        """The question a helper is answering in private chat, if still open."""
+        qid = await self.redis.get(self.keys.helping(uid))
+        q = await questions_of(self).get_question(str(qid)) if qid else None
+        return q if q is not None and q.status in ("open", "answered") else None
+
+    async def erase_user(self, uid: int) -> None:
+        """A helper's pointer to the question they answer (offer sets name them only with
+        the question, erased with it by :meth:`erase_questions`)."""
+        await self.redis.delete(self.keys.helping(uid))
+
+    async def erase_questions(self, qids: list[str], rounds: int) -> None:
+        if not qids:
+            return
+        k = self.keys
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for qid in qids:
+                pipe.delete(
+                    k.sent(qid), k.msg(qid), k.claim(qid), f"{k.claim(qid)}:released",
+                    k.chosen(qid), k.passed(qid), *(k.round(qid, n) for n in range(rounds + 2)),
+                )  # fmt: skip
+            await pipe.execute()
+
+
+def questions_of(repo: Repository) -> QuestionStore:
+    return QuestionStore(repo.redis, repo.p)
 
 
 def question_card(q: Question) -> QuestionCard:
@@ -165,10 +201,8 @@ async def offer_round(
 
 
 def schedule_round(settings: Settings, qid: str, round_no: int, delay: float) -> None:
-    from workers.tasks import match_helpers
-
     enqueue_in(
-        settings, "match", match_helpers, delay, round_job_id(qid, round_no), qid, round_no,
+        settings, "match", MATCH_HELPERS, delay, round_job_id(qid, round_no), qid, round_no,
         **match_options(settings),
     )  # fmt: skip
 

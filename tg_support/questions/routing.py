@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-ANY_LANGUAGE = "*"
-REGIONS: tuple[str, ...] = (
-    "africa", "americas", "asia", "europe", "middle-east", "oceania", "international",
-)  # fmt: skip
+from tg_support.core.labels import ANY_LANGUAGE, REGIONS
+
+__all__ = ["ANY_LANGUAGE", "REGIONS", "GroupCard", "choose_group"]
+
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,67 @@
+"""Ratings of answers: the prompt after "solved", and what a vote changes (stats, boards,
+the helper's reputation in the index)."""
+
+from __future__ import annotations
+
+import html
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+
+from tg_support.core import callbacks
+from tg_support.core.i18n import _
+from tg_support.core.store import Store
+from tg_support.helpers import reputation
+from tg_support.helpers.index import HelperIndex
+from tg_support.helpers.stats import HelperStatsStore
+from tg_support.questions import topics
+from tg_support.questions.store import Question
+
+RATED_HELPERS = 3  # a learner is asked about the first three helpers who answered
+
+
+async def helper_name(store: Store, qid: str, helper: int) -> str:
+    """How a helper is shown to the learner of ``qid``: the first name they chose to show,
+    else their per-question pseudonym (in the current locale)."""
+    hp = await store.get_profile(helper)
+    if hp and hp.show_name and hp.display_name:
+        return hp.display_name
+    code = await topics.pseudonym_code(store, "H", qid, helper)
+    return _("Helper {code}").format(code=code)
+
+
+async def ask_for_ratings(bot: Bot, store: Store, q: Question) -> None:
+    """After "solved": one rating message per helper who answered (at most three), in the
+    learner's locale (set by the caller)."""
+    helpers = await store.repo(HelperStatsStore).answered(q.qid, RATED_HELPERS)
+    for i, helper in enumerate(helpers):
+        who = await helper_name(store, q.qid, helper)
+        await bot.send_message(
+            q.asker_id,
+            _(
+                "Was the answer from {helper} helpful? Your rating helps good helpers get recognised."
+            ).format(helper=html.escape(who, quote=False)),
+            reply_markup=InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            _("👍 Helpful"), callback_data=callbacks.pack("rt", q.qid, i, "up")
+                        ),
+                        InlineKeyboardButton(
+                            _("👎 Not really"),
+                            callback_data=callbacks.pack("rt", q.qid, i, "down"),
+                        ),
+                    ]
+                ]
+            ),
+        )
+
+
+async def apply_rating(store: Store, q: Question, helper: int, helpful: bool) -> float:
+    """Count the vote; returns the helper's new reputation (also written to the index)."""
+    s = await store.repo(HelperStatsStore).add_rating(helper, helpful, q.lang, q.group_id)
+    rep = reputation.reputation(s.helpful, s.rated)
+    index = store.repo(HelperIndex)
+    if await index.get(helper) is not None:
+        await index.set_reputation(helper, rep)
+    return rep
+

@@ -1,0 +1,76 @@
+"""The helper registry: a helper's card (languages, tags, hours, capacity) made from their
+profile and kept in the index (``helpers.index``)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from tg_support.core.store import Profile
+from tg_support.helpers import reputation
+from tg_support.helpers.index import HelperIndex
+from tg_support.helpers.matching import HelperCard
+
+LEVELS = ("native", "fluent", "basic")
+CAPACITIES = (1, 2, 3, 5, 10)
+DEFAULT_CAPACITY = 3
+# Presets of available hours: weekday (0 = Monday) → ((start minute, end minute), ...).
+Hours = dict[int, tuple[tuple[int, int], ...]]
+_EVENING: tuple[tuple[int, int], ...] = ((18 * 60, 22 * 60),)
+_DAYTIME: tuple[tuple[int, int], ...] = ((10 * 60, 18 * 60),)
+_OFFICE: tuple[tuple[int, int], ...] = ((9 * 60, 17 * 60),)
+_WEEKEND: tuple[tuple[int, int], ...] = ((9 * 60, 21 * 60),)
+HOURS: dict[str, Hours] = {
+    "any": {},
+    "evenings": {
+        0: _EVENING,
+        1: _EVENING,
+        2: _EVENING,
+        3: _EVENING,
+        4: _EVENING,
+        5: _DAYTIME,
+        6: _DAYTIME,
+    },
+    "office": {0: _OFFICE, 1: _OFFICE, 2: _OFFICE, 3: _OFFICE, 4: _OFFICE},
+    "weekends": {5: _WEEKEND, 6: _WEEKEND},
+}
+
+
+def hours_preset(card: HelperCard) -> str:
+    """The preset the card's hours equal, or ``any``."""
+    for name, preset in HOURS.items():
+        if dict(card.hours) == preset:
+            return name
+    return "any"
+
+
+def default_card(profile: Profile) -> HelperCard:
+    return HelperCard(
+        user_id=profile.user_id,
+        languages={profile.lang or "en": "native"},
+        tags=frozenset(profile.courses + profile.platforms),
+        tz=profile.tz or "UTC",
+        hours={},
+        capacity=DEFAULT_CAPACITY,
+        open_load=0,
+        reputation=reputation.NEW_HELPER,
+        last_offered_at=0.0,
+    )
+
+
+def with_changes(card: HelperCard, **changes: Any) -> HelperCard:
+    return replace(card, **changes)
+
+
+async def ensure_card(index: HelperIndex, profile: Profile) -> HelperCard:
+    """The helper's card, created from the profile the first time; tags follow the profile."""
+    card = await index.get(profile.user_id)
+    tags = frozenset(profile.courses + profile.platforms)
+    if card is None:
+        card = default_card(profile)
+    elif card.tags != tags or card.tz != (profile.tz or card.tz):
+        card = with_changes(card, tags=tags, tz=profile.tz or card.tz)
+    else:
+        return card
+    await index.upsert(card)
+    return card

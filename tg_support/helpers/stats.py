@@ -1,0 +1,185 @@
+"""Helpers' stats, who answered what, learners' ratings and the leaderboards.
+
+Key patterns (``{p}`` is the prefix):
+
+===============================  ======  ===================================================
+``{p}hstats:{uid}``              hash    answers, helpful, rated, solved, langs (JSON)
+``{p}hdays:{uid}``               set     day numbers (UTC) with at least one answer
+``{p}hq:{uid}``                  set     question ids the helper answered (for erasure)
+``{p}hboards:{uid}``             set     leaderboard keys the helper is on (for erasure)
+``{p}answered:{qid}``            list    helpers who answered the question, in order
+``{p}rated:{qid}``               hash    helper id → up/down, once per learner's rating
+``{p}lb:lang:{lang}``            zset    helpful answers per helper, by answer language
+``{p}lb:group:{chat_id}``        zset    helpful answers per helper, by group
+``{p}lb:optout``                 set     helpers who do not want to be listed
+===============================  ======  ===================================================
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import cast
+
+from redis.asyncio import Redis
+
+from tg_support.core.store import Repository
+from tg_support.helpers import reputation
+
+ANSWERED_TTL = 90 * 24 * 3600
+RATED_TTL = 365 * 24 * 3600
+
+
+class StatsKeys:
+    def __init__(self, prefix: str) -> None:
+        self.p = prefix
+
+    def stats(self, uid: int) -> str:
+        return f"{self.p}hstats:{uid}"
+
+    def days(self, uid: int) -> str:
+        return f"{self.p}hdays:{uid}"
+
+    def answered_by(self, uid: int) -> str:
+        return f"{self.p}hq:{uid}"
+
+    def boards(self, uid: int) -> str:
+        return f"{self.p}hboards:{uid}"
+
+    def answered(self, qid: str) -> str:
+        return f"{self.p}answered:{qid}"
+
+    def rated(self, qid: str) -> str:
+        return f"{self.p}rated:{qid}"
+
+    def board_lang(self, lang: str) -> str:
+        return f"{self.p}lb:lang:{lang}"
+
+    def board_group(self, chat_id: int) -> str:
+        return f"{self.p}lb:group:{chat_id}"
+
+    @property
+    def optout(self) -> str:
+        return f"{self.p}lb:optout"
+
+
+class HelperStatsStore(Repository):
+    """Every key in the table above is built here."""
+
+    def __init__(self, redis: Redis, prefix: str = "tgs:") -> None:
+        super().__init__(redis, prefix)
+        self.keys = StatsKeys(prefix)
+
+    async def read(self, uid: int) -> reputation.HelperStats:
+        raw = cast(dict[str, str], await self.redis.hgetall(self.keys.stats(uid)))
+        days = {int(d) for d in await self.redis.smembers(self.keys.days(uid))}
+        try:
+            langs = frozenset(json.loads(raw.get("langs") or "[]"))
+        except json.JSONDecodeError:
+            langs = frozenset()
+        return reputation.HelperStats(
+            answers=int(raw.get("answers") or 0),
+            helpful=int(raw.get("helpful") or 0),
+            rated=int(raw.get("rated") or 0),
+            solved=int(raw.get("solved") or 0),
+            languages=langs,
+            streak_days=reputation.streak(days, int(time.time() // 86400)),
+        )
+
+    async def record_answer(self, qid: str, helper_id: int, lang: str) -> None:
+        """Stats, streak days and the answered list; counted once per question and helper."""
+        key = self.keys.answered(qid)
+        existing = [int(x) for x in await self.redis.lrange(key, 0, -1)]
+        if helper_id in existing:
+            return
+        raw_langs = await self.redis.hget(self.keys.stats(helper_id), "langs")
+        langs = set(json.loads(raw_langs or "[]"))
+        langs.add(lang)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(key, helper_id)
+            pipe.expire(key, ANSWERED_TTL)
+            pipe.hincrby(self.keys.stats(helper_id), "answers", 1)
+            pipe.hset(self.keys.stats(helper_id), "langs", json.dumps(sorted(langs)))
+            pipe.sadd(self.keys.days(helper_id), int(time.time() // 86400))
+            pipe.sadd(self.keys.answered_by(helper_id), qid)
+            await pipe.execute()
+
+    async def answered(self, qid: str, limit: int = -1) -> list[int]:
+        """Helpers who answered ``qid``, first answer first."""
+        end = -1 if limit < 0 else limit - 1
+        return [int(x) for x in await self.redis.lrange(self.keys.answered(qid), 0, end)]
+
+    async def answerer_at(self, qid: str, i: int) -> int | None:
+        raw = await self.redis.lindex(self.keys.answered(qid), i)
+        return int(raw) if raw is not None else None
+
+    async def mark_rated(self, qid: str, helper: int, vote: str) -> bool:
+        """Record the learner's vote on one helper's answer; False when already rated."""
+        key = self.keys.rated(qid)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hsetnx(key, str(helper), vote)
+            pipe.expire(key, RATED_TTL)
+            first, _ = await pipe.execute()
+        return bool(first)
+
+    async def add_rating(
+        self, helper: int, helpful: bool, lang: str, group_id: int | None
+    ) -> reputation.HelperStats:
+        """Count a rating; a helpful one also scores on the language and group boards."""
+        key = self.keys.stats(helper)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hincrby(key, "rated", 1)
+            if helpful:
+                pipe.hincrby(key, "helpful", 1)
+                boards = [self.keys.board_lang(lang)]
+                if group_id is not None:
+                    boards.append(self.keys.board_group(group_id))
+                for board in boards:
+                    pipe.zincrby(board, 1, helper)
+                pipe.sadd(self.keys.boards(helper), *boards)
+            await pipe.execute()
+        return await self.read(helper)
+
+    async def add_solved(self, helper: int) -> None:
+        await self.redis.hincrby(self.keys.stats(helper), "solved", 1)
+
+    async def board(self, key: str, limit: int = 30) -> list[tuple[int, int]]:
+        """(helper id, helpful answers) best first, without helpers who opted out."""
+        optout = {int(x) for x in await self.redis.smembers(self.keys.optout)}
+        rows = cast(
+            list[tuple[str, float]], await self.redis.zrevrange(key, 0, limit, withscores=True)
+        )
+        return [(int(m), int(s)) for m, s in rows if int(m) not in optout]
+
+    async def set_listed(self, uid: int, listed: bool) -> None:
+        if listed:
+            await self.redis.srem(self.keys.optout, uid)
+        else:
+            await self.redis.sadd(self.keys.optout, uid)
+
+    async def erase_user(self, uid: int) -> None:
+        """The helper's stats, boards and answer marks (a learner's questions are erased by
+        :meth:`erase_questions`)."""
+        qids = [str(q) for q in await self.redis.smembers(self.keys.answered_by(uid))]
+        boards = [str(b) for b in await self.redis.smembers(self.keys.boards(uid))]
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(
+                self.keys.stats(uid), self.keys.days(uid), self.keys.answered_by(uid),
+                self.keys.boards(uid),
+            )  # fmt: skip
+            pipe.srem(self.keys.optout, uid)
+            for board in boards:
+                pipe.zrem(board, uid)
+            for qid in qids:
+                pipe.lrem(self.keys.answered(qid), 0, str(uid))
+                pipe.hdel(self.keys.rated(qid), str(uid))
+            await pipe.execute()
+
+    async def erase_questions(self, qids: list[str]) -> None:
+        """Who answered and how it was rated, for questions whose asker left."""
+        if not qids:
+            return
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for qid in qids:
+                pipe.delete(self.keys.answered(qid), self.keys.rated(qid))
+            await pipe.execute()
