@@ -13,26 +13,22 @@ from telegram import (
     BotCommandScopeAllChatAdministrators,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
-    LinkPreviewOptions,
     Update,
 )
-from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     BaseUpdateProcessor,
     ContextTypes,
-    Defaults,
     TypeHandler,
 )
 
 from tg_support.config import Settings
 from tg_support.core import langid
-from tg_support.core.http import AiohttpRequest
+from tg_support.core.bot import make_bot
 from tg_support.core.i18n import LOCALES, _, check_catalogs, use_locale
 from tg_support.core.redis_conn import async_client, sync_client
-from tg_support.core.sending import RedisRateLimiter, SendLimits
 from tg_support.core.services import Ctx, Services
 from tg_support.core.store import Store
 from tg_support.handlers import (
@@ -172,17 +168,6 @@ def build_services(settings: Settings, redis_url: str) -> Services:
     )
 
 
-def send_limits(settings: Settings) -> SendLimits:
-    return SendLimits(
-        global_per_second=settings.send_global_per_second,
-        private_per_second=settings.send_private_per_second,
-        private_burst=settings.send_private_burst,
-        group_per_minute=settings.send_group_per_minute,
-        group_burst=settings.send_group_burst,
-        interactive_reserve=settings.send_interactive_reserve,
-    )
-
-
 def private_routes() -> Routes:
     """Private-chat messages by conversation step; free messages go to onboarding, then a
     helper's answer, then a question."""
@@ -197,36 +182,14 @@ def private_routes() -> Routes:
 def build_application(settings: Settings, redis_url: str) -> App:
     check_catalogs()
     services = build_services(settings, redis_url)
-    token = settings.token()
-    limiter = RedisRateLimiter(
-        services.redis,
-        token.split(":", 1)[0],
-        prefix=settings.redis_prefix,
-        limits=send_limits(settings),
-    )
     builder = (
         ApplicationBuilder()
-        .token(token)
+        .bot(make_bot(settings, services.redis))
         .context_types(ContextTypes(context=Ctx))
-        .defaults(
-            Defaults(
-                parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
-            )
-        )
-        .rate_limiter(limiter)
         .concurrent_updates(PerUserUpdateProcessor(UPDATES_IN_FLIGHT))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
-    if settings.tg_http == "aiohttp":
-        # getUpdates on its own request object (one connection), as PTB does by default.
-        builder = builder.request(AiohttpRequest()).get_updates_request(
-            AiohttpRequest(connection_pool_size=1)
-        )
-    if settings.bot_api_base_url and settings.bot_file_base_url:
-        builder = builder.base_url(settings.bot_api_base_url).base_file_url(
-            settings.bot_file_base_url
-        )
     app: App = builder.build()
     app.bot_data["services"] = services
 

@@ -13,15 +13,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
-from telegram import LinkPreviewOptions
-from telegram.constants import ParseMode
-from telegram.ext import Defaults, ExtBot
+from telegram.ext import ExtBot
 
-from tg_support.app import send_limits
 from tg_support.config import ConfigError, Settings, load_settings
-from tg_support.core.http import AiohttpRequest
+from tg_support.core.bot import make_bot
 from tg_support.core.redis_conn import async_client
-from tg_support.core.sending import RateLimitArgs, RedisRateLimiter
+from tg_support.core.sending import RateLimitArgs
 from tg_support.core.store import Store
 
 T = TypeVar("T")
@@ -40,20 +37,7 @@ async def runtime() -> AsyncIterator[Runtime]:
     if not settings.redis_url:
         raise ConfigError("REDIS_URL: workers must share the bot's Redis")
     redis = async_client(settings.redis_url)
-    token = settings.token()
-    limiter = RedisRateLimiter(
-        redis, token.split(":", 1)[0], prefix=settings.redis_prefix, limits=send_limits(settings)
-    )
-    bot: ExtBot[RateLimitArgs] = ExtBot(
-        token,
-        base_url=settings.bot_api_base_url or "https://api.telegram.org/bot",
-        base_file_url=settings.bot_file_base_url or "https://api.telegram.org/file/bot",
-        rate_limiter=limiter,
-        request=AiohttpRequest() if settings.tg_http == "aiohttp" else None,
-        defaults=Defaults(
-            parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
-        ),
-    )
+    bot = make_bot(settings, redis)
     await bot.initialize()
     try:
         yield Runtime(settings=settings, store=Store(redis, settings.redis_prefix), bot=bot)

@@ -88,8 +88,7 @@ def enqueue_round(
     import redis
     from rq import Queue
 
-    from tg_support.core.jobs import match_options
-    from tg_support.helpers.offers import round_job_id
+    from tg_support.core.jobs import match_options, round_job_id
 
     conn = redis.Redis.from_url(redis_url)
     job_id = settings.pop("job_id", None) or round_job_id(qid, round_no)

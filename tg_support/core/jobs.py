@@ -21,27 +21,96 @@ to the failed registry. Jobs are idempotent, so a re-run finishes what the dead 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, cast
 
 from rq import Queue, Retry, SimpleWorker
 from rq.defaults import DEFAULT_WORKER_TTL
-from rq.job import Job
+from rq.job import Job as RQJob
 
 from tg_support.config import Settings
 
-# RQ entry points by dotted name: the bot never imports workers/ (they pull in the
-# translation engine), and workers/ imports the features, so names keep imports one way.
-MATCH_HELPERS = "workers.tasks.match_helpers"
-
 MATCH_RETRIES = 3
 DEFAULT_GRACE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Job:
+    """One RQ job: its queue (a name from ``services.QUEUES``), the entry point's dotted name
+    and its arguments. Built only by the typed functions below: the bot never imports
+    ``workers/`` (it pulls in the translation engine) and ``workers/`` imports the features,
+    so dotted names, kept in this one place, keep imports going one way."""
+
+    queue: str
+    func: str
+    args: tuple[Any, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def match_helpers(settings: Settings, qid: str, round_no: int) -> Job:
+    """Offer round ``round_no`` of a question (``workers.tasks``); one job id per round."""
+    return Job(
+        "match", "workers.tasks.match_helpers", (qid, round_no),
+        {"job_id": round_job_id(qid, round_no), **match_options(settings)},
+    )  # fmt: skip
+
+
+def round_job_id(qid: str, round_no: int) -> str:
+    """One job id per question and round: enqueueing a round twice keeps one job."""
+    return f"offer-{qid}-{round_no}"
+
+
+def translate_text(text: str, src: str, dst: str) -> Job:
+    """A quick translation whose result the caller waits for (a search query's pivot)."""
+    return Job("interactive", "workers.translate.translate_text", (text, src, dst))
+
+
+def index_pivot(qid: str) -> Job:
+    """Index a solved question with its English pivot, for learners of other languages."""
+    return Job("translate", "workers.translate.index_pivot", (qid,))
+
+
+def deliver_translated(envelope: dict[str, Any]) -> Job:
+    """Translate an envelope (``translation.delivery``, as JSON) and send it."""
+    return Job("translate", "workers.translate.deliver_translated", (envelope,))
+
+
+def deliver_original(envelope: dict[str, Any]) -> Job:
+    """The fallback at the translation deadline: the original with a note."""
+    return Job("interactive", "workers.translate.deliver_original", (envelope,))
+
+
+def retranslate(
+    orig_id: str, chat_id: int, msg_id: int, text: str, entities: list[dict[str, Any]]
+) -> Job:
+    """An edited original: translate it again into the copy ``chat_id``/``msg_id``."""
+    return Job(
+        "translate", "workers.translate.retranslate", (orig_id, chat_id, msg_id, text, entities)
+    )
+
+
+def prepare_broadcast(bid: str) -> Job:
+    """Translate a broadcast into its audience's languages and send the previews."""
+    return Job("translate", "workers.broadcast.prepare", (bid,))
+
+
+def start_broadcast(bid: str) -> Job:
+    """Snapshot a confirmed broadcast's audience and deliver it in chunks."""
+    return Job("broadcast", "workers.broadcast.start", (bid,))
 
 
 def match_options(settings: Settings) -> dict[str, Any]:
     """Options of every ``match_helpers`` job: a timeout, and retries after a failure or a
     crash (the job is idempotent)."""
     return {"job_timeout": settings.match_job_timeout_seconds, "retry": Retry(max=MATCH_RETRIES)}
+
+
+def schedule(settings: Settings, job: Job, delay: float) -> None:
+    """Run ``job`` after ``delay`` seconds from a worker (its options carry the job id)."""
+    options = dict(job.options)
+    job_id = options.pop("job_id")
+    enqueue_in(settings, job.queue, job.func, delay, job_id, *job.args, **options)
 
 
 def enqueue_in(
@@ -73,7 +142,23 @@ class Worker(SimpleWorker):
 
     grace: int = DEFAULT_GRACE_SECONDS
 
-    def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
+    def subscribe(self) -> None:
+        """RQ's command channel, polled every second instead of RQ's 60 s.
+
+        RQ stops its pubsub thread at teardown by unsubscribing and joining it; with
+        redis-py 8.2 the thread then waits out its whole poll timeout for a subscription
+        that never comes, so a finished ``--burst`` worker (or one told to stop) hung for up
+        to a minute."""
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = cast(
+            Any,
+            self.pubsub.run_in_thread(
+                sleep_time=1, daemon=True, exception_handler=self._pubsub_exception_handler
+            ),
+        )
+
+    def get_heartbeat_ttl(self, job: RQJob, working_time: float = 0.0) -> int:
         if job.timeout == -1:
             return DEFAULT_WORKER_TTL
         return int(job.timeout or Queue.DEFAULT_TIMEOUT) + self.grace

@@ -17,6 +17,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from tg_support.config import Settings
 from tg_support.core.batching import Batcher
+from tg_support.core.jobs import Job
 from tg_support.core.store import Conversation, Profile, Store
 
 # A job for the next enqueue transaction: queue, function, args, kwargs.
@@ -80,19 +81,23 @@ class Services:
             pipe.execute()
         return results
 
-    async def call(self, queue: str, func: str, *args: Any, wait: float = 2.0) -> Any:
+    async def submit(self, job: Job, *, delay: float | None = None) -> str:
+        """Enqueue a typed job (``core.jobs``); returns its id."""
+        return await self.enqueue(job.queue, job.func, *job.args, delay=delay, **job.options)
+
+    async def call(self, job: Job, *, wait: float = 2.0) -> Any:
         """Run a job on a worker and wait briefly for its result; None when it is late.
 
         For quick work only a worker can do (e.g. translating a search query): the caller
         must have an answer without it."""
-        job = await asyncio.to_thread(
-            self.queues[queue].enqueue, func, *args, result_ttl=60, ttl=wait
+        rq_job = await asyncio.to_thread(
+            self.queues[job.queue].enqueue, job.func, *job.args, result_ttl=60, ttl=wait
         )
         deadline = asyncio.get_running_loop().time() + wait
         while asyncio.get_running_loop().time() < deadline:
-            status = await asyncio.to_thread(job.get_status, True)
+            status = await asyncio.to_thread(rq_job.get_status, True)
             if status == "finished":
-                return await asyncio.to_thread(lambda: job.return_value())
+                return await asyncio.to_thread(lambda: rq_job.return_value())
             if status in ("failed", "stopped", "canceled"):
                 return None
             await asyncio.sleep(0.03)

@@ -29,7 +29,7 @@ from tg_support.broadcast.texts import (
     send_preview,
     status_label,
 )
-from tg_support.core import callbacks, langid
+from tg_support.core import callbacks, jobs, langid
 from tg_support.core.i18n import LOCALES, _, format_datetime, ngettext
 from tg_support.core.labels import region_label
 from tg_support.core.services import Ctx
@@ -222,7 +222,7 @@ async def on_text(update: Update, ctx: Ctx, conv: Conversation) -> None:
     src = langid.detect(msg.text, langid.Priors(chosen=ctx.locale)).lang
     b = await store.create(user.id, ctx.locale, src, msg.text, entities_json(msg.entities), aud)
     await ctx.svc.store.clear_conv(user.id)
-    await ctx.svc.enqueue("translate", "workers.broadcast.prepare", b.bid)
+    await ctx.svc.submit(jobs.prepare_broadcast(b.bid))
     await reply(
         update,
         ctx,
@@ -284,7 +284,7 @@ async def _on_broadcast_button(update: Update, ctx: Ctx, action: str, args: list
         if not await store.transition(b.bid, ["preview"], "queued"):
             await query.answer(_("This broadcast can no longer be changed."), show_alert=True)
             return
-        await ctx.svc.enqueue("broadcast", "workers.broadcast.start", b.bid)
+        await ctx.svc.submit(jobs.start_broadcast(b.bid))
         await query.answer()
         await edit_or_send(
             update,
@@ -299,7 +299,7 @@ async def _on_broadcast_button(update: Update, ctx: Ctx, action: str, args: list
             return
         at = time.time() + hours * 3600
         await store.update(b.bid, at=at)
-        await ctx.svc.enqueue("broadcast", "workers.broadcast.start", b.bid, delay=hours * 3600)
+        await ctx.svc.submit(jobs.start_broadcast(b.bid), delay=hours * 3600)
         await query.answer()
         when = format_datetime(datetime.fromtimestamp(at, tz=UTC), "short")
         await edit_or_send(

@@ -15,7 +15,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from tg_support.core import callbacks, langid
+from tg_support.core import callbacks, jobs, langid
 from tg_support.core.i18n import LANGUAGE_NAMES, _, ngettext, use_locale
 from tg_support.core.services import Ctx
 from tg_support.core.store import Conversation, Group
@@ -165,9 +165,7 @@ async def similar(ctx: Ctx, text: str, lang: str) -> list[Any]:
         ctx.svc.redis, ctx.svc.settings.redis_prefix, lang, PIVOT
     ):
         try:
-            pivot = await ctx.svc.call(
-                "interactive", "workers.translate.translate_text", text, lang, PIVOT
-            )
+            pivot = await ctx.svc.call(jobs.translate_text(text, lang, PIVOT))
         except Exception:
             log.warning("could not translate a search query", exc_info=True)
     return list(await search_index(ctx).query(text, lang, k=SUGGESTIONS, pivot_text=pivot))
@@ -231,14 +229,8 @@ async def _route(update: Update, ctx: Ctx, q: Question, *, created: bool = False
 
 async def _enqueue_matching(ctx: Ctx, qid: str) -> None:
     """Helper matching; its first round also schedules the idle reminder (workers.tasks)."""
-    from tg_support.core.jobs import match_options
-    from tg_support.helpers.offers import round_job_id
-
     try:
-        await ctx.svc.enqueue(
-            "match", "workers.tasks.match_helpers", qid, 0,
-            job_id=round_job_id(qid, 0), **match_options(ctx.svc.settings),
-        )  # fmt: skip
+        await ctx.svc.submit(jobs.match_helpers(ctx.svc.settings, qid, 0))
     except Exception:
         # Group members still see the question in its topic; no helper is offered it.
         log.exception("could not enqueue matching for question %s", qid)
@@ -319,7 +311,7 @@ async def mark_solved(ctx: Ctx, q: Question) -> None:
     await topics.close_topic(ctx.bot, q, solved=True)
     await search_index(ctx).add(q.qid, q.text, q.lang, tags=q.tags)
     # A worker adds the English pivot, so learners of other languages find it too.
-    await ctx.svc.enqueue("translate", "workers.translate.index_pivot", q.qid)
+    await ctx.svc.submit(jobs.index_pivot(q.qid))
     conv = await store.get_conv(q.asker_id)
     if conv.step == "ask:thread" and str(conv.data.get("qid")) == q.qid:
         await store.clear_conv(q.asker_id)

@@ -64,7 +64,7 @@ async def deliver(ctx: Ctx, env: Envelope) -> list[Message]:
     """Send an envelope now, or through a translation worker (see ``delivery.dispatch``)."""
     svc = ctx.svc
     return await dispatch(
-        ctx.bot, svc.redis, svc.settings.redis_prefix, env, svc.enqueue,
+        ctx.bot, svc.redis, svc.settings.redis_prefix, env, svc.submit,
         svc.settings.translation_timeout_seconds,
     )  # fmt: skip
 

@@ -8,7 +8,7 @@ from telegram import Message, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import BaseHandler, MessageHandler, filters
 
-from tg_support.core import langid, textsplit
+from tg_support.core import jobs, langid, textsplit
 from tg_support.core.i18n import _, use_locale
 from tg_support.core.messages import send_parts
 from tg_support.core.services import Ctx
@@ -143,10 +143,9 @@ async def edited(update: Update, ctx: Ctx) -> None:
         orig_id = await store.redis.get(f"{store.keys.p}tr:msg:{chat_id}:{msg_id}")
         if orig_id is not None and msg.text is not None:
             # A translated copy: a worker translates the new text and edits it.
-            await ctx.svc.enqueue(
-                "translate", "workers.translate.retranslate", str(orig_id), chat_id, msg_id,
-                msg.text, entities_json(msg.entities),
-            )  # fmt: skip
+            await ctx.svc.submit(
+                jobs.retranslate(str(orig_id), chat_id, msg_id, msg.text, entities_json(msg.entities))
+            )
             continue
         try:
             if chat_id == q.asker_id:

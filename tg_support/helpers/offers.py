@@ -40,8 +40,8 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden
 
 from tg_support.config import Settings
+from tg_support.core import jobs
 from tg_support.core.i18n import LANGUAGE_NAMES, _, use_locale
-from tg_support.core.jobs import MATCH_HELPERS, enqueue_in, match_options
 from tg_support.core.messages import send_parts
 from tg_support.core.sending import send_once, sent_message_id
 from tg_support.core.store import Repository, Store
@@ -201,15 +201,7 @@ async def offer_round(
 
 
 def schedule_round(settings: Settings, qid: str, round_no: int, delay: float) -> None:
-    enqueue_in(
-        settings, "match", MATCH_HELPERS, delay, round_job_id(qid, round_no), qid, round_no,
-        **match_options(settings),
-    )  # fmt: skip
-
-
-def round_job_id(qid: str, round_no: int) -> str:
-    """One job id per question and round: enqueueing a round twice keeps one job."""
-    return f"offer-{qid}-{round_no}"
+    jobs.schedule(settings, jobs.match_helpers(settings, qid, round_no), delay)
 
 
 async def offer_body(store: Store, q: Question, uid: int) -> str:

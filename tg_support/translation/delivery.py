@@ -21,17 +21,25 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Awaitable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
 from telegram.error import BadRequest
 
-from tg_support.core import textsplit
+from tg_support.core import jobs, textsplit
 from tg_support.core.i18n import LANGUAGE_NAMES, _, use_locale
 from tg_support.core.sending import send_once
 from tg_support.translation.argos import can_translate
+
+
+class Submit(Protocol):
+    """Enqueues a job, after ``delay`` seconds when given (``Services.submit``)."""
+
+    def __call__(self, job: jobs.Job, *, delay: float | None = None) -> Awaitable[str]: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -117,12 +125,12 @@ async def record_copies(redis: Redis, prefix: str, env: Envelope, sent: list[Mes
 
 
 async def dispatch(
-    bot: Bot, redis: Redis, prefix: str, env: Envelope, enqueue: Any, wait: float
+    bot: Bot, redis: Redis, prefix: str, env: Envelope, submit: Submit, wait: float
 ) -> list[Message]:
     """Bot side: send now, or hand to the translation worker with a fallback at the deadline.
 
 
-    ``enqueue(queue, func, *args, delay=None)`` enqueues a job (the caller owns RQ)."""
+    ``submit(job, delay=None)`` enqueues a job (the caller owns RQ: ``Services.submit``)."""
     if env.src_lang == env.dst_lang:
         sent = await send_envelope(bot, env, env.text, env.message_entities())
         await record_copies(redis, prefix, env, sent)
@@ -136,8 +144,8 @@ async def dispatch(
         await record_copies(redis, prefix, env, sent)
         return sent
     env.deadline = time.time() + wait
-    await enqueue("translate", "workers.translate.deliver_translated", env.to_json())
-    await enqueue("interactive", "workers.translate.deliver_original", env.to_json(), delay=wait)
+    await submit(jobs.deliver_translated(env.to_json()))
+    await submit(jobs.deliver_original(env.to_json()), delay=wait)
     return []
 
 

@@ -1,0 +1,56 @@
+"""``make_bot``: the one way a process gets a Bot (the bot's Application and every worker):
+same server, same HTTP client, same defaults, and the rate limiter shared through Redis."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import Defaults, ExtBot
+from telegram.request import BaseRequest, HTTPXRequest
+
+from tg_support.config import Settings
+from tg_support.core.http import AiohttpRequest
+from tg_support.core.sending import RateLimitArgs, RedisRateLimiter, SendLimits
+
+TELEGRAM_API = "https://api.telegram.org/bot"
+TELEGRAM_FILES = "https://api.telegram.org/file/bot"
+
+
+def send_limits(settings: Settings) -> SendLimits:
+    return SendLimits(
+        global_per_second=settings.send_global_per_second,
+        private_per_second=settings.send_private_per_second,
+        private_burst=settings.send_private_burst,
+        group_per_minute=settings.send_group_per_minute,
+        group_burst=settings.send_group_burst,
+        interactive_reserve=settings.send_interactive_reserve,
+    )
+
+
+def _request(settings: Settings, *, pool: int) -> BaseRequest:
+    if settings.tg_http == "aiohttp":
+        return AiohttpRequest(connection_pool_size=pool)
+    return HTTPXRequest(connection_pool_size=pool)
+
+
+def make_bot(settings: Settings, redis: Redis) -> ExtBot[RateLimitArgs]:
+    """A Bot on ``settings``' server whose every call goes through the shared limiter.
+
+    getUpdates gets its own request object (one connection), as PTB's builder does, so a
+    long poll never holds up a send."""
+    token = settings.token()
+    limiter = RedisRateLimiter(
+        redis, token.split(":", 1)[0], prefix=settings.redis_prefix, limits=send_limits(settings)
+    )
+    return ExtBot(
+        token,
+        base_url=settings.bot_api_base_url or TELEGRAM_API,
+        base_file_url=settings.bot_file_base_url or TELEGRAM_FILES,
+        request=_request(settings, pool=256),
+        get_updates_request=_request(settings, pool=1),
+        rate_limiter=limiter,
+        defaults=Defaults(
+            parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+        ),
+    )
