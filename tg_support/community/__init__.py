@@ -1,0 +1,1 @@
+"""The community layer: courses, study circles, peer-review swaps, events, recognition."""
