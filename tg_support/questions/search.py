@@ -69,7 +69,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from redis.asyncio import Redis
@@ -537,8 +537,83 @@ class SearchIndex:
         field, which every question with a pivot translation has: that is what makes the
         search cross-lingual. ``tags``: keep only questions with at least one of these tags.
         """
-        lang = lang.lower()
-        pivot_lang = pivot_lang.lower()
+        q = _Query.parse(text, lang.lower(), pivot_text, pivot_lang.lower())
+        if not q.legs or k <= 0:
+            return []
+        await self._read_stats(q)  # round trip 1
+        if not any(q.n_docs.values()):
+            return []  # nothing indexed in these fields yet: no postings, no typo vocabulary
+        postings = await self._read_postings(q)  # round trip 2 (+1 to correct typos)
+        top = q.candidates(postings, set(exclude), max(RESCORE, 5 * k))
+        if not top:
+            return []
+        docs = await self._read_docs(top)  # round trip 3
+        return q.results(top, docs, set(tags), min_score, k)
+
+    async def _read_stats(self, q: _Query) -> None:
+        """Phase 1 into ``q``, one script call: N and total length per field, df per term."""
+        stat_fields = [f"{x}:{fl}" for fl in q.legs for x in ("n", "len")]
+        terms = [(fl, t) for fl, ts in q.legs.items() for t in ts]
+        res = await self.r.register_script(_STATS_AND_DF)(
+            keys=[self._stats_key, *(self._term_key(fl, t) for fl, t in terms)], args=stat_fields
+        )
+        stats = [int(_s(v)) if v is not None else 0 for v in res[: len(stat_fields)]]
+        for i, fl in enumerate(q.legs):
+            q.n_docs[fl] = stats[2 * i]
+            q.avgdl[fl] = stats[2 * i + 1] / max(1, stats[2 * i])
+        q.df.update(zip(terms, map(int, res[len(stat_fields) :]), strict=True))
+
+    async def _read_postings(self, q: _Query) -> dict[_Term, list[Any]]:
+        """Phase 2: the densest postings of each known term, or of its typo correction."""
+        terms = [(fl, t) for fl, ts in q.legs.items() for t in ts]
+        known = [key for key in terms if q.df[key]]
+        unknown = [key for key in terms if not q.df[key] and _typo_eligible(key[1])]
+        pipe = self.r.pipeline(transaction=False)
+        for fl, t in known:
+            pipe.zrevrange(self._term_key(fl, t), 0, POSTINGS_CAP - 1)
+        for fl, t in unknown:  # the vocabulary that a typo's correction is picked from
+            pipe.zrevrange(self._vocab_key(fl, t), 0, VOCAB_CAP - 1)
+        res = await pipe.execute()
+        postings = dict(zip(known, res[: len(known)], strict=True))
+        q.match.update((key, (key[1], 1.0)) for key in known)
+        fixes = _pick_corrections(unknown, res[len(known) :])
+        if fixes:
+            pipe = self.r.pipeline(transaction=False)
+            for (fl, _), cand in fixes.items():
+                pipe.zcard(self._term_key(fl, cand))
+                pipe.zrevrange(self._term_key(fl, cand), 0, POSTINGS_CAP - 1)
+            res = await pipe.execute()
+            for j, (key, cand) in enumerate(fixes.items()):
+                q.df[(key[0], cand)] = int(res[2 * j])
+                postings[key] = res[2 * j + 1]
+                q.match[key] = (cand, TYPO_WEIGHT)
+        return postings
+
+    async def _read_docs(self, qids: list[str]) -> list[Any]:
+        """Phase 3: the term frequencies (``fields``) and ``tags`` of each candidate."""
+        pipe = self.r.pipeline(transaction=False)
+        for qid in qids:
+            pipe.hmget(self._doc_key(qid), ["fields", "tags"])
+        return list(await pipe.execute())
+
+
+_Term = tuple[str, str]  # a query term: (field language, term)
+
+
+@dataclass
+class _Query:
+    """A query's terms per field (leg), and what phases 1 and 2 read about them."""
+
+    legs: dict[str, list[str]]  # field language -> the query's distinct terms
+    n_docs: dict[str, int] = field(default_factory=dict)  # questions with the field (BM25 N)
+    avgdl: dict[str, float] = field(default_factory=dict)  # their average length in tokens
+    df: dict[_Term, int] = field(default_factory=dict)  # of query terms and typo corrections
+    # query term -> (indexed term it matches, weight: 1, or TYPO_WEIGHT for a correction)
+    match: dict[_Term, tuple[str, float]] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, text: str, lang: str, pivot_text: str | None, pivot_lang: str) -> _Query:
+        """The query's distinct terms in its own language's field, and in the pivot's."""
         legs: dict[str, list[str]] = {}
         own = list(dict.fromkeys(tokenize(text, lang)))
         if own:
@@ -552,101 +627,70 @@ class SearchIndex:
             # English ("mera quiz submit nahi hua", "Python 报错"); without a pivot they are
             # looked up in the English field too (the other words count as unmatched there).
             legs[pivot_lang] = own
-        if not legs or k <= 0:
-            return []
+        return cls(legs)
 
-        # Phase 1: N, total length and df of every query term.
-        flangs = list(legs)
-        stat_fields = [f"{x}:{fl}" for fl in flangs for x in ("n", "len")]
-        terms = [(fl, t) for fl in flangs for t in legs[fl]]
-        res = await self.r.register_script(_STATS_AND_DF)(
-            keys=[self._stats_key, *(self._term_key(fl, t) for fl, t in terms)], args=stat_fields
-        )
-        stats = [int(_s(v)) if v is not None else 0 for v in res[: len(stat_fields)]]
-        n_docs = {fl: stats[2 * i] for i, fl in enumerate(flangs)}
-        avgdl = {fl: stats[2 * i + 1] / max(1, stats[2 * i]) for i, fl in enumerate(flangs)}
-        df = {key: int(v) for key, v in zip(terms, res[len(stat_fields) :], strict=True)}
-        if not any(n_docs.values()):
-            return []  # nothing indexed in these fields yet: no postings, no typo vocabulary
-
-        # Phase 2: the densest postings of each known term (at most POSTINGS_CAP), and the
-        # vocabulary buckets of unknown terms that may be typos.
-        known = [key for key in terms if df[key]]
-        unknown = [key for key in terms if not df[key] and _typo_eligible(key[1])]
-        pipe = self.r.pipeline(transaction=False)
-        for fl, t in known:
-            pipe.zrevrange(self._term_key(fl, t), 0, POSTINGS_CAP - 1)
-        for fl, t in unknown:
-            pipe.zrevrange(self._vocab_key(fl, t), 0, VOCAB_CAP - 1)
-        res = await pipe.execute()
-        postings = dict(zip(known, res[: len(known)], strict=True))
-        # query term -> (indexed term it matches, weight)
-        match: dict[tuple[str, str], tuple[str, float]] = {key: (key[1], 1.0) for key in known}
-        fixes = _pick_corrections(unknown, res[len(known) :])
-        if fixes:
-            pipe = self.r.pipeline(transaction=False)
-            for (fl, _), cand in fixes.items():
-                pipe.zcard(self._term_key(fl, cand))
-                pipe.zrevrange(self._term_key(fl, cand), 0, POSTINGS_CAP - 1)
-            res = await pipe.execute()
-            for j, (key, cand) in enumerate(fixes.items()):
-                df[(key[0], cand)] = int(res[2 * j])
-                postings[key] = res[2 * j + 1]
-                match[key] = (cand, TYPO_WEIGHT)
-
-        # Candidates: approximate BM25 from the postings read (tf and dl are in the member).
-        exclude_set = set(exclude)
+    def candidates(
+        self, postings: dict[_Term, list[Any]], exclude: set[str], limit: int
+    ) -> list[str]:
+        """The ``limit`` best questions by approximate BM25 over the postings read."""
         approx: dict[str, float] = {}
-        for key, members in postings.items():
-            fl = key[0]
-            cand, w = match[key]
-            idf = _idf(n_docs[fl], df[(fl, cand)]) * w
-            for m in members:
+        for (fl, t), members in postings.items():
+            cand, w = self.match[(fl, t)]
+            idf = _idf(self.n_docs[fl], self.df[(fl, cand)]) * w
+            avgdl = self.avgdl[fl]
+            for m in members:  # tf and dl are in the member: no further reads
                 qid, tf_s, dl_s = _s(m).rsplit("|", 2)
-                if qid in exclude_set:
-                    continue
-                tf, dl = int(tf_s), int(dl_s)
-                approx[qid] = approx.get(qid, 0.0) + _bm25(idf, tf, dl, avgdl[fl])
-        if not approx:
-            return []
-        top = sorted(approx, key=lambda q: (-approx[q], q))[: max(RESCORE, 5 * k)]
+                if qid not in exclude:
+                    approx[qid] = approx.get(qid, 0.0) + _bm25(idf, int(tf_s), int(dl_s), avgdl)
+        return sorted(approx, key=lambda q: (-approx[q], q))[:limit]
 
-        # Phase 3: exact scores of the best candidates from their term frequencies (a posting
-        # cut off by the cap still counts here), and their tags.
-        pipe = self.r.pipeline(transaction=False)
-        for qid in top:
-            pipe.hmget(self._doc_key(qid), ["fields", "tags"])
-        docs = await pipe.execute()
-        norms = {fl: sum(_idf(n_docs[fl], df[(fl, t)]) for t in legs[fl]) for fl in flangs}
-        wanted = set(tags)
+    def leg_scores(
+        self, fields: dict[str, dict[str, int]], norms: dict[str, float]
+    ) -> list[tuple[float, str]]:
+        """Exact BM25 of a question per leg, over the leg's total IDF: (score, field)."""
+        per: list[tuple[float, str]] = []
+        for fl, terms in self.legs.items():
+            tfs = fields.get(fl)
+            if not tfs or not norms[fl]:
+                continue
+            dl = sum(tfs.values())
+            score = 0.0
+            for t in terms:
+                cand, w = self.match.get((fl, t), (t, 0.0))
+                tf = tfs.get(cand, 0)
+                if tf and w:
+                    idf = _idf(self.n_docs[fl], self.df[(fl, cand)]) * w
+                    score += _bm25(idf, tf, dl, self.avgdl[fl])
+            if score:
+                per.append((score / norms[fl], fl))
+        return per
+
+    @staticmethod
+    def merge_legs(per: list[tuple[float, str]]) -> tuple[float, str]:
+        """Best leg + :data:`PIVOT_BONUS` x the other legs' scores, and the best leg's field."""
+        per.sort(reverse=True)
+        return per[0][0] + PIVOT_BONUS * sum(x for x, _ in per[1:]), per[0][1]
+
+    def results(
+        self, top: list[str], docs: list[Any], tags: set[str], min_score: float, k: int
+    ) -> list[Hit]:
+        """The ``k`` best candidates by exact score, with a tag wanted, over ``min_score``."""
+        # a posting cut off by POSTINGS_CAP still counts here: the fields hold every term
+        norms = {
+            fl: sum(_idf(self.n_docs[fl], self.df[(fl, t)]) for t in terms)
+            for fl, terms in self.legs.items()
+        }
         combined: list[tuple[float, str, str]] = []
         for qid, (fields_raw, tags_raw) in zip(top, docs, strict=True):
             if fields_raw is None:  # removed meanwhile
                 continue
-            if wanted and not wanted & set(json.loads(_s(tags_raw or "[]"))):
+            if tags and not tags & set(json.loads(_s(tags_raw or "[]"))):
                 continue
-            fields: dict[str, dict[str, int]] = json.loads(_s(fields_raw))
-            per: list[tuple[float, str]] = []
-            for fl in flangs:
-                field = fields.get(fl)
-                if not field or not norms[fl]:
-                    continue
-                dl = sum(field.values())
-                score = 0.0
-                for t in legs[fl]:
-                    cand, w = match.get((fl, t), (t, 0.0))
-                    tf = field.get(cand, 0)
-                    if tf and w:
-                        idf = _idf(n_docs[fl], df[(fl, cand)]) * w
-                        score += _bm25(idf, tf, dl, avgdl[fl])
-                if score:
-                    per.append((score / norms[fl], fl))
-            if not per:
-                continue
-            per.sort(reverse=True)
-            total = per[0][0] + PIVOT_BONUS * sum(x for x, _ in per[1:])
-            if total >= min_score:
-                combined.append((total, qid, per[0][1]))
+            per = self.leg_scores(json.loads(_s(fields_raw)), norms)
+            if per:
+                total, fl = self.merge_legs(per)
+                if total >= min_score:
+                    combined.append((total, qid, fl))
         combined.sort(key=lambda x: (-x[0], x[1]))
         return [Hit(qid, round(score, 4), fl) for score, qid, fl in combined[:k]]
 
