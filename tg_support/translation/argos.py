@@ -331,6 +331,7 @@ class ArgosTranslator:
         pkg = pkg_translation.pkg
         # (text index, paragraph index) for every sentence, so results can be put back.
         sentences: list[str] = []
+        added: list[str] = []
         owners: list[tuple[int, int]] = []
         shapes: list[list[str]] = []
         for ti, text in enumerate(texts):
@@ -339,7 +340,9 @@ class ArgosTranslator:
             for pi, paragraph in enumerate(paragraphs):
                 for sentence in pkg_translation.sentencizer.split_sentences(paragraph):
                     if sentence.strip():
-                        sentences.append(sentence)
+                        fixed, dot = as_written(sentence, src)
+                        sentences.append(fixed)
+                        added.append(dot)
                         owners.append((ti, pi))
         if not sentences:
             return list(texts), [(0.0, math.inf)] * len(texts)
@@ -372,7 +375,7 @@ class ArgosTranslator:
             )
         pieces: dict[tuple[int, int], list[str]] = {}
         weakest = [(0.0, math.inf)] * len(texts)
-        for owner, result in zip(owners, results, strict=True):
+        for owner, result, dot in zip(owners, results, added, strict=True):
             if scored:
                 hyps, sc = result.hypotheses, result.scores
                 lp = confidence.token_logprob(sc[0], len(hyps[0]))
@@ -382,7 +385,10 @@ class ArgosTranslator:
             value = pkg.tokenizer.decode(result.hypotheses[0])
             if pkg.target_prefix and value.startswith(pkg.target_prefix):
                 value = value[len(pkg.target_prefix) :]
-            pieces.setdefault(owner, []).append(value.strip())
+            value = value.strip()
+            if dot and value.endswith(dot):
+                value = value[: -len(dot)].rstrip()
+            pieces.setdefault(owner, []).append(value)
         out = []
         for ti, paragraphs in enumerate(shapes):
             done = [" ".join(pieces.get((ti, pi), [])) for pi in range(len(paragraphs))]
@@ -395,6 +401,35 @@ class Scored:
     text: str
     scores: list[float]  # one per leg
     legs: list[tuple[str, str]]
+
+
+_QUESTION_START = {
+    "en": re.compile(
+        r"(how|what|where|when|why|who|which|can|could|is|are|do|does|did|will|would|should"
+        r"|has|have|may|anyone|any)\b", re.I),
+    "es": re.compile(r"(c[oó]mo|qu[eé]|d[oó]nde|cu[aá]ndo|por qu[eé]|qui[eé]n|cu[aá]l|puedes"
+                     r"|puedo|hay|alguien|es posible)\b", re.I),
+    "hi": re.compile(r"(क्या|कहाँ|कब|कैसे|क्यों|कौन)"),
+}  # fmt: skip
+_LOWER_I = re.compile(r"(?<![\w'])i(?=\b)")
+
+
+def as_written(sentence: str, lang: str) -> tuple[str, str]:
+    """Chat is often typed in lower case without punctuation; models (the shipped ones
+    especially) translate far better what looks like the sentences they learnt from. Returns
+    the sentence as written properly and the mark we added (taken off the output again)."""
+    s = sentence.strip()
+    if lang == "en":
+        s = _LOWER_I.sub("I", s)
+    if s[:1].islower():
+        s = s[0].upper() + s[1:]
+    if not s or s[-1] in ".!?।…:;\u27e7\"')":
+        return s, ""
+    if (q := _QUESTION_START.get(lang)) and q.match(s.lstrip("¿")):
+        if lang == "es" and not s.startswith("¿"):
+            s = "¿" + s
+        return s + "?", "?"
+    return s + ".", "."
 
 
 PACKAGES_TTL = 5.0  # seconds; a package installed by another process is seen within this
