@@ -29,22 +29,27 @@ async def calibrations(
     versions = argos.package_versions(engine)
     path = confidence.calibration_file(data_dir)
     store = confidence.CalibrationStore(redis, prefix) if redis is not None else None
-    have = (
-        await store.load(list(versions)) if store is not None
-        else confidence.Calibrations.load_file(path)
-    )  # fmt: skip
-    stale = [
-        pair for pair, version in versions.items()
-        if pair not in have.items or have.items[pair].package_version != version
-    ]  # fmt: skip
+    local = confidence.Calibrations.load_file(path)
+    have = await store.load(list(versions)) if store is not None else local
+
+    def current(cals: confidence.Calibrations, pair: tuple[str, str]) -> bool:
+        return pair in cals.items and cals.items[pair].package_version == versions[pair]
+
+    # This process's file saves calibrating again against a fresh Redis (and the reverse).
+    for pair in versions:
+        if not current(have, pair) and current(local, pair):
+            have.items[pair] = local.items[pair]
+            if store is not None:
+                await store.save(local.items[pair])
+    stale = [pair for pair in versions if not current(have, pair)]
     if stale:
         fresh = await asyncio.to_thread(argos.calibrate_installed, engine, stale)
         for cal in fresh.items.values():
             have.items[(cal.src, cal.dst)] = cal
             if store is not None:
                 await store.save(cal)
-        if store is None:
-            have.save_file(path)
+    if stale or any(not current(local, pair) for pair in versions):
+        have.save_file(path)
     _memo[memo_key] = (time.monotonic(), have)
     return have
 
