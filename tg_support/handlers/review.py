@@ -621,8 +621,8 @@ async def _relay(update: Update, ctx: Ctx, conv: Conversation) -> None:
         await ctx.svc.store.clear_conv(uid)
         await reply(update, ctx, _("This swap has ended."))
         return
-    if msg.text is None and (msg.effective_attachment is None or msg.sticker is not None):
-        await reply(update, ctx, _("I can pass on texts, links and documents only."))
+    if msg.text is None and msg.document is None and not msg.photo:
+        await reply(update, ctx, _("I can pass on texts, links, photos and documents only."))
         return
     store = ctx.svc.store
     src = None
@@ -646,9 +646,14 @@ async def _relay(update: Update, ctx: Ctx, conv: Conversation) -> None:
                                markup=markup.to_dict())  # fmt: skip
                 await deliver(ctx, env)
             else:
+                # Sent anew by file id, not copied: nothing in the request names the sender.
                 caption = (head + (msg.caption or ""))[:1024]
-                await ctx.bot.copy_message(other, msg.chat_id, msg.message_id, caption=caption,
-                                           parse_mode=None, reply_markup=markup)  # fmt: skip
+                if msg.document is not None:
+                    await ctx.bot.send_document(other, msg.document.file_id, caption=caption,
+                                                parse_mode=None, reply_markup=markup)  # fmt: skip
+                else:
+                    await ctx.bot.send_photo(other, msg.photo[-1].file_id, caption=caption,
+                                             parse_mode=None, reply_markup=markup)  # fmt: skip
         except Forbidden:
             await store.set_blocked(other, True)
     await reply(update, ctx, "✓ " + _("Sent to your partner."))
