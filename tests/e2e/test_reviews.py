@@ -256,7 +256,7 @@ async def test_a_no_show_is_rematched_before_the_deadline(
         assert redis_sync.hget(f"{RV}rep:{noel.id}", "noshow") == "1"
         # Someone new asks; Ana takes the offer and is matched with her, not with Noel.
         cleo = await learner(client, "Cleo", "en")
-        rc = await ask_review(cleo, days=4)
+        rc = await ask_review(cleo, days=3)
         await ana.press(offer, data_for(offer, "new partner"))
         await client.wait_for(cleo.id, text_contains="🤝", timeout=30)
         mine = [r for r in redis_sync.smembers(f"{RV}user:{ana.id}") if r != ra]
@@ -316,8 +316,10 @@ async def test_no_telegram_identity_crosses_between_partners(
             await me.press(card, data_for(card, "Message"))
             await me.send("Hello from my side of the swap")
             await client.wait_for(other.id, text_contains="Hello from", timeout=15)
+        since = await alice.seq()
         await client.send_document(bob.id, "notes.txt", "more notes")
-        await client.wait_for(alice.id, text_contains="swap #", timeout=15)
+        [doc] = await client.wait_for(alice.id, since_seq=since, timeout=15)
+        assert doc.get("document", {}).get("file_name") == "notes.txt"
         await write_review(alice, card_a, ("Good.", "Shorter intro.", "Which sources?"))
         await client.wait_for(bob.id, text_contains="Shorter intro.", timeout=20)
     log = await client.log()
