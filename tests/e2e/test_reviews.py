@@ -97,7 +97,9 @@ async def ask_review(
 
 
 async def intro(client: Any, p: Person, number: str = "", timeout: float = 30) -> dict[str, Any]:
-    [card] = await client.wait_for(p.id, text_contains=f"#{number}" if number else "🤝", timeout=timeout)
+    [card] = await client.wait_for(
+        p.id, text_contains=f"#{number}" if number else "🤝", timeout=timeout
+    )
     return dict(card)
 
 
@@ -115,7 +117,9 @@ def swap_of(redis_sync: Any, rid: str) -> dict[str, Any]:
             "status": raw["status"]}  # fmt: skip
 
 
-async def write_review(p: Person, card: dict[str, Any], answers: tuple[str, str, str]) -> dict[str, Any]:
+async def write_review(
+    p: Person, card: dict[str, Any], answers: tuple[str, str, str]
+) -> dict[str, Any]:
     [prompt] = await p.press(card, data_for(card, "review"))
     assert "1/3" in text(prompt)
     [prompt] = await p.send(answers[0])
@@ -163,7 +167,12 @@ async def test_a_pair_in_one_language(
         assert "Thank you" in rated["text"]
         [note] = await client.wait_for(bob.id, text_contains="helpful", timeout=15)
         assert "Thank you" in text(note)
-        assert redis_sync.hgetall(f"{RV}rep:{bob.id}") == {"given": "1", "noshow": "0", "helpful": "1", "rated": "1"}
+        assert redis_sync.hgetall(f"{RV}rep:{bob.id}") == {
+            "given": "1",
+            "noshow": "0",
+            "helpful": "1",
+            "rated": "1",
+        }
         [stats] = await bob.send("/stats")
         assert "1 peer review given" in text(stats)
 
@@ -183,7 +192,10 @@ async def test_three_learners_make_a_three_cycle(
 ) -> None:
     people = [await learner(client, n, "en") for n in ("Ann", "Ben", "Cat")]
     # Requests first, then one worker: one matching run sees all three.
-    rids = [await ask_review(p, assignment=a) for p, a in zip(people, ("Week 3", "W3", "week 3"))]
+    rids = [
+        await ask_review(p, assignment=a)
+        for p, a in zip(people, ("Week 3", "W3", "week 3"), strict=True)
+    ]
     with worker_process(worker_env, worker_data_dir):
         cards = [await intro(client, p) for p in people]
         swap = swap_of(redis_sync, rids[0])
@@ -196,7 +208,9 @@ async def test_three_learners_make_a_three_cycle(
         by_id = {p.id: p for p in people}
         for i, uid in enumerate(order):
             reviewee = order[(i + 1) % 3]
-            assert redis_sync.hget(f"{RV}req:{rids[[p.id for p in people].index(reviewee)]}", "reviewer") == str(uid)
+            assert redis_sync.hget(
+                f"{RV}req:{rids[[p.id for p in people].index(reviewee)]}", "reviewer"
+            ) == str(uid)
         # A message reaches both others.
         first = by_id[order[0]]
         card = cards[people.index(first)]
@@ -217,12 +231,16 @@ async def test_spanish_and_hindi_partners_through_translation(
     card_m, card_p = await intro(client, maria), await intro(client, priya)
     assert swap_of(redis_sync, rm)["rids"] in ([rm, rp], [rp, rm])
     # The wish comes translated, with the original one tap away.
-    [wish] = await client.wait_for(priya.id, text_contains="कृपया मेरे असाइनमेंट की समीक्षा करें।", timeout=40)
+    [wish] = await client.wait_for(
+        priya.id, text_contains="कृपया मेरे असाइनमेंट की समीक्षा करें।", timeout=40
+    )
     assert any(d.startswith("tr:o:") for _, d in buttons(wish))
 
     await maria.press(card_m, data_for(card_m, "💬"))
     await maria.send("Gracias por tus comentarios.")
-    [got] = await client.wait_for(priya.id, text_contains="आपकी प्रतिक्रिया के लिए धन्यवाद।", timeout=40)
+    [got] = await client.wait_for(
+        priya.id, text_contains="आपकी प्रतिक्रिया के लिए धन्यवाद।", timeout=40
+    )
     toggle = next(d for _, d in buttons(got) if d.startswith("tr:o:"))
     [shown] = await priya.press(got, toggle)
     assert "Gracias por tus comentarios." in text(shown)
@@ -293,7 +311,9 @@ async def test_a_forged_button_cannot_take_over_a_swap(
         assert redis_sync.hget(f"{RV}swap:{sid}", "status") == "active"
         assert (await redis_conv(redis_sync, mallory.id)) is None
         # Nothing of the swap reached her.
-        assert not [m for m in await client.messages(mallory.id, from_bot=True) if "#" + sid in text(m)]
+        assert not [
+            m for m in await client.messages(mallory.id, from_bot=True) if "#" + sid in text(m)
+        ]
 
 
 async def redis_conv(redis_sync: Any, uid: int) -> Any:
