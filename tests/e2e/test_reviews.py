@@ -117,10 +117,15 @@ def swap_of(redis_sync: Any, rid: str) -> dict[str, Any]:
             "status": raw["status"]}  # fmt: skip
 
 
+def action(msg: dict[str, Any], prefix: str) -> str:
+    """The callback data of the button for ``prefix`` (whatever language the label is in)."""
+    return next(d for _, d in buttons(msg) if d.startswith(prefix))
+
+
 async def write_review(
     p: Person, card: dict[str, Any], answers: tuple[str, str, str]
 ) -> dict[str, Any]:
-    [prompt] = await p.press(card, data_for(card, "review"))
+    [prompt] = await p.press(card, action(card, "rv:sw:write:"))
     assert "1/3" in text(prompt)
     [prompt] = await p.send(answers[0])
     assert "2/3" in text(prompt)
@@ -128,7 +133,7 @@ async def write_review(
     assert "3/3" in text(prompt)
     [preview] = await p.send(answers[2])
     assert answers[1] in text(preview)
-    [sent] = await p.press(preview, data_for(preview, "Send"))
+    [sent] = await p.press(preview, action(preview, "rv:sw:send:"))
     return dict(sent)
 
 
@@ -148,6 +153,12 @@ async def test_a_pair_in_one_language(
         assert "review each other" in text(card_a) and "Honour code" in text(card_a)
         bob_as_seen = pseudonym(card_a)
         assert bob_as_seen != pseudonym(card_b)
+
+        # /review now shows the swap (and offers a new request).
+        await client.wait_for(bob.id, text_contains="would like feedback on", timeout=15)
+        [overview] = await bob.send("/review")
+        assert "Swap #" in text(overview) and pseudonym(card_b) in text(overview)
+        assert "rv:new" in [d for _, d in buttons(overview)]
 
         # Messages go through the bot, under the pseudonym.
         [hint] = await alice.press(card_a, data_for(card_a, "Message"))
@@ -236,13 +247,12 @@ async def test_spanish_and_hindi_partners_through_translation(
     )
     assert any(d.startswith("tr:o:") for _, d in buttons(wish))
 
-    await maria.press(card_m, data_for(card_m, "💬"))
+    await maria.press(card_m, action(card_m, "rv:sw:chat:"))
     await maria.send("Gracias por tus comentarios.")
     [got] = await client.wait_for(
         priya.id, text_contains="आपकी प्रतिक्रिया के लिए धन्यवाद।", timeout=40
     )
-    toggle = next(d for _, d in buttons(got) if d.startswith("tr:o:"))
-    [shown] = await priya.press(got, toggle)
+    [shown] = await priya.press(got, action(got, "tr:o:"))
     assert "Gracias por tus comentarios." in text(shown)
 
     # Priya reviews in Hindi; María reads it in Spanish, the prompts' labels in Spanish too.

@@ -187,6 +187,8 @@ async def deadline_check(
     swap = await rs.swap(req.swap) if req is not None and req.swap else None
     if req is None or swap is None or swap.status != "active" or req.got != "pending":
         return "done"
+    if not req.reviewer:  # the reviewer erased their data: the swap ended with it
+        return "done"
     now = time.time()
     if stage == "remind":
         due = req.deadline - settings.review_remind_hours * 3600
