@@ -15,16 +15,10 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from .errors import ApiError, ControlError
 from .limits import Limits
-from .world import (
-    JSON,
-    TINY_PNG,
-    ApiError,
-    BotState,
-    ControlError,
-    Upload,
-    World,
-)
+from .models import JSON, BotState, Upload
+from .world import TINY_PNG, World
 
 WORLD_KEY: web.AppKey[World] = web.AppKey("world", World)
 SESSION_KEY: web.AppKey[list[aiohttp.ClientSession]] = web.AppKey("session", list)

@@ -20,36 +20,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import re
 import secrets
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any, ClassVar
 
+from .clock import Clock
+from .errors import ApiError, ControlError, bad, forbidden
 from .limits import FloodControl, Limits
+from .models import (
+    ALL_UPDATE_TYPES,
+    DEFAULT_UPDATE_TYPES,
+    JSON,
+    MEMBER_STATUSES,
+    PRESENT,
+    BotState,
+    Chat,
+    FileRec,
+    Member,
+    Poll,
+    StoredMessage,
+    Topic,
+    Upload,
+)
+from .params import p_bool, p_float, p_get, p_int, p_json, p_req_int, p_str
 
-JSON = dict[str, Any]
-
-ALL_UPDATE_TYPES = frozenset(
-    {
-        "message", "edited_message", "channel_post", "edited_channel_post",
-        "business_connection", "business_message", "edited_business_message",
-        "deleted_business_messages", "message_reaction", "message_reaction_count",
-        "inline_query", "chosen_inline_result", "callback_query", "shipping_query",
-        "pre_checkout_query", "purchased_paid_media", "poll", "poll_answer",
-        "my_chat_member", "chat_member", "chat_join_request", "chat_boost",
-        "removed_chat_boost",
-    }
-)  # fmt: skip
-DEFAULT_UPDATE_TYPES = ALL_UPDATE_TYPES - {
-    "chat_member",
-    "message_reaction",
-    "message_reaction_count",
-}
 TOPIC_COLORS = (7322096, 16766590, 13338331, 9367192, 16749490, 16478047)
 CHAT_ACTIONS = frozenset(
     {
@@ -63,8 +62,6 @@ NOT_MODIFIED = (
     "the same as a current content and reply markup of the message"
 )
 TOKEN_RE = re.compile(r"^(\d{1,20}):([A-Za-z0-9_-]{8,})$")
-MEMBER_STATUSES = ("creator", "administrator", "member", "restricted", "left", "kicked")
-PRESENT = frozenset({"creator", "administrator", "member", "restricted"})
 ADMIN_RIGHTS = (
     "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
     "can_restrict_members", "can_promote_members", "can_change_info", "can_invite_users",
@@ -82,69 +79,6 @@ TINY_PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
 )
-
-
-class ApiError(Exception):
-    """A Bot API error: becomes ``{"ok": false, "error_code": …, "description": …}``."""
-
-    def __init__(self, code: int, description: str, parameters: JSON | None = None) -> None:
-        super().__init__(description)
-        self.code = code
-        self.description = description
-        self.parameters = parameters
-
-    def to_json(self) -> JSON:
-        body: JSON = {"ok": False, "error_code": self.code, "description": self.description}
-        if self.parameters:
-            body["parameters"] = self.parameters
-        return body
-
-
-def bad(text: str) -> ApiError:
-    return ApiError(400, f"Bad Request: {text}")
-
-
-def forbidden(text: str) -> ApiError:
-    return ApiError(403, f"Forbidden: {text}")
-
-
-class ControlError(Exception):
-    """An error of the control API (``{"ok": false, "error": …}``)."""
-
-    def __init__(self, status: int, error: str, extra: JSON | None = None) -> None:
-        super().__init__(error)
-        self.status = status
-        self.error = error
-        self.extra = extra or {}
-
-
-@dataclass
-class Upload:
-    """A file part of a multipart request."""
-
-    filename: str
-    content_type: str
-    data: bytes
-
-
-# ---------------------------------------------------------------------------- clock
-
-
-class Clock:
-    """Monotonic seconds; ``manual=True`` freezes it so only :meth:`advance` moves it."""
-
-    def __init__(self, manual: bool = False) -> None:
-        self.manual = manual
-        self.offset = 0.0
-        self._base = time.monotonic()
-
-    def __call__(self) -> float:
-        return (self._base if self.manual else time.monotonic()) + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += seconds
-
-
 # ---------------------------------------------------------------------------- text
 
 
@@ -447,172 +381,6 @@ def detect_entities(text: str) -> list[JSON]:
     return found
 
 
-# ---------------------------------------------------------------------------- records
-
-
-@dataclass
-class Member:
-    user_id: int
-    status: str
-    rights: dict[str, bool] = field(default_factory=dict)
-    custom_title: str | None = None
-    until_date: int = 0
-
-
-@dataclass
-class Topic:
-    thread_id: int
-    name: str
-    icon_color: int
-    icon_custom_emoji_id: str | None = None
-    closed: bool = False
-    creator_id: int | None = None
-
-    def to_json(self) -> JSON:
-        out: JSON = {
-            "message_thread_id": self.thread_id,
-            "name": self.name,
-            "icon_color": self.icon_color,
-        }
-        if self.icon_custom_emoji_id:
-            out["icon_custom_emoji_id"] = self.icon_custom_emoji_id
-        return out
-
-
-@dataclass
-class StoredMessage:
-    data: JSON
-    seq: int
-    sender_id: int
-    from_bot: bool
-    thread_id: int | None
-    created: float
-    deleted: bool = False
-
-    @property
-    def message_id(self) -> int:
-        return int(self.data["message_id"])
-
-    def control_json(self) -> JSON:
-        out = dict(self.data)
-        out["seq"] = self.seq
-        out["from_bot"] = self.from_bot
-        if self.deleted:
-            out["deleted"] = True
-        return out
-
-
-@dataclass
-class Chat:
-    id: int
-    type: str
-    title: str | None = None
-    username: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    is_forum: bool = False
-    description: str | None = None
-    bot_id: int | None = None  # private chats: the bot of this conversation
-    members: dict[int, Member] = field(default_factory=dict)
-    topics: dict[int, Topic] = field(default_factory=dict)
-    messages: dict[int, StoredMessage] = field(default_factory=dict)
-    next_message_id: int = 1
-    reply_keyboard: JSON | None = None
-    pinned: list[int] = field(default_factory=list)
-
-    @property
-    def is_group(self) -> bool:
-        return self.type in ("group", "supergroup")
-
-    def short(self) -> JSON:
-        out: JSON = {"id": self.id, "type": self.type}
-        if self.type == "private":
-            out["first_name"] = self.first_name or ""
-            if self.last_name:
-                out["last_name"] = self.last_name
-        else:
-            out["title"] = self.title or ""
-        if self.username:
-            out["username"] = self.username
-        if self.is_forum:
-            out["is_forum"] = True
-        return out
-
-    def state_json(self) -> JSON:
-        out = self.short()
-        out["members"] = [
-            {"user_id": m.user_id, "status": m.status, **({"rights": m.rights} if m.rights else {})}
-            for m in self.members.values()
-        ]
-        out["topics"] = [{**t.to_json(), "is_closed": t.closed} for t in self.topics.values()]
-        out["message_count"] = sum(1 for m in self.messages.values() if not m.deleted)
-        if self.bot_id is not None:
-            out["bot_id"] = self.bot_id
-        return out
-
-
-@dataclass
-class FileRec:
-    file_id: str
-    file_unique_id: str
-    kind: str
-    content: bytes | None
-    file_path: str
-    file_name: str | None = None
-    mime_type: str | None = None
-    width: int = 0
-    height: int = 0
-
-    @property
-    def size(self) -> int:
-        return len(self.content) if self.content is not None else 0
-
-
-@dataclass
-class Poll:
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-    terminated: bool = False
-
-
-@dataclass
-class BotState:
-    token: str
-    id: int
-    username: str
-    first_name: str
-    updates: deque[JSON] = field(default_factory=deque)
-    next_update_id: int = 1
-    allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES
-    poll: Poll | None = None
-    webhook: JSON | None = None
-    webhook_wake: asyncio.Event = field(default_factory=asyncio.Event)
-    webhook_task: asyncio.Task[None] | None = None
-    commands: dict[tuple[str, str], list[JSON]] = field(default_factory=dict)
-    texts: dict[tuple[str, str], str] = field(default_factory=dict)
-    menu_buttons: dict[int, JSON] = field(default_factory=dict)
-    can_join_groups: bool = True
-    can_read_all_group_messages: bool = True
-    supports_inline_queries: bool = False
-
-    def user(self) -> JSON:
-        return {
-            "id": self.id,
-            "is_bot": True,
-            "first_name": self.first_name,
-            "username": self.username,
-        }
-
-    def me(self) -> JSON:
-        return {
-            **self.user(),
-            "can_join_groups": self.can_join_groups,
-            "can_read_all_group_messages": self.can_read_all_group_messages,
-            "supports_inline_queries": self.supports_inline_queries,
-            "can_connect_to_business": False,
-            "has_main_web_app": False,
-        }
-
-
 @dataclass
 class Fault:
     method: str
@@ -622,86 +390,6 @@ class Fault:
     chat_id: str | None = None
     bot_id: int | None = None
     parameters: JSON | None = None
-
-
-# ---------------------------------------------------------------------------- params
-
-
-def _missing(key: str) -> ApiError:
-    if key == "text":
-        return bad("message text is empty")
-    return bad(f"{key} is empty")
-
-
-def p_get(params: JSON, key: str) -> Any:
-    v = params.get(key)
-    return None if v == "" else v
-
-
-def p_int(params: JSON, key: str, required: bool = True) -> int | None:
-    v = p_get(params, key)
-    if v is None:
-        if required:
-            raise _missing(key)
-        return None
-    if isinstance(v, bool):
-        return int(v)
-    if isinstance(v, int):
-        return v
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    try:
-        return int(str(v).strip())
-    except ValueError:
-        raise bad(f"invalid {key} specified") from None
-
-
-def p_req_int(params: JSON, key: str) -> int:
-    v = p_int(params, key)
-    assert v is not None
-    return v
-
-
-def p_str(params: JSON, key: str) -> str | None:
-    v = params.get(key)
-    if v is None:
-        return None
-    if isinstance(v, str):
-        return v
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return str(v)
-    return json.dumps(v)
-
-
-def p_bool(params: JSON, key: str) -> bool:
-    v = params.get(key)
-    if isinstance(v, str):
-        return v.strip().lower() in ("true", "1", "yes")
-    return bool(v)
-
-
-def p_json(params: JSON, key: str) -> Any:
-    v = params.get(key)
-    if isinstance(v, str):
-        if v == "":
-            return None
-        try:
-            return json.loads(v)
-        except ValueError:
-            if key == "reply_markup":
-                raise bad("can't parse reply keyboard markup JSON object") from None
-            raise bad(f"can't parse {key} JSON object") from None
-    return v
-
-
-def p_float(params: JSON, key: str, default: float) -> float:
-    v = p_get(params, key)
-    if v is None:
-        return default
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        raise bad(f"invalid {key} specified") from None
 
 
 SENDING_METHODS = frozenset(
