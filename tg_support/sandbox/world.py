@@ -26,10 +26,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from html.parser import HTMLParser
-from typing import Any, ClassVar
+from typing import Any
 
 from .clock import Clock
+from .entities import detect_entities, format_text
 from .errors import ApiError, ControlError, bad, forbidden
 from .limits import FloodControl, Limits
 from .models import (
@@ -79,306 +79,6 @@ TINY_PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
 )
-# ---------------------------------------------------------------------------- text
-
-
-def u16len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-class _HtmlEntities(HTMLParser):
-    TAGS: ClassVar[dict[str, str]] = {
-        "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
-        "ins": "underline", "s": "strikethrough", "strike": "strikethrough",
-        "del": "strikethrough", "code": "code", "pre": "pre", "a": "text_link",
-        "tg-spoiler": "spoiler", "span": "spoiler", "blockquote": "blockquote",
-        "tg-emoji": "custom_emoji",
-    }  # fmt: skip
-
-    def __init__(self, raw: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.raw = raw
-        self.parts: list[str] = []
-        self.pos16 = 0
-        self.stack: list[tuple[str, int, JSON | None]] = []
-        self.entities: list[JSON] = []
-
-    def _byte_offset(self) -> int:
-        line, col = self.getpos()
-        lines = self.raw.split("\n")
-        prefix = "\n".join(lines[: line - 1]) + ("\n" if line > 1 else "") + lines[line - 1][:col]
-        return len(prefix.encode())
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        kind = self.TAGS.get(tag)
-        a = dict(attrs)
-        if kind is None or (tag == "span" and a.get("class") != "tg-spoiler"):
-            raise bad(
-                f'can\'t parse entities: Unsupported start tag "{tag}" at byte offset {self._byte_offset()}'
-            )
-        base: JSON = {"type": kind}
-        ent: JSON | None = base
-        if tag == "a":
-            href = a.get("href") or ""
-            m = re.match(r"tg://user\?id=(\d+)$", href)
-            if m:
-                ent = {
-                    "type": "text_mention",
-                    "user": {"id": int(m.group(1)), "is_bot": False, "first_name": ""},
-                }
-            elif href:
-                base["url"] = href
-            else:
-                ent = None
-        elif tag == "blockquote" and "expandable" in a:
-            base["type"] = "expandable_blockquote"
-        elif tag == "tg-emoji":
-            base["custom_emoji_id"] = a.get("emoji-id") or ""
-        elif tag == "code" and self.stack and self.stack[-1][0] == "pre":
-            cls = a.get("class") or ""
-            pre = self.stack[-1][2]
-            if cls.startswith("language-") and pre is not None:
-                pre["language"] = cls[len("language-") :]
-                ent = None
-        self.stack.append((tag, self.pos16, ent))
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        raise bad(
-            f'can\'t parse entities: Unsupported start tag "{tag}" at byte offset {self._byte_offset()}'
-        )
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.stack or self.stack[-1][0] != tag:
-            expected = f'"</{self.stack[-1][0]}>"' if self.stack else "no end tag"
-            raise bad(
-                f"can't parse entities: Unmatched end tag at byte offset {self._byte_offset()}, "
-                f'expected {expected}, found "</{tag}>"'
-            )
-        _, start, ent = self.stack.pop()
-        if ent is not None and self.pos16 > start:
-            ent.update(offset=start, length=self.pos16 - start)
-            self.entities.append(ent)
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-        self.pos16 += u16len(data)
-
-    def result(self) -> tuple[str, list[JSON]]:
-        self.feed(self.raw)
-        self.close()
-        if self.stack:
-            raise bad(
-                "can't parse entities: Can't find end tag corresponding to start tag "
-                f'"{self.stack[-1][0]}"'
-            )
-        return "".join(self.parts), sort_entities(self.entities)
-
-
-def sort_entities(entities: list[JSON]) -> list[JSON]:
-    return sorted(entities, key=lambda e: (e["offset"], -e["length"]))
-
-
-_MD2_SPECIAL = set("_*[]()~`>#+-=|{}.!")
-_MD2_NAMES = {
-    "*": ("bold", "Bold"), "_": ("italic", "Italic"), "__": ("underline", "Underline"),
-    "~": ("strikethrough", "Strikethrough"), "||": ("spoiler", "Spoiler"),
-}  # fmt: skip
-
-
-def parse_markdown_v2(raw: str) -> tuple[str, list[JSON]]:
-    out: list[str] = []
-    pos16 = 0
-    entities: list[JSON] = []
-    stack: list[tuple[str, int, int]] = []  # marker, offset16, byte offset
-    i, n = 0, len(raw)
-
-    def byte_at(k: int) -> int:
-        return len(raw[:k].encode())
-
-    def emit(s: str) -> None:
-        nonlocal pos16
-        out.append(s)
-        pos16 += u16len(s)
-
-    while i < n:
-        c = raw[i]
-        if c == "\\":
-            if i + 1 < n and ord(raw[i + 1]) < 127:
-                emit(raw[i + 1])
-                i += 2
-                continue
-            emit(c)
-            i += 1
-            continue
-        if raw.startswith("```", i):
-            end = raw.find("```", i + 3)
-            if end < 0:
-                raise bad(
-                    f"can't parse entities: Can't find end of Pre entity at byte offset {byte_at(i)}"
-                )
-            body = raw[i + 3 : end]
-            language = ""
-            if "\n" in body:
-                first, rest = body.split("\n", 1)
-                if first and re.fullmatch(r"[\w+#.-]+", first):
-                    language, body = first, rest
-            body = re.sub(r"\\([`\\])", r"\1", body)
-            ent: JSON = {"type": "pre", "offset": pos16, "length": u16len(body)}
-            if language:
-                ent["language"] = language
-            if body:
-                entities.append(ent)
-            emit(body)
-            i = end + 3
-            continue
-        if c == "`":
-            end = i + 1
-            while end < n and raw[end] != "`":
-                end += 2 if raw[end] == "\\" else 1
-            if end >= n:
-                raise bad(
-                    f"can't parse entities: Can't find end of Code entity at byte offset {byte_at(i)}"
-                )
-            body = re.sub(r"\\([`\\])", r"\1", raw[i + 1 : end])
-            if body:
-                entities.append({"type": "code", "offset": pos16, "length": u16len(body)})
-            emit(body)
-            i = end + 1
-            continue
-        marker = "||" if raw.startswith("||", i) else "__" if raw.startswith("__", i) else c
-        if marker in _MD2_NAMES:
-            if stack and stack[-1][0] == marker:
-                _, start, _b = stack.pop()
-                if pos16 > start:
-                    entities.append(
-                        {"type": _MD2_NAMES[marker][0], "offset": start, "length": pos16 - start}
-                    )
-            elif any(s[0] == marker for s in stack):
-                raise bad(
-                    f"can't parse entities: Can't find end of {_MD2_NAMES[stack[-1][0]][1]} "
-                    f"entity at byte offset {stack[-1][2]}"
-                )
-            else:
-                stack.append((marker, pos16, byte_at(i)))
-            i += len(marker)
-            continue
-        if c == "[":
-            stack.append(("[", pos16, byte_at(i)))
-            i += 1
-            continue
-        if c == "]" and stack and stack[-1][0] == "[":
-            _, start, b = stack.pop()
-            if i + 1 < n and raw[i + 1] == "(":
-                end = i + 2
-                url_chars: list[str] = []
-                while end < n and raw[end] != ")":
-                    if raw[end] == "\\" and end + 1 < n:
-                        end += 1
-                    url_chars.append(raw[end])
-                    end += 1
-                if end >= n:
-                    raise bad(
-                        f"can't parse entities: Can't find end of a URL at byte offset {byte_at(i + 1)}"
-                    )
-                url = "".join(url_chars)
-                if pos16 > start:
-                    m = re.match(r"tg://user\?id=(\d+)$", url)
-                    if m:
-                        entities.append({"type": "text_mention", "offset": start, "length": pos16 - start,
-                                         "user": {"id": int(m.group(1)), "is_bot": False, "first_name": ""}})  # fmt: skip
-                    else:
-                        entities.append({"type": "text_link", "offset": start, "length": pos16 - start, "url": url})  # fmt: skip
-                i = end + 1
-                continue
-            raise bad(f"can't parse entities: Can't find end of a URL at byte offset {byte_at(i)}")
-        if c == ">" and (i == 0 or raw[i - 1] == "\n"):
-            line_end = raw.find("\n", i)
-            line_end = n if line_end < 0 else line_end
-            inner, inner_ents = parse_markdown_v2(raw[i + 1 : line_end])
-            for e in inner_ents:
-                e["offset"] += pos16
-                entities.append(e)
-            if inner:
-                entities.append({"type": "blockquote", "offset": pos16, "length": u16len(inner)})
-            emit(inner)
-            i = line_end
-            continue
-        if c in _MD2_SPECIAL:
-            raise bad(
-                f"can't parse entities: Character '{c}' is reserved and must be escaped with the preceding '\\'"
-            )
-        emit(c)
-        i += 1
-    if stack:
-        marker, _, b = stack[-1]
-        name = "TextUrl" if marker == "[" else _MD2_NAMES[marker][1]
-        raise bad(f"can't parse entities: Can't find end of {name} entity at byte offset {b}")
-    return "".join(out), sort_entities(entities)
-
-
-def parse_markdown(raw: str) -> tuple[str, list[JSON]]:
-    """Legacy ``Markdown``: *bold* _italic_ `code` ```pre``` [text](url)."""
-    out: list[str] = []
-    pos16 = 0
-    entities: list[JSON] = []
-    i, n = 0, len(raw)
-    kinds = {"*": "bold", "_": "italic", "`": "code"}
-    while i < n:
-        c = raw[i]
-        if c == "\\" and i + 1 < n and raw[i + 1] in "*_`[":
-            out.append(raw[i + 1])
-            pos16 += 1
-            i += 2
-            continue
-        if raw.startswith("```", i) or c in kinds:
-            mark = "```" if raw.startswith("```", i) else c
-            end = raw.find(mark, i + len(mark))
-            if end < 0:
-                raise bad(
-                    "can't parse entities: Can't find end of the entity starting at byte offset "
-                    f"{len(raw[:i].encode())}"
-                )
-            body = raw[i + len(mark) : end]
-            if body:
-                entities.append({"type": "pre" if mark == "```" else kinds[mark], "offset": pos16, "length": u16len(body)})  # fmt: skip
-            out.append(body)
-            pos16 += u16len(body)
-            i = end + len(mark)
-            continue
-        m = re.match(r"\[([^\]]*)\]\(([^)]*)\)", raw[i:]) if c == "[" else None
-        if m:
-            body = m.group(1)
-            if body:
-                entities.append({"type": "text_link", "offset": pos16, "length": u16len(body), "url": m.group(2)})  # fmt: skip
-            out.append(body)
-            pos16 += u16len(body)
-            i += m.end()
-            continue
-        out.append(c)
-        pos16 += u16len(c)
-        i += 1
-    return "".join(out), entities
-
-
-_AUTO_RE = re.compile(
-    r"(?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,})"
-    r"|(?P<url>\b(?:https?://|www\.)[^\s<>\"]+[^\s<>\".,;:!?)\]'])"
-    r"|(?P<bot_command>(?<![\w/])/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?)"
-    r"|(?P<mention>(?<![\w@])@[A-Za-z0-9_]{4,32})"
-    r"|(?P<hashtag>(?<![\w#])#\w*[^\W\d]\w*)"
-    r"|(?P<cashtag>(?<![\w$])\$[A-Z]{1,8}\b)"
-)
-
-
-def detect_entities(text: str) -> list[JSON]:
-    """The entities Telegram finds by itself in a user's text."""
-    found: list[JSON] = []
-    for m in _AUTO_RE.finditer(text):
-        kind = m.lastgroup or "url"
-        found.append(
-            {"offset": u16len(text[: m.start()]), "length": u16len(m.group()), "type": kind}
-        )
-    return found
 
 
 @dataclass
@@ -1008,24 +708,6 @@ class World:
             return markup
         raise bad("can't parse reply keyboard markup JSON object")
 
-    def format_text(self, params: JSON, key: str, entities_key: str) -> tuple[str, list[JSON]]:
-        raw = p_str(params, key) or ""
-        explicit = p_json(params, entities_key)
-        if explicit:
-            if not isinstance(explicit, list):
-                raise bad(f"can't parse {entities_key} JSON object")
-            return raw, sort_entities([dict(e) for e in explicit])
-        mode = (p_str(params, "parse_mode") or "").lower()
-        if mode == "html":
-            return _HtmlEntities(raw).result()
-        if mode == "markdownv2":
-            return parse_markdown_v2(raw)
-        if mode == "markdown":
-            return parse_markdown(raw)
-        if mode:
-            raise bad(f"unsupported parse_mode {p_str(params, 'parse_mode')!r}")
-        return raw, []
-
     def _flood(self, bot: BotState, chat: Chat, edit: bool = False) -> None:
         if edit and not chat.is_group:
             return
@@ -1333,7 +1015,7 @@ class World:
     # ---------------------------------------------------------------- sending
     def m_sendmessage(self, bot: BotState, params: JSON) -> Any:
         chat, thread_id, reply_to = self._prepare_send(bot, params)
-        text, entities = self.format_text(params, "text", "entities")
+        text, entities = format_text(params, "text", "entities")
         if not text.strip():
             raise bad("message text is empty")
         if len(text) > 4096:
@@ -1355,7 +1037,7 @@ class World:
         if value is None or value == "":
             raise bad(f"there is no {kind} in the request")
         rec = self.resolve_input_file(kind, value, params)
-        caption, entities = self.format_text(params, "caption", "caption_entities")
+        caption, entities = format_text(params, "caption", "caption_entities")
         if len(caption) > 1024:
             raise bad("message caption is too long")
         data = self._new_message(chat, bot.user(), thread_id, reply_to)
@@ -1412,7 +1094,7 @@ class World:
                 raise bad("wrong media type specified")
             kind = str(item["type"])
             rec = self.resolve_input_file(kind, item.get("media"), params)
-            caption, entities = self.format_text(item, "caption", "caption_entities")
+            caption, entities = format_text(item, "caption", "caption_entities")
             if len(caption) > 1024:
                 raise bad("message caption is too long")
             data = self._new_message(chat, bot.user(), thread_id, reply_to)
@@ -1455,7 +1137,7 @@ class World:
             if k in src.data:
                 data[k] = src.data[k]
         if "caption" in params:
-            caption, entities = self.format_text(params, "caption", "caption_entities")
+            caption, entities = format_text(params, "caption", "caption_entities")
             if len(caption) > 1024:
                 raise bad("message caption is too long")
             data.pop("caption_entities", None)
@@ -1529,7 +1211,7 @@ class World:
         return markup
 
     def m_editmessagetext(self, bot: BotState, params: JSON) -> Any:
-        text, entities = self.format_text(params, "text", "entities")
+        text, entities = format_text(params, "text", "entities")
         if not text.strip():
             raise bad("message text is empty")
         if len(text) > 4096:
@@ -1548,7 +1230,7 @@ class World:
         return self._apply_edit(bot, chat, msg, new, markup)
 
     def m_editmessagecaption(self, bot: BotState, params: JSON) -> Any:
-        caption, entities = self.format_text(params, "caption", "caption_entities")
+        caption, entities = format_text(params, "caption", "caption_entities")
         if len(caption) > 1024:
             raise bad("message caption is too long")
         markup = self._inline_markup(params)
