@@ -25,13 +25,14 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from .clock import Clock
 from .entities import detect_entities, format_text
 from .errors import ApiError, ControlError, bad, forbidden
+from .faults import Fault, fault_from_spec, take_fault
 from .limits import FloodControl, Limits
+from .markup import validate_markup
 from .models import (
     ALL_UPDATE_TYPES,
     DEFAULT_UPDATE_TYPES,
@@ -79,17 +80,6 @@ TINY_PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
 )
-
-
-@dataclass
-class Fault:
-    method: str
-    error_code: int
-    description: str
-    count: int
-    chat_id: str | None = None
-    bot_id: int | None = None
-    parameters: JSON | None = None
 
 
 SENDING_METHODS = frozenset(
@@ -644,70 +634,6 @@ class World:
             raise bad("message to be replied not found")
         return msg
 
-    def validate_markup(self, markup: Any) -> JSON | None:
-        if markup is None:
-            return None
-        if not isinstance(markup, dict):
-            raise bad("can't parse reply keyboard markup JSON object")
-        if "inline_keyboard" in markup:
-            rows = markup["inline_keyboard"]
-            if not isinstance(rows, list):
-                raise bad('field "inline_keyboard" of the InlineKeyboardMarkup must be an Array')
-            total = 0
-            for row in rows:
-                if not isinstance(row, list):
-                    raise bad(
-                        "can't parse inline keyboard button: InlineKeyboardButton must be an Object"
-                    )
-                for button in row:
-                    total += 1
-                    if not isinstance(button, dict):
-                        raise bad(
-                            "can't parse inline keyboard button: InlineKeyboardButton must be an Object"
-                        )
-                    if not button.get("text"):
-                        raise bad("BUTTON_TEXT_EMPTY")
-                    if "callback_data" in button:
-                        data = button["callback_data"]
-                        if not isinstance(data, str) or not 1 <= len(data.encode()) <= 64:
-                            raise bad("BUTTON_DATA_INVALID")
-                    elif "url" in button:
-                        url = str(button["url"])
-                        if not re.match(r"^(https?|tg)://\S+$", url):
-                            raise bad("BUTTON_URL_INVALID")
-                    elif not any(
-                        k in button for k in (
-                            "login_url", "switch_inline_query", "switch_inline_query_current_chat",
-                            "switch_inline_query_chosen_chat", "callback_game", "pay", "web_app",
-                            "copy_text",
-                        )
-                    ):  # fmt: skip
-                        raise bad(
-                            "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
-                        )
-            if total > 100:
-                raise bad("reply markup is too long")
-            return {"inline_keyboard": rows}
-        if "keyboard" in markup:
-            rows = markup["keyboard"]
-            if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-                raise bad('field "keyboard" of the ReplyKeyboardMarkup must be an Array of Arrays')
-            for row in rows:
-                for button in row:
-                    text = (
-                        button
-                        if isinstance(button, str)
-                        else button.get("text")
-                        if isinstance(button, dict)
-                        else None
-                    )
-                    if not text:
-                        raise bad("BUTTON_TEXT_EMPTY")
-            return markup
-        if markup.get("remove_keyboard") or markup.get("force_reply"):
-            return markup
-        raise bad("can't parse reply keyboard markup JSON object")
-
     def _flood(self, bot: BotState, chat: Chat, edit: bool = False) -> None:
         if edit and not chat.is_group:
             return
@@ -736,7 +662,7 @@ class World:
     def _finish_bot_message(
         self, bot: BotState, chat: Chat, data: JSON, params: JSON, thread_id: int | None
     ) -> StoredMessage:
-        markup = self.validate_markup(p_json(params, "reply_markup"))
+        markup = validate_markup(p_json(params, "reply_markup"))
         self._flood(bot, chat)
         if markup is not None:
             if "inline_keyboard" in markup:
@@ -840,46 +766,11 @@ class World:
 
     # ------------------------------------------------------------------ faults
     def take_fault(self, bot: BotState, method: str, params: JSON) -> None:
-        if not self.faults:
-            return
-        chat_id = params.get("chat_id")
-        for fault in self.faults:
-            if fault.method not in ("*", method):
-                continue
-            if fault.bot_id is not None and fault.bot_id != bot.id:
-                continue
-            if fault.chat_id is not None and str(chat_id) != fault.chat_id:
-                continue
-            fault.count -= 1
-            if fault.count <= 0:
-                self.faults.remove(fault)
-            raise ApiError(fault.error_code, fault.description, fault.parameters)
+        if self.faults:
+            take_fault(self.faults, bot.id, method, params)
 
     def add_fault(self, spec: JSON) -> Fault:
-        method = str(spec.get("method") or "*").lower()
-        code = int(spec.get("error_code", 400))
-        params: JSON = {}
-        retry_after = spec.get("retry_after")
-        if code == 429 and retry_after is None:
-            retry_after = 1
-        if retry_after is not None:
-            params["retry_after"] = retry_after
-        if spec.get("migrate_to_chat_id") is not None:
-            params["migrate_to_chat_id"] = int(spec["migrate_to_chat_id"])
-        defaults = {
-            400: "Bad Request: injected fault", 401: "Unauthorized",
-            403: "Forbidden: bot was blocked by the user", 404: "Not Found",
-            409: "Conflict: injected fault", 429: f"Too Many Requests: retry after {retry_after}",
-            500: "Internal Server Error", 502: "Bad Gateway",
-        }  # fmt: skip
-        fault = Fault(
-            method=method, error_code=code,
-            description=str(spec.get("description") or defaults.get(code, f"Error {code}")),
-            count=int(spec.get("count", 1)),
-            chat_id=None if spec.get("chat_id") is None else str(spec["chat_id"]),
-            bot_id=None if spec.get("bot_id") is None else int(spec["bot_id"]),
-            parameters=params or None,
-        )  # fmt: skip
+        fault = fault_from_spec(spec)
         self.faults.append(fault)
         return fault
 
@@ -1203,7 +1094,7 @@ class World:
         return msg.data
 
     def _inline_markup(self, params: JSON) -> JSON | None:
-        markup = self.validate_markup(p_json(params, "reply_markup"))
+        markup = validate_markup(p_json(params, "reply_markup"))
         if markup is not None and "inline_keyboard" not in markup:
             raise bad("inline keyboard expected")
         if markup is not None and not markup["inline_keyboard"]:
