@@ -16,9 +16,10 @@ import aiohttp
 from aiohttp import web
 
 from .errors import ApiError, ControlError
+from .files import TINY_PNG
 from .limits import Limits
 from .models import JSON, BotState, Upload
-from .world import TINY_PNG, World
+from .world import World
 
 WORLD_KEY: web.AppKey[World] = web.AppKey("world", World)
 SESSION_KEY: web.AppKey[list[aiohttp.ClientSession]] = web.AppKey("session", list)
