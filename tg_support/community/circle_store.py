@@ -19,6 +19,7 @@ Key patterns (``{p}`` is ``Settings.redis_prefix``; ``{id}`` a circle id such as
 ``{p}circ:{id}:nudged``            set     members nudged for inactivity (released next time)
 ``{p}circ:{id}:ci:{round}``        hash    uid -> JSON ``{"text": ..., "lang": ...}``: answers
 ``{p}circ:u:{uid}``                hash    cid -> circle id: the learner's circle per course
+``{p}circ:done:{uid}``             string  check-in rounds the learner answered (``/path``)
 ``{p}circ:c:{cid}``                set     active circle ids of a course
 ``{p}circ:all``                    set     every active circle id
 ``{p}circ:seq``                    string  last circle number (ids)
@@ -185,6 +186,9 @@ class CircleKeys:
 
     def user(self, uid: int) -> str:
         return f"{self.p}circ:u:{uid}"
+
+    def answered(self, uid: int) -> str:
+        return f"{self.p}circ:done:{uid}"
 
     def course(self, cid: str) -> str:
         return f"{self.p}circ:c:{cid}"
@@ -561,12 +565,18 @@ class CircleStore(Repository):
         return float(raw) if raw else None
 
     async def add_answer(self, circle_id: str, round_no: int, uid: int, text: str, lang: str) -> None:
+        """Keep (or replace) a member's answer; the first one of a round counts for ``/path``."""
         key = self.keys.answers(circle_id, round_no)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, uid, json.dumps({"text": text, "lang": lang}, ensure_ascii=False))
             pipe.expire(key, ANSWERS_TTL)
-            await pipe.execute()
+            new, _ = await pipe.execute()
+        if new:
+            await self.redis.incr(self.keys.answered(uid))
         await self.seen(circle_id, uid)
+
+    async def answered_count(self, uid: int) -> int:
+        return int(cast(str | None, await self.redis.get(self.keys.answered(uid))) or 0)
 
     async def answers(self, circle_id: str, round_no: int) -> dict[int, tuple[str, str]]:
         raw = cast(dict[str, str], await self.redis.hgetall(self.keys.answers(circle_id, round_no)))
@@ -606,5 +616,5 @@ class CircleStore(Repository):
             circle = await self.get(circle_id)
             for round_no in range(1, (circle.round if circle else 0) + 1):
                 await self.redis.hdel(self.keys.answers(circle_id, round_no), uid)
-        await self.redis.delete(self.keys.user(uid), self.keys.waiting(uid))
+        await self.redis.delete(self.keys.user(uid), self.keys.waiting(uid), self.keys.answered(uid))
         return left
