@@ -31,6 +31,7 @@ from telegram.error import Forbidden
 from tg_support.community import buttons
 from tg_support.community.circle_talk import course_title
 from tg_support.community.course_store import CourseStore
+from tg_support.core import jobs
 from tg_support.core.i18n import _, use_locale
 from tg_support.core.messages import keyboard
 from tg_support.core.sending import send_once
@@ -142,3 +143,12 @@ async def send_prompt(bot: Bot, store: Store, uid: int, cid: str, session: str) 
         await store.set_blocked(uid, True)
         return "blocked"
     return "sent"
+
+
+def prompt_job(uid: int, tz: str | None, cid: str, session: date, now: float) -> tuple[jobs.Job, float] | None:
+    """The reflection prompt's job and its delay, or None when the session ended already."""
+    end = session_end(session, tz)
+    if end <= now:
+        return None
+    job = jobs.reflection_prompt(uid, cid, session.isoformat(), prompt_job_id(uid, cid, session))
+    return job, end - now

@@ -9,15 +9,20 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, TelegramError
 
+from tg_support.core import jobs
 from tg_support.core.messages import grid, keyboard
 from tg_support.core.services import Ctx
+from tg_support.translation.argos import PIVOT, can_translate
 from tg_support.translation.delivery import Envelope, dispatch
 
 log = logging.getLogger(__name__)
 
 ADMIN_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 
-__all__ = ["deliver", "edit_or_send", "esc", "grid", "is_admin", "keyboard", "reply", "text_of"]
+__all__ = [
+    "deliver", "edit_or_send", "esc", "grid", "is_admin", "keyboard", "pivot_text", "reply",
+    "text_of",
+]  # fmt: skip
 
 
 def esc(text: str) -> str:
@@ -76,3 +81,17 @@ async def is_admin(ctx: Ctx, chat_id: int, user_id: int) -> bool:
         log.warning("getChatMember failed while checking admin rights", exc_info=True)
         return False
     return member.status in ADMIN_STATUSES
+
+
+async def pivot_text(ctx: Ctx, text: str, lang: str) -> str | None:
+    """``text`` in English when a worker translates it within the 2 s budget (for searches
+    across languages); None when it is English already, no model covers it, or it is late."""
+    svc = ctx.svc
+    if lang == PIVOT or not await can_translate(svc.redis, svc.settings.redis_prefix, lang, PIVOT):
+        return None
+    try:
+        result = await svc.call(jobs.translate_text(text, lang, PIVOT))
+    except Exception:
+        log.warning("could not translate a search query", exc_info=True)
+        return None
+    return str(result) if result else None
