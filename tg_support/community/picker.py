@@ -46,6 +46,7 @@ class Pick:
     cids: list[str] = field(default_factory=list)
     new: dict[str, Any] | None = None  # a course from a link the catalog does not know
     rest: list[str] = field(default_factory=list)  # more courses typed in the same message
+    link: bool = False  # the query was a course link
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -59,6 +60,7 @@ class Pick:
             cids=[str(x) for x in data.get("cids") or []],
             new=data.get("new") if isinstance(data.get("new"), dict) else None,
             rest=[str(x) for x in data.get("rest") or []],
+            link=bool(data.get("link")),
         )
 
 
@@ -76,8 +78,8 @@ async def find(courses: CourseStore, query: str, extra: list[str] | None = None)
     by_url = catalog.by_url(query)
     if by_url is not None:
         if by_url.cid in catalog:
-            return Pick(query=query, cids=[by_url.cid])
-        return Pick(query=query, new=by_url.to_dict())
+            return Pick(query=query, cids=[by_url.cid], link=True)
+        return Pick(query=query, new=by_url.to_dict(), link=True)
     found = catalog.search(query, CANDIDATES, extra_queries=[e for e in extra or [] if e])
     return Pick(query=query, cids=[c.cid for c, score in found if score >= MATCH_THRESHOLD])
 
@@ -106,7 +108,12 @@ def render(pick: Pick, catalog: Catalog, prefix: str) -> tuple[str, list[list[tu
         rows.append([(_("✅ Add it"), callbacks.pack(*head, "url"))])
     else:
         courses = [c for cid in pick.cids if (c := catalog.by_id(cid)) is not None]
-        if courses:
+        if courses and pick.link:
+            text = _("This link is {course}. Add it to your courses?").format(
+                course="<b>" + html.escape(label(courses[0]), quote=False) + "</b>"
+            )
+            rows.append([(_("✅ Add it"), callbacks.pack(*head, "pick", 0))])
+        elif courses:
             text = _("Which course do you mean by “{query}”?").format(query=q)
             for i, course in enumerate(courses):
                 rows.append([(_short(label(course), 60), callbacks.pack(*head, "pick", i))])
@@ -117,7 +124,8 @@ def render(pick: Pick, catalog: Catalog, prefix: str) -> tuple[str, list[list[tu
                 "or keep it as a topic of interest?"
             ).format(query=q)
             rows.append([(_("➕ Add a new course"), callbacks.pack(*head, "new"))])
-        rows.append([(_("🏷 Keep it as a topic"), callbacks.pack(*head, "tag"))])
+        if not pick.link:
+            rows.append([(_("🏷 Keep it as a topic"), callbacks.pack(*head, "tag"))])
     rows.append([(_("Skip this one"), callbacks.pack(*head, "skip"))])
     return text, rows
 
@@ -143,7 +151,7 @@ async def choose(
         if not await courses.may_create(uid):
             return Choice(refused=True)
         return Choice(course=await courses.add_course(Course.from_dict(pick.new), by=uid))
-    if action == "new" and pick.new is None:
+    if action == "new" and pick.new is None and not pick.link:
         title = " ".join(pick.query.split())[:MAX_QUERY]
         slug = slugify(title)
         existing = catalog.by_id(f"other:{slug}")
@@ -153,7 +161,7 @@ async def choose(
             return Choice(refused=True)
         course = Course(cid=f"other:{slug}", platform="other", slug=slug, title=title)
         return Choice(course=await courses.add_course(course, by=uid))
-    if action == "tag" and pick.new is None:
+    if action == "tag" and pick.new is None and not pick.link:
         tags = normalize_tags(pick.query)
         return Choice(topic=tags[0]) if tags else Choice()
     if action == "skip":

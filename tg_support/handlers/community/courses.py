@@ -391,7 +391,7 @@ async def _merge_button(update: Update, ctx: Ctx, parts: list[str]) -> None:
         await edit_or_send(update, ctx, _("One of the entries is no longer in the catalog."))
         return
     await ctx.svc.submit(jobs.course_merged(keep, drop))
-    await edit_or_send(update, ctx, _("Merged. Learners and circles move over in a moment."))
+    await edit_or_send(update, ctx, "✅ " + _("Merged. Learners and circles move over in a moment."))
 
 
 def handlers() -> list[BaseHandler[Update, Ctx, None]]:

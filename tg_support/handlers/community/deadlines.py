@@ -41,7 +41,7 @@ async def _overview(ctx: Ctx, profile: Profile) -> tuple[str, list[list[tuple[st
     enrollments = await store.repo(CourseStore).enrollments(profile.user_id)
     deadlines = store.repo(DeadlineStore)
     admin: bool | None = None
-    lines = ["<b>⏰ " + _("Upcoming deadlines") + "</b>"]
+    lines = ["<b>📅 " + _("Upcoming deadlines") + "</b>"]
     rows: list[list[tuple[str, str]]] = []
     found = []
     for course in await my_courses(ctx, profile):
