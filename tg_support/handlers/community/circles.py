@@ -204,6 +204,7 @@ async def on_circle_button(update: Update, ctx: Ctx) -> None:
     elif action == "leave":
         await query.answer()
         await reply(update, ctx, _("Leave {circle}? The others will be told you left.").format(circle=title),
+                    # Translators: button: stay in the study circle (not leave it).
                     keyboard([[(_("Yes, leave"), buttons.circle("bye", circle.circle_id)), (_("Stay"), buttons.circle("stay", circle.circle_id))]]))  # fmt: skip
     elif action == "bye":
         await query.answer()

@@ -101,13 +101,16 @@ async def courses_cmd(update: Update, ctx: Ctx) -> None:
 
 
 def _usage() -> str:
+    # Translators: the words in angle brackets of /courses' usage lines name what to type:
+    # "/courses add <name or link>", "/courses merge <keep> <duplicate>".
+    name_or_link, text = _("name or link"), _("text")
+    link_or_title, keep, duplicate = _("link or title"), _("keep"), _("duplicate")
     return "\n".join([
         "/courses — " + _("your courses"),
-        "/courses add " + _("name or link") + " — " + _("add a course"),
-        "/courses find " + _("text") + " — " + _("search the catalog"),
-        "/courses new " + _("link or title") + " — " + _("add a catalog entry (group admins)"),
-        "/courses merge " + _("keep") + " " + _("duplicate") + " — "
-        + _("merge a duplicate entry (group admins)"),
+        f"/courses add &lt;{name_or_link}&gt; — " + _("add a course"),
+        f"/courses find &lt;{text}&gt; — " + _("search the catalog"),
+        f"/courses new &lt;{link_or_title}&gt; — " + _("add a catalog entry (group admins)"),
+        f"/courses merge &lt;{keep}&gt; &lt;{duplicate}&gt; — " + _("merge a duplicate entry (group admins)"),
     ])  # fmt: skip
 
 
@@ -351,7 +354,7 @@ async def _merge_ask(update: Update, ctx: Ctx, args: list[str]) -> None:
     catalog = await ctx.svc.store.repo(CourseStore).catalog()
     keep, drop = (_resolve(catalog, args[0]), _resolve(catalog, args[1])) if len(args) == 2 else (None, None)
     if keep is None or drop is None or keep.cid not in catalog or drop.cid not in catalog:
-        await reply(update, ctx, _("Give two catalog ids or links: /courses merge <keep> <duplicate>. /courses find shows ids."))
+        await reply(update, ctx, _("Give two catalog ids or links: the entry to keep, then its duplicate. /courses find shows ids."))
         return
     if keep.cid == drop.cid:
         await reply(update, ctx, _("These are the same entry."))

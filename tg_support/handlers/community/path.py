@@ -62,6 +62,7 @@ async def path_cmd(update: Update, ctx: Ctx) -> None:
         "goals": esc(p.goal) if p.goal else "",
         "platforms": _("{platforms} platforms, {courses} courses").format(platforms=p.platforms, courses=p.courses),
         "community": _("{circles} circles, {waiting} waiting lists").format(circles=p.circles, waiting=p.waiting)
+        # Translators: after the circles count in /path: the learner posted an introduction.
         + (" · " + _("introduced") if p.introduced else ""),
         "collaborate": _(
             "{asked} questions asked, {answered} answered, {reviews} reviews given, {checkins} check-ins"
