@@ -348,7 +348,7 @@ async def announce_merge(
         else:
             with use_locale(locale):
                 names = [esc(await member_name(store, into.circle_id, x)) for x in members if x.uid in moved]
-                text = _("{names} joined {circle} from a smaller circle. Welcome them!").format(
+                text = "👋 " + _("{names} joined {circle} from a smaller circle. Welcome them!").format(
                     names=", ".join(names), circle=esc(circle_title(title, into.n))
                 )
         with use_locale(locale):
