@@ -197,3 +197,22 @@ async def test_the_demo_pool_forms_a_circle_when_one_more_learner_joins(
     assert maria.id in members and len(members) == 4
     [hello] = await client.wait_for(maria.id, text_contains="🎉", timeout=30)
     assert "Lucía" in text(hello) and "cj:join" not in json.dumps(buttons(hello))
+
+
+async def test_a_title_typed_in_another_language_is_found_through_the_pivot(
+    bot: Any, client: Any, redis_sync: Any, store: Any, worker: Any
+) -> None:
+    world = await groups(client)
+    from tg_support.core.store import Profile
+
+    admin = world["admin"]
+    await store.save_profile(Profile(user_id=admin.id, lang="en", role="both", onboarded=True))
+    [added] = await admin.send("/courses new Peer Review")
+    assert "other:peer-review" in text(added)
+    # Nothing in the catalog is written in Hindi for it: only the query's English
+    # translation (a worker's translate_text job, within the 2 s budget) finds it.
+    ravi = await learner(client, store, "Ravi", "hi", "Asia/Kolkata", courses=())
+    [pick] = await ravi.send("/courses add मेरा सवाल सहकर्मी समीक्षा के बारे में है।", timeout=15)
+    assert "Peer Review" in [label for label, _ in buttons(pick)], buttons(pick)
+    [done] = await ravi.press(pick, data_with(pick, "crs:pick:"))
+    assert json.loads(redis_sync.hget(f"{TEST_PREFIX}user:{ravi.id}", "courses")) == ["other:peer-review"]

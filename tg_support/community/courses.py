@@ -281,7 +281,7 @@ def route_tags(course: Course) -> list[str]:
 
 def slugify(title: str) -> str:
     """A slug for an entry typed by hand (platform "other"): its normalised words, hyphenated."""
-    words = normalize(title).split() or [w.casefold() for w in title.split()]
+    words = normalize(title).split() or re.findall(r"\w+", title.casefold())
     return "-".join(words)[:60].strip("-") or "course"
 
 
