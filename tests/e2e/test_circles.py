@@ -250,3 +250,49 @@ async def test_leave_from_circles_and_the_first_command_in_hindi(
     # Another member cannot press Ana's (now stale) buttons for her, nor leave twice.
     answer = await ana.press_answer(overview, f"ci:bye:{circle_id}", force=True)
     assert answer["show_alert"]
+
+
+async def test_topic_messages_reach_members_and_forget_leaves_no_trace(
+    bot: Any, client: Any, redis_sync: Any, store: Any
+) -> None:
+    from tg_support.community.circle_plan import create_circle
+    from tg_support.community.circle_store import CircleStore, Member
+    from tg_support.community.circle_talk import ensure_topic
+    from tg_support.community.reflections import ReflectionStore
+
+    world = await groups(client)
+    people = [await learner(client, store, n, "es", "Europe/Madrid") for n in ("Ana", "Beto", "Carla", "Dani")]
+    circles = store.repo(CircleStore)
+    for p in people:
+        await circles.wait(p.id, ML, None)
+    circle_id = await create_circle(store, ML, None, [60] * 4, [Member(p.id, "Ana" if p is people[0] else None, "es") for p in people])
+    circle = await ensure_topic(bot.bot, store, circle_id)
+    assert circle is not None and circle.group_id == world["es"]["id"] and circle.thread_id
+    ana, beto = people[0], people[1]
+    await client.add_member(world["es"]["id"], ana.id)
+    # Ana writes in the circle's topic; the other members get it in private, under the
+    # name she chose; someone who is not a member writing there is not relayed.
+    since = await beto.seq()
+    await client.send_text(ana.id, "¿Quedamos el jueves para repasar?", chat_id=world["es"]["id"],
+                           message_thread_id=circle.thread_id)  # fmt: skip
+    [got] = await client.wait_for(beto.id, since_seq=since, text_contains="jueves", timeout=10)
+    assert text(got).startswith("💬 Ana") and f"ci:write:{circle_id}" in [d for _, d in buttons(got)]
+    outsider = world["admin"]
+    await client.send_text(outsider.id, "Hola, soy la admin.", chat_id=world["es"]["id"],
+                           message_thread_id=circle.thread_id)  # fmt: skip
+    await asyncio.sleep(1.5)
+    assert not [m for m in await client.messages(beto.id, from_bot=True) if "admin" in text(m)]
+    # Ana has a waiting place for another course, a reflection and a check-in answer...
+    await circles.wait(ana.id, "coursera:python", "Ana")
+    await store.repo(ReflectionStore).save(ana.id, ML, "Aprendí mucho.", "es")
+    await circles.start_round(circle_id, 1)
+    await circles.add_answer(circle_id, 1, ana.id, "Terminé la semana 1.", "es")
+    # ... and /forget takes all of it, and her seat.
+    [ask] = await ana.send("/forget")
+    [done] = await ana.press(ask, "pf:forget:yes")
+    leftovers = [k for k in redis_sync.scan_iter(f"{TEST_PREFIX}*") if str(ana.id) in k]
+    assert leftovers == []
+    assert not redis_sync.hexists(f"{TEST_PREFIX}circ:{circle_id}:m", ana.id)
+    assert not redis_sync.hexists(f"{TEST_PREFIX}circ:{circle_id}:ci:1", ana.id)
+    assert not redis_sync.sismember(f"{TEST_PREFIX}crs:who:{ML}", ana.id)
+    assert redis_sync.zscore(f"{TEST_PREFIX}circ:pool:coursera:python", ana.id) is None
