@@ -116,9 +116,7 @@ def summary(circle_id: str, round_no: int) -> list[int]:
             [res] = await argos.translate_messages(cache, argos.translator(), [(text, [])], src, dst)
             return res.text if res.translated else None
 
-        done = await rt.store.redis.set(
-            f"{rt.store.p}sent:circ:sumdone:{circle_id}:{round_no}", "1", nx=True, ex=30 * 86400
-        )
+        done = await rt.store.repo(CircleStore).first_summary(circle_id, round_no)
         released = await circle_life.summarize(rt.bot, rt.store, circle_id, round_no, translate)
         circle = await rt.store.repo(CircleStore).get(circle_id)
         if done and circle is not None and (released or circle.size < circle_life.MERGE_BELOW):

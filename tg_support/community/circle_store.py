@@ -18,6 +18,7 @@ Key patterns (``{p}`` is ``Settings.redis_prefix``; ``{id}`` a circle id such as
 ``{p}circ:{id}:seen``              hash    uid -> last activity (joined, wrote, answered)
 ``{p}circ:{id}:nudged``            set     members nudged for inactivity (released next time)
 ``{p}circ:{id}:ci:{round}``        hash    uid -> JSON ``{"text": ..., "lang": ...}``: answers
+``{p}circ:{id}:sum:{round}``       string  set when the round's summary job first ran
 ``{p}circ:u:{uid}``                hash    cid -> circle id: the learner's circle per course
 ``{p}circ:done:{uid}``             string  check-in rounds the learner answered (``/path``)
 ``{p}circ:c:{cid}``                set     active circle ids of a course
@@ -183,6 +184,9 @@ class CircleKeys:
 
     def answers(self, circle_id: str, round_no: int) -> str:
         return f"{self.p}circ:{circle_id}:ci:{round_no}"
+
+    def summarized(self, circle_id: str, round_no: int) -> str:
+        return f"{self.p}circ:{circle_id}:sum:{round_no}"
 
     def user(self, uid: int) -> str:
         return f"{self.p}circ:u:{uid}"
@@ -574,6 +578,11 @@ class CircleStore(Repository):
         if new:
             await self.redis.incr(self.keys.answered(uid))
         await self.seen(circle_id, uid)
+
+    async def first_summary(self, circle_id: str, round_no: int) -> bool:
+        """True for the first summary run of a round (a re-run must not tidy again)."""
+        key = self.keys.summarized(circle_id, round_no)
+        return bool(await self.redis.set(key, "1", nx=True, ex=ANSWERS_TTL))
 
     async def answered_count(self, uid: int) -> int:
         return int(cast(str | None, await self.redis.get(self.keys.answered(uid))) or 0)
