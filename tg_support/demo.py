@@ -17,12 +17,18 @@ import os
 import signal
 import subprocess
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 
 from tg_support.config import Settings, load_settings
 from tg_support.core.redis_conn import EmbeddedRedis
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from tg_support.app import App
+    from tg_support.core.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +55,13 @@ async def seed_world(client: Any, token: str = DEMO_TOKEN) -> DemoWorld:
     """People and groups for a first look; the bot registers the groups itself on /register.
 
     ``token`` is the bot that joins both groups as an administrator (tests pass their own)."""
-    world = DemoWorld()
+    world = DemoWorld(users=await _create_people(client))
+    world.groups = await _create_groups(client, {k: v["id"] for k, v in world.users.items()}, token)
+    return world
+
+
+async def _create_people(client: Any) -> dict[str, dict[str, Any]]:
+    """The learner, the two helpers, the admin and the learners waiting for a circle."""
     people = {
         "learner_es": {"first_name": "María", "last_name": "García", "username": "maria_learns", "language_code": "es"},
         "helper_en": {"first_name": "John", "last_name": "Smith", "username": "john_helps", "language_code": "en"},
@@ -58,11 +70,14 @@ async def seed_world(client: Any, token: str = DEMO_TOKEN) -> DemoWorld:
     }  # fmt: skip
     for key, name, lang, _tz in CIRCLE_LEARNERS:
         people[key] = {"first_name": name, "last_name": "Demo", "language_code": lang}
-    for key, spec in people.items():
-        world.users[key] = await client.create_user(**spec)
-    ids = {k: v["id"] for k, v in world.users.items()}
+    return {key: await client.create_user(**spec) for key, spec in people.items()}
+
+
+async def _create_groups(client: Any, ids: dict[str, Any], token: str) -> dict[str, dict[str, Any]]:
+    """The Spanish and English forum groups, with bot ``token`` as an administrator."""
     bot_admin = [{"token": token, "status": "administrator", "can_manage_topics": True}]
-    world.groups["es"] = await client.create_group(
+    groups: dict[str, dict[str, Any]] = {}
+    groups["es"] = await client.create_group(
         title="MOOC en español — Comunidad",
         is_forum=True,
         members=[
@@ -72,7 +87,7 @@ async def seed_world(client: Any, token: str = DEMO_TOKEN) -> DemoWorld:
         ],
         bots=bot_admin,
     )
-    world.groups["en"] = await client.create_group(
+    groups["en"] = await client.create_group(
         title="MOOC Help (English)",
         is_forum=True,
         members=[
@@ -82,7 +97,7 @@ async def seed_world(client: Any, token: str = DEMO_TOKEN) -> DemoWorld:
         ],
         bots=bot_admin,
     )
-    return world
+    return groups
 
 
 async def clear_prefix(redis_url: str, prefix: str) -> None:
@@ -98,13 +113,21 @@ async def seed_state(redis_url: str, prefix: str, world: DemoWorld) -> None:
     """What the bot would know after the admin registered both groups and the helpers
     onboarded, so a learner can ask at once; María is left to onboard herself."""
     from tg_support.core.redis_conn import async_client
-    from tg_support.core.store import Group, Profile, Store
-    from tg_support.helpers.index import HelperIndex
-    from tg_support.helpers.registry import default_card
+    from tg_support.core.store import Store
 
     redis = async_client(redis_url)
     store = Store(redis, prefix)
     ids = {k: int(v["id"]) for k, v in world.users.items()}
+    await _register_groups(store, world, ids)
+    await _onboard_helpers(store, redis, prefix, ids)
+    await seed_circle_pool(store, ids)
+    await redis.aclose()
+
+
+async def _register_groups(store: Store, world: DemoWorld, ids: dict[str, int]) -> None:
+    """Both groups as the admin's /register would have saved them."""
+    from tg_support.core.store import Group
+
     await store.save_group(
         Group(chat_id=int(world.groups["es"]["id"]), title=str(world.groups["es"]["title"]),
               languages=["es"], region="americas", tags=["coursera", "python"], registered_by=ids["admin"])
@@ -113,6 +136,14 @@ async def seed_state(redis_url: str, prefix: str, world: DemoWorld) -> None:
         Group(chat_id=int(world.groups["en"]["id"]), title=str(world.groups["en"]["title"]),
               languages=["en", "*"], region="international", registered_by=ids["admin"])
     )  # fmt: skip
+
+
+async def _onboard_helpers(store: Store, redis: Redis, prefix: str, ids: dict[str, int]) -> None:
+    """The helpers' profiles and their cards in the helper index, as onboarding leaves them."""
+    from tg_support.core.store import Profile
+    from tg_support.helpers.index import HelperIndex
+    from tg_support.helpers.registry import default_card
+
     helpers = {
         "helper_en": Profile(user_id=ids["helper_en"], lang="en", role="helper", courses=["python", "machine-learning"], tz="Europe/London", onboarded=True),
         "helper_hi": Profile(user_id=ids["helper_hi"], lang="hi", role="helper", courses=["statistics", "python"], tz="Asia/Kolkata", onboarded=True),
@@ -122,11 +153,9 @@ async def seed_state(redis_url: str, prefix: str, world: DemoWorld) -> None:
     for profile in helpers.values():
         await store.save_profile(profile)
         await index.upsert(default_card(profile))
-    await seed_circle_pool(store, ids)
-    await redis.aclose()
 
 
-async def seed_circle_pool(store: Any, ids: dict[str, int]) -> None:
+async def seed_circle_pool(store: Store, ids: dict[str, int]) -> None:
     """The waiting learners of the demo course (the planner forms circles of four)."""
     from tg_support.community.circle_store import CircleStore
     from tg_support.community.course_store import set_learner_courses
@@ -138,6 +167,17 @@ async def seed_circle_pool(store: Any, ids: dict[str, int]) -> None:
                           goal="Finish the course with a study group")  # fmt: skip
         await set_learner_courses(store, profile, [DEMO_COURSE])
         await circles.wait(ids[key], DEMO_COURSE, name if lang == "es" else None)
+
+
+async def seed_demo(api_url: str, redis_url: str, prefix: str) -> DemoWorld:
+    """The demo bot, people and groups in the emulator at ``api_url``; the bot's state in Redis."""
+    from tg_support.sandbox import SandboxClient
+
+    async with SandboxClient(api_url) as client:
+        await client.create_bot(DEMO_TOKEN, username="mooc_support_bot", first_name="MOOC Support")
+        world = await seed_world(client)
+    await seed_state(redis_url, prefix, world)
+    return world
 
 
 def _instructions(url: str, world: DemoWorld, redis_url: str) -> str:
@@ -163,6 +203,79 @@ def _instructions(url: str, world: DemoWorld, redis_url: str) -> str:
     return "\n".join(lines)
 
 
+def _demo_redis(settings: Settings) -> tuple[EmbeddedRedis | None, str]:
+    """The configured Redis, else an embedded one under ``DATA_DIR`` (started here)."""
+    if settings.redis_url:
+        return None, settings.redis_url
+    embedded = EmbeddedRedis(settings.data_dir / "demo-redis")
+    return embedded, embedded.url
+
+
+def _demo_settings(settings: Settings, api_url: str, redis_url: str) -> Settings:
+    """The bot's settings: the emulator's demo bot, the demo's Redis, shorter offer rounds."""
+    return load_settings(
+        **{
+            **settings.model_dump(),
+            "telegram_bot_token": DEMO_TOKEN,
+            "telegram_api_url": api_url,
+            "redis_url": redis_url,
+            # A demo should show re-offers and widening within a minute, not ten.
+            "offer_timeout_seconds": min(settings.offer_timeout_seconds, 45),
+        }
+    )
+
+
+def _worker_env(settings: Settings, api_url: str, redis_url: str) -> dict[str, str]:
+    """The environment that points an RQ worker at the same bot, emulator and Redis."""
+    return {
+        "OFFER_TIMEOUT_SECONDS": str(settings.offer_timeout_seconds),
+        "TELEGRAM_BOT_TOKEN": DEMO_TOKEN,
+        "TELEGRAM_API_URL": api_url,
+        "REDIS_URL": redis_url,
+        "REDIS_PREFIX": settings.redis_prefix,
+    }
+
+
+async def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (RQ finishes the job at hand), then SIGKILL after 20 s."""
+    worker.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.to_thread(worker.wait, 20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+
+
+async def _start_bot(app: App) -> None:
+    """Initialise and start the bot, then poll the emulator without delay."""
+    await app.initialize()
+    if app.post_init:
+        await app.post_init(app)
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES)
+
+
+async def _stop_bot(app: App) -> None:
+    """Undo whatever part of :func:`_start_bot` happened; errors are not worth a traceback."""
+    with contextlib.suppress(Exception):
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        if app.post_shutdown:
+            await app.post_shutdown(app)
+        await app.shutdown()
+
+
+async def _until_interrupted() -> None:
+    """Return on SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
 async def run_demo(
     settings: Settings,
     *,
@@ -171,14 +284,12 @@ async def run_demo(
     with_worker: bool = True,
     ready: asyncio.Event | None = None,
 ) -> None:
+    """Redis, the emulator seeded with the demo world, a worker and the bot, until Ctrl-C."""
     from tg_support.app import build_application
-    from tg_support.sandbox import Limits, Sandbox, SandboxClient
+    from tg_support.core.spawn import spawn_worker
+    from tg_support.sandbox import Limits, Sandbox
 
-    embedded = None
-    redis_url = settings.redis_url
-    if not redis_url:
-        embedded = EmbeddedRedis(settings.data_dir / "demo-redis")
-        redis_url = embedded.url
+    embedded, redis_url = _demo_redis(settings)
     # The emulator's world is new on every start, so the demo's Redis state must be too:
     # everything under the demo's own prefix goes (and nothing else, on a shared Redis).
     prefix = settings.redis_prefix if settings.redis_prefix != "tgs:" else "tgs:demo:"
@@ -189,67 +300,22 @@ async def run_demo(
     worker: subprocess.Popen[bytes] | None = None
     app = None
     try:
-        async with SandboxClient(sandbox.url) as client:
-            await client.create_bot(
-                DEMO_TOKEN, username="mooc_support_bot", first_name="MOOC Support"
-            )
-            world = await seed_world(client)
-        await seed_state(redis_url, settings.redis_prefix, world)
-        demo_settings = load_settings(
-            **{
-                **settings.model_dump(),
-                "telegram_bot_token": DEMO_TOKEN,
-                "telegram_api_url": sandbox.url,
-                "redis_url": redis_url,
-                # A demo should show re-offers and widening within a minute, not ten.
-                "offer_timeout_seconds": min(settings.offer_timeout_seconds, 45),
-            }
-        )
-        env = {
-            "OFFER_TIMEOUT_SECONDS": str(demo_settings.offer_timeout_seconds),
-            "TELEGRAM_BOT_TOKEN": DEMO_TOKEN,
-            "TELEGRAM_API_URL": sandbox.url,
-            "REDIS_URL": redis_url,
-            "REDIS_PREFIX": demo_settings.redis_prefix,
-        }
+        world = await seed_demo(sandbox.url, redis_url, settings.redis_prefix)
+        demo_settings = _demo_settings(settings, sandbox.url, redis_url)
         if with_worker:
-            from tg_support.core.spawn import spawn_worker
-
-            worker = spawn_worker(env)
+            worker = spawn_worker(_worker_env(demo_settings, sandbox.url, redis_url))
         app = build_application(demo_settings, redis_url)
-        await app.initialize()
-        if app.post_init:
-            await app.post_init(app)
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(
-            poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES
-        )
+        await _start_bot(app)
         print(_instructions(sandbox.url, world, redis_url), flush=True)
         if ready is not None:
             ready.set()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+        await _until_interrupted()
         print("stopping…", flush=True)
     finally:
         if app is not None:
-            with contextlib.suppress(Exception):
-                if app.updater is not None and app.updater.running:
-                    await app.updater.stop()
-                if app.running:
-                    await app.stop()
-                if app.post_shutdown:
-                    await app.post_shutdown(app)
-                await app.shutdown()
+            await _stop_bot(app)
         if worker is not None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.to_thread(worker.wait, 20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            await _stop_worker(worker)
         await sandbox.stop()
         if embedded is not None:
             embedded.stop()

@@ -109,14 +109,14 @@ async def test_courses_list_sessions_and_admin_merge(
     lea = await learner(client, store, "Lea", "en", "Europe/London", courses=())
     # Add by name, with a session date.
     [pick] = await lea.send("/courses add Learning How to Learn")
-    [added] = await lea.press(pick, data_with(pick, "crs:pick:"))
+    [added] = await lea.press(pick, data_with(pick, "crs:p:pick:"))
     [dated] = await lea.send("2027-01-12")
     assert "Jan 12, 2027" in text(dated), text(dated)
-    [listing] = await lea.press(dated, "crs:done")
+    [listing] = await lea.press(dated, "crs:p:done:0")
     assert "Learning How to Learn" in text(listing) and "Jan 12, 2027" in text(listing)
     # A duplicate typed by hand...
     [pick] = await lea.send("/courses add Aprender a aprender rapido")
-    [added] = await lea.press(pick, data_with(pick, "crs:new"))
+    [added] = await lea.press(pick, data_with(pick, "crs:p:new:"))
     dup = next(c for c in json.loads(redis_sync.hget(f"{TEST_PREFIX}user:{lea.id}", "courses")) if c.startswith("other:"))
     # ... a non-admin may not merge; the group's admin merges it into the catalog's entry.
     [refused] = await lea.send(f"/courses merge coursera:learning-how-to-learn {dup}")
@@ -233,5 +233,5 @@ async def test_a_title_typed_in_another_language_is_found_through_the_pivot(
     await warm_up(redis_url, "मुझे मेरा प्रमाणपत्र मिल गया।", "hi", "en")
     [pick] = await ravi.send("/courses add मेरा सवाल सहकर्मी समीक्षा के बारे में है।", timeout=15)
     assert "Peer Review" in [label for label, _ in buttons(pick)], buttons(pick)
-    [done] = await ravi.press(pick, data_with(pick, "crs:pick:"))
+    [done] = await ravi.press(pick, data_with(pick, "crs:p:pick:"))
     assert json.loads(redis_sync.hget(f"{TEST_PREFIX}user:{ravi.id}", "courses")) == ["other:peer-review"]

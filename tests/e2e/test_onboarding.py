@@ -26,7 +26,7 @@ async def onboard(p: Person, lang: str, *, role: str = "learner") -> list[dict[s
     [courses] = await p.press(plat, "ob:plat:done")
     [pick] = await p.send("ML Andrew Ng")
     [added] = await p.press(pick, data_for(pick, "Supervised Machine Learning"))
-    [tz] = await p.press(added, "ob:crs:done")
+    [tz] = await p.press(added, "obc:done:0")
     [goal] = await p.send("Kolkata")
     return await p.send("Finish the ML specialization by June")
 
@@ -53,17 +53,17 @@ async def test_onboarding_in_english(bot: Any, client: Any, redis_sync: Any) -> 
     assert len(buttons(pick)) <= 6 and all(len(d.encode()) <= 64 for _, d in buttons(pick))
     [added, pick2] = await p.press(pick, data_for(pick, "Supervised Machine Learning"), count=2)
     assert "✅" in text(added) and "“Python”" in text(pick2)
-    [added] = await p.press(pick2, "ob:crs:tag")  # Python as a free topic
+    [added] = await p.press(pick2, "obc:tag:0")  # Python as a free topic
     assert "Added: python" in text(added)
     # A pasted link the catalog does not know: a new entry from its slug.
     [link] = await p.send("see https://www.udemy.com/course/rust-from-zero-to-hero/?ref=x")
     assert "Rust from Zero to Hero · Udemy" in text(link) and "don't know" in text(link)
-    [added] = await p.press(link, "ob:crs:url")
+    [added] = await p.press(link, "obc:url:0")
     assert "session starts" in text(added)
     # The session date of the course just added.
     [dated] = await p.send("12 January 2027")
     assert "2027" in text(dated)
-    [tz] = await p.press(dated, "ob:crs:done")
+    [tz] = await p.press(dated, "obc:done:0")
     assert "time zone" in text(tz)
     [goal] = await p.send("+5:30")
     assert "learning goal" in text(goal)
@@ -99,7 +99,7 @@ async def test_onboarding_in_spanish_from_language_code(
     [pick] = await p.send("aprendizaje automático coursera")
     assert "¿Qué curso" in text(pick), text(pick)
     [added] = await p.press(pick, data_for(pick, "Supervised Machine Learning"))
-    [tz] = await p.press(added, "ob:crs:done")
+    [tz] = await p.press(added, "obc:done:0")
     [goal] = await p.send("Madrid")
     [summary] = await p.send("Terminar el curso de Python")
     assert "Tu perfil" in text(summary)
@@ -129,8 +129,8 @@ async def test_restart_mid_onboarding_loses_nothing(
     await app2.updater.start_polling(poll_interval=0.0, timeout=1)
     try:
         [pick] = await p.send("Data Science")
-        [added] = await p.press(pick, "ob:crs:tag")
-        [tz] = await p.press(added, "ob:crs:done")
+        [added] = await p.press(pick, "obc:tag:0")
+        [tz] = await p.press(added, "obc:done:0")
         assert "time zone" in text(tz)
         [goal] = await p.send("Delhi")
         [summary] = await p.send("Become a data analyst")

@@ -26,8 +26,8 @@ async def onboard(p: Person, lang: str, *, role: str = "learner", courses: str =
     if courses:
         # Kept as a free topic, as every profile was before the course catalog.
         [pick] = await p.send(courses)
-        [added] = await p.press(pick, "ob:crs:tag")
-        await p.press(added, "ob:crs:done")
+        [added] = await p.press(pick, "obc:tag:0")
+        await p.press(added, "obc:done:0")
     else:
         await p.press(msg, "ob:skip:courses")
     await p.send("UTC+1")

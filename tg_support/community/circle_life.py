@@ -116,7 +116,7 @@ async def start_checkin(bot: Bot, store: Store, circle_id: str, round_no: int) -
                   "I will share everyone's answers with the circle."),
             ])  # fmt: skip
             markup = keyboard([
-                [(_("✍️ Answer"), buttons.circle("ans", circle_id, round_no))],
+                [(_("✍️ Answer"), buttons.answer(circle_id, round_no))],
                 [(_("⏸ Pause my check-ins"), buttons.circle("pause", circle_id))],
             ])  # fmt: skip
         await _private(bot, store, f"circ:ci:{circle_id}:{round_no}:{m.uid}", m.uid, text, markup)

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from tg_support.community.course_store import CourseStore
 from tg_support.community.courses import (
@@ -29,11 +30,14 @@ from tg_support.community.courses import (
     parse_course_url,
     slugify,
 )
-from tg_support.core import callbacks
 from tg_support.core.i18n import _
 from tg_support.core.tags import normalize_tags
 
 CANDIDATES = 3
+Action = Literal["pick", "url", "new", "tag", "skip", "done"]
+ACTIONS: tuple[Action, ...] = ("pick", "url", "new", "tag", "skip", "done")
+#: Draws a picker button: the caller's own callback class, an action and an index.
+Button = Callable[[Action, int], str]
 MAX_QUERY = 100
 MAX_PARTS = 6
 
@@ -94,10 +98,9 @@ def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def render(pick: Pick, catalog: Catalog, prefix: str) -> tuple[str, list[list[tuple[str, str]]]]:
-    """The question and its buttons in the current locale (HTML text). ``prefix`` starts
-    the buttons' data (``ob:crs`` or ``crs``)."""
-    head = prefix.split(":")
+def render(pick: Pick, catalog: Catalog, button: Button) -> tuple[str, list[list[tuple[str, str]]]]:
+    """The question and its buttons in the current locale (HTML text); ``button`` makes
+    their data (onboarding and /courses each have their callback class)."""
     rows: list[list[tuple[str, str]]] = []
     q = html.escape(pick.query, quote=False)
     if pick.new is not None:
@@ -105,28 +108,28 @@ def render(pick: Pick, catalog: Catalog, prefix: str) -> tuple[str, list[list[tu
         text = _("I don't know this course yet: {course}. Add it to the catalog and to your courses?").format(
             course="<b>" + html.escape(label(course), quote=False) + "</b>"
         )
-        rows.append([(_("✅ Add it"), callbacks.pack(*head, "url"))])
+        rows.append([(_("✅ Add it"), button("url", 0))])
     else:
         courses = [c for cid in pick.cids if (c := catalog.by_id(cid)) is not None]
         if courses and pick.link:
             text = _("This link is {course}. Add it to your courses?").format(
                 course="<b>" + html.escape(label(courses[0]), quote=False) + "</b>"
             )
-            rows.append([(_("✅ Add it"), callbacks.pack(*head, "pick", 0))])
+            rows.append([(_("✅ Add it"), button("pick", 0))])
         elif courses:
             text = _("Which course do you mean by “{query}”?").format(query=q)
             for i, course in enumerate(courses):
-                rows.append([(_short(label(course), 60), callbacks.pack(*head, "pick", i))])
-            rows.append([(_("➕ None of these: a new course"), callbacks.pack(*head, "new"))])
+                rows.append([(_short(label(course), 60), button("pick", i))])
+            rows.append([(_("➕ None of these: a new course"), button("new", 0))])
         else:
             text = _(
                 "I found no course like “{query}” in the catalog. Add it as a new course, "
                 "or keep it as a topic of interest?"
             ).format(query=q)
-            rows.append([(_("➕ Add a new course"), callbacks.pack(*head, "new"))])
+            rows.append([(_("➕ Add a new course"), button("new", 0))])
         if not pick.link:
-            rows.append([(_("🏷 Keep it as a topic"), callbacks.pack(*head, "tag"))])
-    rows.append([(_("Skip this one"), callbacks.pack(*head, "skip"))])
+            rows.append([(_("🏷 Keep it as a topic"), button("tag", 0))])
+    rows.append([(_("Skip this one"), button("skip", 0))])
     return text, rows
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from datetime import date
+from typing import Literal
 
 from babel import Locale
 from babel.dates import get_timezone_location
@@ -23,13 +25,14 @@ from tg_support.community import picker
 from tg_support.community.course_store import CourseStore, set_learner_courses
 from tg_support.community.dates import format_day, parse_date
 from tg_support.community.reflections import prompt_job
-from tg_support.core import callbacks, langid
+from tg_support.core import langid
+from tg_support.core.callbacks import CallbackData
 from tg_support.core.i18n import LANGUAGE_NAMES, LOCALES, _, get_locale, negotiate, set_locale
 from tg_support.core.services import Ctx
 from tg_support.core.store import PLATFORMS, ROLES, Conversation, Profile
 from tg_support.core.timezones import parse_timezone, to_tzinfo, utc_offset_label
 from tg_support.helpers.index import HelperIndex
-from tg_support.helpers.registry import ensure_card
+from tg_support.helpers.registry import HelperOpen, ensure_card
 from tg_support.moderation.erase import erase_user
 
 from .common import edit_or_send, esc, grid, keyboard, pivot_text, reply
@@ -42,6 +45,39 @@ _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 # Steps that wait for typed text (anything else waits for a button).
 TEXT_STEPS = frozenset({"courses", "tz", "goal"})
+
+
+class OnboardingChoice(CallbackData, prefix="ob"):
+    """``ob:<step>:<value>``: a button of an onboarding step; the handler checks the value
+    against the step (a language, a role, a platform or ``done``, a zone, what to skip)."""
+
+    step: Literal["lang", "role", "plat", "tz", "skip"]
+    value: str
+
+
+class OnboardingCourse(CallbackData, prefix="obc"):
+    """``obc:<action>:<index>``: the courses step's picker (``community.picker``): a
+    candidate by its index, a link's course, a new entry, a topic, skip, or done."""
+
+    action: Literal["pick", "url", "new", "tag", "skip", "done"]
+    index: int
+
+
+class LanguageChoice(CallbackData, prefix="lang"):
+    """``lang:<code>``: /language's picker."""
+
+    code: str
+
+
+class ProfileEdit(CallbackData, prefix="pf:edit"):
+    """``pf:edit``: onboarding again, from the language."""
+
+
+class ForgetAnswer(CallbackData, prefix="pf:forget"):
+    """``pf:forget:yes|no``: the /forget confirmation."""
+
+    answer: Literal["yes", "no"]
+
 
 # Suggested zones per interface language; people can always type a city or an offset.
 _TZ_SUGGESTIONS: dict[str, tuple[str, ...]] = {
@@ -134,11 +170,11 @@ def next_steps(p: Profile) -> str:
 # --- the steps -------------------------------------------------------------------------
 
 
-def _language_keyboard(prefix: str, current: str | None) -> InlineKeyboardMarkup:
+def _language_keyboard(pack: Callable[[str], str], current: str | None) -> InlineKeyboardMarkup:
     buttons = [
         (
             ("✅ " if code == current else "") + LANGUAGE_NAMES[code],
-            callbacks.pack(*prefix.split(":"), code),
+            pack(code),
         )
         for code in LOCALES
     ]
@@ -147,7 +183,8 @@ def _language_keyboard(prefix: str, current: str | None) -> InlineKeyboardMarkup
 
 async def _ask_language(update: Update, ctx: Ctx, conv: Conversation, guess: str) -> None:
     text = _("Welcome to MOOC peer support! Which language should I speak with you?")
-    msg = await reply(update, ctx, text, _language_keyboard("ob:lang", guess))
+    keys = _language_keyboard(lambda c: OnboardingChoice(step="lang", value=c).pack(), guess)
+    msg = await reply(update, ctx, text, keys)
     conv.step = "lang"
     conv.data["msg"] = msg.message_id if msg else None
     await ctx.svc.store.set_conv(_uid(update), conv)
@@ -161,40 +198,50 @@ async def _show_step(update: Update, ctx: Ctx, conv: Conversation, *, edit: bool
         text = _("What brings you here?")
         markup = keyboard(
             [
-                [(_("I am a learner"), "ob:role:learner")],
-                [(_("I want to help others"), "ob:role:helper")],
-                [(_("Both"), "ob:role:both")],
+                [(_("I am a learner"), OnboardingChoice(step="role", value="learner").pack())],
+                [
+                    (
+                        _("I want to help others"),
+                        OnboardingChoice(step="role", value="helper").pack(),
+                    )
+                ],
+                [(_("Both"), OnboardingChoice(step="role", value="both").pack())],
             ]
         )
     elif step == "platforms":
         chosen = set(conv.data.get("platforms", []))
         text = _("Which MOOC platforms do you use? Tap all that apply, then Done.")
         buttons = [
-            (("☑️ " if s in chosen else "⬜ ") + platform_label(s), callbacks.pack("ob", "plat", s))
+            (
+                ("☑️ " if s in chosen else "⬜ ") + platform_label(s),
+                OnboardingChoice(step="plat", value=s).pack(),
+            )
             for s in PLATFORMS
         ]
-        markup = keyboard([*grid(buttons), [(_("Done"), "ob:plat:done")]])
+        done = OnboardingChoice(step="plat", value="done").pack()
+        markup = keyboard([*grid(buttons), [(_("Done"), done)]])
     elif step == "courses":
         text = _(
             "Which courses are you taking (or can help with)? Send a course name or paste "
             "its link (Coursera, edX, Udemy, FutureLearn, Khan Academy…), for example: "
             "Machine Learning, Python."
         )
-        markup = keyboard([[(_("Skip"), "ob:skip:courses")]])
+        markup = keyboard([[(_("Skip"), OnboardingChoice(step="skip", value="courses").pack())]])
     elif step == "tz":
         text = _(
             "What is your time zone? Tap one, or send a city (Kolkata, Madrid) or a UTC "
             "offset (+5:30, -3)."
         )
         zones = _TZ_SUGGESTIONS.get(get_locale(), _TZ_SUGGESTIONS["en"])
-        buttons = [(tz_label(z), callbacks.pack("ob", "tz", z)) for z in zones]
-        markup = keyboard([*grid(buttons), [("UTC", "ob:tz:UTC")]])
+        buttons = [(tz_label(z), OnboardingChoice(step="tz", value=z).pack()) for z in zones]
+        utc = OnboardingChoice(step="tz", value="UTC").pack()
+        markup = keyboard([*grid(buttons), [("UTC", utc)]])
     elif step == "goal":
         text = _(
             "Last step: what is your learning goal? One sentence is enough, for example "
             '"finish the ML specialization by June" or "get a data analyst job".'
         )
-        markup = keyboard([[(_("Skip"), "ob:skip:goal")]])
+        markup = keyboard([[(_("Skip"), OnboardingChoice(step="skip", value="goal").pack())]])
     else:
         return
     msg: Message | None
@@ -234,9 +281,9 @@ async def _finish(update: Update, ctx: Ctx, conv: Conversation, *, edit: bool) -
         await ensure_card(store.repo(HelperIndex), profile)
     labels = await picker.names(store.repo(CourseStore), profile.courses)
     text = profile_summary(profile, labels) + "\n\n" + next_steps(profile)
-    rows = [[(_("Edit profile"), "pf:edit")]]
+    rows = [[(_("Edit profile"), ProfileEdit().pack())]]
     if profile.is_helper:
-        rows.append([(_("Helper settings"), "hp:open:-")])
+        rows.append([(_("Helper settings"), HelperOpen().pack())])
     markup = keyboard(rows)
     if edit:
         await edit_or_send(update, ctx, text, markup)
@@ -270,7 +317,7 @@ async def start(update: Update, ctx: Ctx) -> None:
         labels = await picker.names(ctx.svc.store.repo(CourseStore), profile.courses)
         text = _("Welcome back!") + "\n\n" + profile_summary(profile, labels)
         text += "\n\n" + next_steps(profile)
-        await reply(update, ctx, text, keyboard([[(_("Edit profile"), "pf:edit")]]))
+        await reply(update, ctx, text, keyboard([[(_("Edit profile"), ProfileEdit().pack())]]))
         return
     guess = (
         profile.lang
@@ -289,14 +336,14 @@ async def on_onboarding_button(update: Update, ctx: Ctx) -> None:
     """Every ``ob:*`` button: validated against the step the user is actually in."""
     query = update.callback_query
     assert query is not None
-    parts = callbacks.parse(query.data)
+    data = OnboardingChoice.parse(query.data)
     uid = _uid(update)
     store = ctx.svc.store
     conv = await store.get_conv(uid)
-    if parts is None or len(parts) != 3:
+    if data is None:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
-    _ob, kind, value = parts
+    kind, value = data.step, data.value
     msg_id = query.message.message_id if query.message else None
     valid = {
         "lang": value in LOCALES,
@@ -420,13 +467,17 @@ async def _course_text(update: Update, ctx: Ctx, conv: Conversation, text: str) 
     await _offer(update, ctx, conv, queries)
 
 
+def _course_button(action: picker.Action, index: int) -> str:
+    return OnboardingCourse(action=action, index=index).pack()
+
+
 async def _offer(update: Update, ctx: Ctx, conv: Conversation, queries: list[str]) -> None:
     courses = ctx.svc.store.repo(CourseStore)
     lang = langid.detect(queries[0], langid.Priors(chosen=get_locale())).lang
     pivot = await pivot_text(ctx, queries[0], lang)
     pick = await picker.find(courses, queries[0], [pivot] if pivot else [])
     pick.rest = queries[1:]
-    text, rows = picker.render(pick, await courses.catalog(), "ob:crs")
+    text, rows = picker.render(pick, await courses.catalog(), _course_button)
     msg = await reply(update, ctx, text, keyboard(rows))
     conv.data["pick"] = pick.to_json()
     conv.data["msg"] = msg.message_id if msg else None
@@ -434,20 +485,18 @@ async def _offer(update: Update, ctx: Ctx, conv: Conversation, queries: list[str
 
 
 async def _after_choice(update: Update, ctx: Ctx, conv: Conversation, text: str) -> None:
-    markup = keyboard([[(_("Done"), "ob:crs:done")]])
+    markup = keyboard([[(_("Done"), _course_button("done", 0))]])
     msg = await (edit_or_send(update, ctx, text, markup) if update.callback_query else reply(update, ctx, text, markup))
     conv.data["msg"] = msg.message_id if msg else None
     await ctx.svc.store.set_conv(_uid(update), conv)
 
 
 async def on_course_button(update: Update, ctx: Ctx) -> None:
-    """``ob:crs:pick:<i>|url|new|tag|skip|done``: the courses step's buttons."""
+    """``obc:<action>:<index>``: the courses step's buttons."""
     query = update.callback_query
     assert query is not None
-    parts = callbacks.parse(query.data)
-    action = parts[2] if parts and len(parts) in (3, 4) else ""
-    index = int(parts[3]) if parts and len(parts) == 4 and parts[3].isdigit() else None
-    if action not in ("pick", "url", "new", "tag", "skip", "done") or (action == "pick") != (index is not None):
+    data = OnboardingCourse.parse(query.data)
+    if data is None:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
     store = ctx.svc.store
@@ -456,7 +505,7 @@ async def on_course_button(update: Update, ctx: Ctx) -> None:
     if conv.step != "courses" or conv.data.get("msg") != msg_id:
         await query.answer(_("This button has expired. Please use the latest message."), show_alert=True)
         return
-    if action == "done":
+    if data.action == "done":
         await query.answer()
         conv.data.pop("pick", None)
         conv.step = "tz"
@@ -464,7 +513,7 @@ async def on_course_button(update: Update, ctx: Ctx) -> None:
         return
     pick = picker.Pick.from_json(conv.data.get("pick"))
     courses = store.repo(CourseStore)
-    choice = await picker.choose(courses, pick, action, index, _uid(update)) if pick else None
+    choice = await picker.choose(courses, pick, data.action, data.index, _uid(update)) if pick else None
     if pick is None or choice is None:
         await query.answer(_("This button has expired. Please use the latest message."), show_alert=True)
         return
@@ -491,14 +540,18 @@ async def profile_cmd(update: Update, ctx: Ctx) -> None:
     if p is None or not p.onboarded:
         await reply(update, ctx, _("You have no profile yet. Send /start to create one."))
         return
+    markup = keyboard([[(_("Edit profile"), ProfileEdit().pack())]])
     labels = await picker.names(ctx.svc.store.repo(CourseStore), p.courses)
-    await reply(update, ctx, profile_summary(p, labels), keyboard([[(_("Edit profile"), "pf:edit")]]))
+    await reply(update, ctx, profile_summary(p, labels), markup)
 
 
 async def on_profile_edit(update: Update, ctx: Ctx) -> None:
     """The "Edit profile" button: onboarding again, starting from the language."""
     query = update.callback_query
     assert query is not None
+    if ProfileEdit.parse(query.data) is None:
+        await query.answer(_("This button is not valid."), show_alert=True)
+        return
     await query.answer()
     conv = Conversation(data={})
     p = ctx.profile
@@ -511,7 +564,9 @@ async def language_cmd(update: Update, ctx: Ctx) -> None:
         update,
         ctx,
         _("Choose your language:"),
-        _language_keyboard("lang", ctx.profile.lang if ctx.profile else None),
+        _language_keyboard(
+            lambda c: LanguageChoice(code=c).pack(), ctx.profile.lang if ctx.profile else None
+        ),
     )
 
 
@@ -519,12 +574,12 @@ async def on_language_button(update: Update, ctx: Ctx) -> None:
     """``lang:<code>``: set the chosen language and answer in it."""
     query = update.callback_query
     assert query is not None
-    parts = callbacks.parse(query.data)
-    if parts is None or len(parts) != 2 or parts[1] not in LOCALES:
+    data = LanguageChoice.parse(query.data)
+    if data is None or data.code not in LOCALES:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
     uid = _uid(update)
-    code = parts[1]
+    code = data.code
     profile = ctx.profile or Profile(user_id=uid)
     profile.lang = code
     await ctx.svc.store.save_profile(profile)
@@ -585,7 +640,12 @@ async def forget_cmd(update: Update, ctx: Ctx) -> None:
             "Erase everything?"
         ),
         keyboard(
-            [[(_("Yes, erase everything"), "pf:forget:yes"), (_("Keep my data"), "pf:forget:no")]]
+            [
+                [
+                    (_("Yes, erase everything"), ForgetAnswer(answer="yes").pack()),
+                    (_("Keep my data"), ForgetAnswer(answer="no").pack()),
+                ]
+            ]
         ),
     )
 
@@ -594,8 +654,12 @@ async def on_forget_button(update: Update, ctx: Ctx) -> None:
     """``pf:forget:yes|no``."""
     query = update.callback_query
     assert query is not None
+    data = ForgetAnswer.parse(query.data)
+    if data is None:
+        await query.answer(_("This button is not valid."), show_alert=True)
+        return
     await query.answer()
-    if query.data != "pf:forget:yes":
+    if data.answer != "yes":
         await edit_or_send(update, ctx, _("Nothing was erased."))
         return
     uid = _uid(update)
@@ -621,9 +685,9 @@ def handlers() -> list[BaseHandler[Update, Ctx, None]]:
         CommandHandler("help", help_cmd, filters=private),
         CommandHandler("cancel", cancel_cmd, filters=private),
         CommandHandler("forget", forget_cmd, filters=private),
-        CallbackQueryHandler(on_forget_button, pattern=r"^pf:forget:"),
-        CallbackQueryHandler(on_course_button, pattern=r"^ob:crs:"),
-        CallbackQueryHandler(on_onboarding_button, pattern=r"^ob:"),
-        CallbackQueryHandler(on_profile_edit, pattern=r"^pf:edit$"),
-        CallbackQueryHandler(on_language_button, pattern=r"^lang:"),
+        CallbackQueryHandler(on_forget_button, pattern=ForgetAnswer.pattern()),
+        CallbackQueryHandler(on_course_button, pattern=OnboardingCourse.pattern()),
+        CallbackQueryHandler(on_onboarding_button, pattern=OnboardingChoice.pattern()),
+        CallbackQueryHandler(on_profile_edit, pattern=ProfileEdit.pattern()),
+        CallbackQueryHandler(on_language_button, pattern=LanguageChoice.pattern()),
     ]

@@ -37,6 +37,8 @@ Score (higher is better), with ``w = Weights()``::
     lang_fit = w.native | w.fluent | w.basic   for the helper's level in the question language
              = w.other_language                when widen=True and they do not speak it
 
+Each fit is a function of its own (:func:`language_fit`, :func:`tag_fit`, :func:`load_fit`,
+:func:`reputation_fit`, :func:`fairness_fit`) and :func:`rank` weighs and sums them.
 ``last_offered_at <= 0`` (never offered) counts as fully idle. The score is rounded to 9
 decimals so that equal inputs compare equal. Ties are broken by least recently offered
 (smaller ``last_offered_at``) first, then by smaller ``user_id``: the order is total and
@@ -157,6 +159,141 @@ def is_available(helper: HelperCard, now: datetime) -> bool:
     return _in_hours(helper.hours, weekday, minute)
 
 
+def _eligible(
+    question: QuestionCard,
+    candidates: Iterable[HelperCard],
+    excluded: Collection[int],
+    widen: bool,
+) -> list[HelperCard]:
+    """The candidates that pass the hard rules of the module docstring, each helper once."""
+    lang, asker = question.lang, question.asker_id
+    seen: set[int] = set()
+    eligible: list[HelperCard] = []
+    for h in candidates:
+        uid = h.user_id
+        if (
+            uid == asker
+            or uid in excluded
+            or uid in seen
+            or h.away
+            or h.open_load >= h.capacity
+            or h.capacity <= 0
+            or (not widen and lang not in h.languages)
+        ):
+            continue
+        seen.add(uid)
+        eligible.append(h)
+    return eligible
+
+
+def _by_local_time(
+    helpers: list[HelperCard], now: datetime
+) -> tuple[list[HelperCard], list[HelperCard]]:
+    """(available now, off hours): :func:`is_available` of each helper at an aware ``now``."""
+    # time zone -> (weekday, minute, {id(hours): (hours, available)}): the local time once per
+    # zone, the verdict once per hours mapping (cards often share one); holding ``hours``
+    # keeps its id from being reused while this runs
+    zones: dict[str, tuple[int, int, dict[int, tuple[object, bool]]]] = {}
+    available: list[HelperCard] = []
+    off: list[HelperCard] = []
+    for h in helpers:
+        hours = h.hours
+        if hours:
+            zone = zones.get(h.tz)
+            if zone is None:
+                zone = zones[h.tz] = (*_local(now, h.tz), {})
+            hit = zone[2].get(id(hours))
+            if hit is None:
+                hit = zone[2][id(hours)] = (hours, _in_hours(hours, zone[0], zone[1]))
+            if not hit[1]:
+                off.append(h)
+                continue
+        available.append(h)
+    return available, off
+
+
+def language_fit(helper: HelperCard, lang: str, weights: Weights) -> float:
+    """Fit of the helper's level in ``lang``; ``other_language`` when they do not speak it."""
+    level = helper.languages.get(lang)
+    if level == "native":
+        return weights.native
+    if level == "fluent":
+        return weights.fluent
+    if level == "basic":
+        return weights.basic
+    return weights.other_language
+
+
+def tag_fit(helper: HelperCard, tags: frozenset[str], decay: float) -> float:
+    """``1 - decay ** m`` for the m course/topic tags the helper shares with the question."""
+    return 1.0 - decay ** (len(tags & helper.tags) if tags else 0)
+
+
+def load_fit(helper: HelperCard) -> float:
+    """The free share of the helper's capacity: 1 with no open questions, less as they fill."""
+    return 1.0 - max(helper.open_load, 0) / helper.capacity
+
+
+def reputation_fit(helper: HelperCard) -> float:
+    """The helper's reputation clamped to [0, 1]."""
+    rep = helper.reputation
+    return 0.0 if rep < 0 else 1.0 if rep > 1 else rep
+
+
+def fairness_fit(helper: HelperCard, now_ts: float, horizon_s: float) -> float:
+    """Idle time since the last offer over ``horizon_s``, capped at 1 (never offered: 1)."""
+    last = helper.last_offered_at
+    if last <= 0:
+        return 1.0
+    idle = now_ts - last
+    if idle >= horizon_s:
+        return 1.0
+    return max(idle, 0.0) / horizon_s if horizon_s > 0 else 1.0
+
+
+def _scores(
+    tier: list[HelperCard], question: QuestionCard, now_ts: float, w: Weights
+) -> list[float]:
+    """The weighted sum of the fits for each helper, rounded so equal inputs compare equal."""
+    lang, tags, decay, horizon = question.lang, question.tags, w.tag_decay, w.fairness_horizon_s
+    w_lang, w_tags, w_load, w_rep, w_fair = w.language, w.tags, w.load, w.reputation, w.fairness
+    return [
+        round(
+            w_lang * language_fit(h, lang, w)
+            + w_tags * tag_fit(h, tags, decay)
+            + w_load * load_fit(h)
+            + w_rep * reputation_fit(h)
+            + w_fair * fairness_fit(h, now_ts, horizon),
+            9,
+        )
+        for h in tier
+    ]
+
+
+def _reasons(
+    helper: HelperCard, question: QuestionCard, now_ts: float, off_hours: bool
+) -> tuple[str, ...]:
+    """Why the helper was picked, one short ``key=value`` per term (shown to admins, logged)."""
+    lang = question.lang
+    level = helper.languages.get(lang)
+    if level is not None:
+        reasons = [f"lang={lang}:{level}"]
+    else:
+        reasons = [f"widened:{lang}->{','.join(sorted(helper.languages)) or '-'}"]
+    shared = question.tags & helper.tags
+    if shared:
+        reasons.append("tags=" + ",".join(sorted(shared)))
+    reasons.append(f"load={helper.open_load}/{helper.capacity}")
+    reasons.append(f"rep={helper.reputation:.2f}")
+    if helper.last_offered_at <= 0:
+        reasons.append("never_offered")
+    else:
+        reasons.append(f"idle={max(now_ts - helper.last_offered_at, 0.0) / 3600:.1f}h")
+    if off_hours:
+        reasons.append("off_hours")
+    return tuple(reasons)
+
+
 def rank(
     question: QuestionCard,
     candidates: Iterable[HelperCard],
@@ -172,95 +309,17 @@ def rank(
         return []
     now = _aware(now)
     now_ts = now.timestamp()
-    lang = question.lang
-    asker = question.asker_id
     excluded = exclude if isinstance(exclude, set | frozenset) else set(exclude)
-    # tz -> (weekday, minute, {id(hours): (hours, available)}); holding ``hours`` in the
-    # cache keeps its id from being reused while rank() runs
-    tz_cache: dict[str, tuple[int, int, dict[int, tuple[object, bool]]]] = {}
-    available: list[HelperCard] = []
-    off: list[HelperCard] = []
-    seen: set[int] = set()
-
-    # pass 1: hard rules and availability tier (cheap); only the tier used gets scored
-    for h in candidates:
-        uid = h.user_id
-        if (
-            uid == asker
-            or uid in excluded
-            or uid in seen
-            or h.away
-            or h.open_load >= h.capacity
-            or h.capacity <= 0
-        ):
-            continue
-        if not widen and lang not in h.languages:
-            continue
-        seen.add(uid)
-        hours = h.hours
-        if hours:
-            tzc = tz_cache.get(h.tz)
-            if tzc is None:
-                tzc = tz_cache[h.tz] = (*_local(now, h.tz), {})
-            hit = tzc[2].get(id(hours))
-            if hit is None:
-                hit = tzc[2][id(hours)] = (hours, _in_hours(hours, tzc[0], tzc[1]))
-            if not hit[1]:
-                off.append(h)
-                continue
-        available.append(h)
-
+    # hard rules and availability first (cheap): only the tier used gets scored
+    available, off = _by_local_time(_eligible(question, candidates, excluded, widen), now)
     off_hours = not available
     tier = available or off
-
-    # pass 2: score the tier
-    qtags = question.tags
-    fits = {"native": weights.native, "fluent": weights.fluent, "basic": weights.basic}
-    other = weights.other_language
-    w_lang, w_tags, w_load = weights.language, weights.tags, weights.load
-    w_rep, w_fair, decay = weights.reputation, weights.fairness, weights.tag_decay
-    horizon = weights.fairness_horizon_s
-    entries: list[tuple[float, float, int, float, HelperCard]] = []
-    for h in tier:
-        level = h.languages.get(lang)
-        shared = len(qtags & h.tags) if qtags else 0
-        last = h.last_offered_at
-        if last <= 0:
-            fair = 1.0
-        else:
-            idle = now_ts - last
-            fair = 1.0 if idle >= horizon else (max(idle, 0.0) / horizon if horizon > 0 else 1.0)
-        rep = h.reputation
-        rep = 0.0 if rep < 0 else 1.0 if rep > 1 else rep
-        score = round(
-            w_lang * (other if level is None else fits.get(level, other))
-            + w_tags * (1.0 - decay**shared)
-            + w_load * (1.0 - max(h.open_load, 0) / h.capacity)
-            + w_rep * rep
-            + w_fair * fair,
-            9,
+    scores = _scores(tier, question, now_ts, weights)
+    # user ids are unique in the tier, so the comparison never reaches the card
+    entries = [(-s, h.last_offered_at, h.user_id, s, h) for s, h in zip(scores, tier, strict=True)]
+    return [
+        Ranked(
+            helper=h, score=s, reasons=_reasons(h, question, now_ts, off_hours), off_hours=off_hours
         )
-        # user ids are unique here, so the comparison never reaches the card
-        entries.append((-score, last, h.user_id, score, h))
-
-    out: list[Ranked] = []
-    for _, _, _, score, h in heapq.nsmallest(k, entries):
-        reasons: list[str] = []
-        level = h.languages.get(lang)
-        if level is not None:
-            reasons.append(f"lang={lang}:{level}")
-        else:
-            spoken = ",".join(sorted(h.languages)) or "-"
-            reasons.append(f"widened:{lang}->{spoken}")
-        if qtags & h.tags:
-            reasons.append("tags=" + ",".join(sorted(qtags & h.tags)))
-        reasons.append(f"load={h.open_load}/{h.capacity}")
-        reasons.append(f"rep={h.reputation:.2f}")
-        if h.last_offered_at <= 0:
-            reasons.append("never_offered")
-        else:
-            reasons.append(f"idle={max(now_ts - h.last_offered_at, 0.0) / 3600:.1f}h")
-        if off_hours:
-            reasons.append("off_hours")
-        out.append(Ranked(helper=h, score=score, reasons=tuple(reasons), off_hours=off_hours))
-    return out
+        for _, _, _, s, h in heapq.nsmallest(k, entries)
+    ]

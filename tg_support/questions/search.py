@@ -65,15 +65,30 @@ from __future__ import annotations
 
 import json
 import math
-import re
-import unicodedata
 from collections import Counter
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
+
+from tg_support.questions.tokenize import (
+    LATIN_LANGS,
+    tokenize,
+)
+from tg_support.questions.tokenize import (
+    distance as _distance,
+)
+from tg_support.questions.tokenize import (
+    is_latin as _is_latin,
+)
+from tg_support.questions.tokenize import (
+    max_typos as _max_typos,
+)
+from tg_support.questions.tokenize import (
+    typo_eligible as _typo_eligible,
+)
 
 __all__ = [
     "MIN_SCORE",
@@ -100,7 +115,6 @@ PIVOT_BONUS = 0.3
 K1 = 1.2
 B = 0.75
 
-LATIN_LANGS = frozenset({"en", "es", "pt", "fr", "de", "id", "tr"})
 
 
 @dataclass(frozen=True)
@@ -108,291 +122,6 @@ class Hit:
     qid: str
     score: float
     lang: str  # the field that matched best: the question's own language or the pivot's
-
-
-# --------------------------------------------------------------------------------------------
-# Tokenization (pure)
-# --------------------------------------------------------------------------------------------
-
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-# Word characters plus the combining marks that \w does not match (Devanagari matras and
-# virama, Arabic harakat, Latin combining accents).
-_WORD_RE = re.compile(r"(?:[^\W_]|[\u0300-\u036f\u0900-\u097f\u064b-\u065f\u0670])+")
-_HAN_SPLIT_RE = re.compile(f"([{_HAN}]+)")
-_ARABIC_DIACRITICS_RE = re.compile(r"[\u064b-\u065f\u0670\u0640]")  # harakat, dagger alef, tatweel
-_ARABIC_MAP = str.maketrans(
-    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"}
-)
-
-# Chinese: particles and pronouns that split a Han run before bigramming.
-_ZH_STOP_CHARS = frozenset("的了吗呢吧啊呀嘛我你他她它是在和也都就很还这那")
-# Question words and fillers, removed (as a split point) before the particles.
-_ZH_STOP_PHRASES = re.compile(
-    "为什么|怎么办|怎么样|怎么|什么|如何|请问|大家|有没有|一下|谁知道|可以|能不能|是否"
-)
-
-
-def _script(token: str) -> str:
-    """'latin' (also digits), 'cyrillic', 'arabic', 'deva' by the token's first letter."""
-    for ch in token:
-        o = ord(ch)
-        if 0x0400 <= o <= 0x04FF:
-            return "cyrillic"
-        if 0x0600 <= o <= 0x06FF:
-            return "arabic"
-        if 0x0900 <= o <= 0x097F:
-            return "deva"
-        if ch.isalpha():
-            return "latin"
-    return "latin"
-
-
-def _fold_latin(token: str) -> str:
-    decomposed = unicodedata.normalize("NFD", token)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return stripped.replace("ß", "ss").replace("ı", "i").replace("ø", "o").replace("æ", "ae")
-
-
-def _norm_arabic(token: str) -> str:
-    return _ARABIC_DIACRITICS_RE.sub("", token).translate(_ARABIC_MAP)
-
-
-_STOP_RAW: dict[str, str] = {
-    "en": """a an the is are was were be been being am do does did doing done i me my mine you your
-        we our us it its this that these those to of in on for at by with from and or but if how
-        what when where why which who whom can could should would will shall may might must not no
-        so as about into than then there here have has had get got any some just also very too
-        please hi hello hey thanks thank anyone someone anybody know help guys im ive dont cant
-        isnt doesnt didnt wont it's i'm does there's one all out up my myself he she they them
-        their his her ok okay still yet again even""",
-    "es": """el la los las un una unos unas de del al a en y e o u que es son se lo le les mi mis
-        tu tus su sus por para con sin como cuando donde porque pero no si ya me te nos hay esta
-        este esto estoy esa ese eso tengo puedo hola gracias alguien alguno algun muy mas ser
-        fue era yo cual cuales quien que sobre tambien otra otro ni hasta desde entre hace
-        porfa favor saben sabe alguna puede pueden""",
-    "pt": """o a os as um uma uns umas de do da dos das em no na nos nas e ou que se meu minha
-        meus minhas para pra por com sem como quando onde porque mas nao sim ja eu voce voces tem
-        tenho posso ola oi obrigado obrigada alguem algum alguma muito mais ser foi era isso isto
-        esse essa este esta ao aos sobre tambem ate entre me te seu sua pelo pela alguém gente
-        sabe sabem pode""",
-    "fr": """le la les un une des de du d l au aux et ou que qui est sont se s ce c cet cette ces
-        mon ma mes ton ta tes son sa ses pour par avec sans comment quand pourquoi mais ne n pas
-        je j tu il elle nous vous on ai a as y en bonjour salut merci quelqu quelque qu est-ce
-        suis etre ete plus tres dans sur me m te t moi toi leur leurs quoi si ca cela
-        svp aide""",
-    "de": """der die das den dem des ein eine einen einem einer und oder ist sind bin ich du er
-        sie es wir ihr wie was wann wo warum nicht mit von zu im in auf fur an am bei aus mein
-        meine dein kann konnen hallo danke bitte jemand auch noch schon habe hat haben""",
-    "id": """yang dan di ke dari ini itu saya aku apa bagaimana gimana kapan tidak nggak gak
-        dengan untuk ada bisa apakah kenapa mengapa halo terima kasih tolong sudah belum""",
-    "tr": """bir ve ile bu su ne nasil neden ben sen o biz mi mu icin de da ki ama veya merhaba
-        tesekkurler nerede zaman""",
-    "ru": """и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по
-        только ее мне было вот от меня еще нет о из ему когда даже ну ли если уже или ни быть
-        был него до вас нибудь уж вам ведь там потом себя ничего ей они тут где есть ней для мы
-        тебя их чем была сам чтоб без чего раз тоже себе под будет ж тогда кто этот того потому
-        этого какой здесь этом мой тем чтобы нее сейчас были куда зачем всех при об хоть после
-        над тот через эти нас про всего них какая разве эту моя свою этой перед том такой им
-        всю привет спасибо подскажите пожалуйста кто-нибудь это мой моего моем можно как-то""",
-    "uk": """і й та що як це на не я у в з до чи мені мене ти ви він вона вони ми його її їх
-        для але або від за по при про коли де чому який яка яке які вже ще так так тут там
-        є був була було були буде привіт дякую будь ласка хтось""",
-    "hi": """है हैं था थे थी का की के को में मैं से और या क्या कैसे कब कहाँ कहां क्यों यह वह ये
-        वो हम आप तुम मेरा मेरी मेरे अपना अपनी अपने पर भी तो नहीं ना ही एक कोई कुछ जो कि हो होता
-        होती होते रहा रही रहे गया गई गए कर करें करना करूँ करूं सकता सकती सकते मुझे मुझको हमें
-        इस उस किसी कृपया धन्यवाद नमस्ते जी
-        hai hain tha the thi ka ki ke ko mein me main se aur ya kya kaise kab kahan kyun kyon
-        yeh ye woh vo hum aap tum mera meri mere apna apni apne par bhi to nahi nahin na hi ek
-        koi kuch jo ho hota hoti raha rahi rahe gaya gayi kar karu karna karein sakta sakti
-        mujhe hume is us kisi bhai yaar please plz pls lekin magar hua hui hue gaya gaye gayi kare
-        karte karta karti bahut sab abhi phir kyunki agar liye wala wali wale""",
-    "ar": """في من على الى إلى عن ما ماذا هل كيف متى لماذا اين أين هذا هذه ذلك تلك التي الذي
-        الذين و او أو ثم لا لم لن انا أنا انت أنت هو هي نحن هم كان يكون مع عند كل بعض قد لقد ان
-        إن أن شكرا مرحبا السلام عليكم يا احد أحد اي أي لي بي عندي ممكن هناك كنت""",
-}
-
-
-def _fold_stop(word: str) -> str:
-    s = _script(word)
-    if s == "latin":
-        return _fold_latin(word)
-    if s == "arabic":
-        return _norm_arabic(word)
-    if s == "cyrillic":
-        return word.replace("ё", "е")
-    return word
-
-
-STOP_WORDS: dict[str, frozenset[str]] = {
-    lang: frozenset(_fold_stop(w) for w in words.lower().split())
-    for lang, words in _STOP_RAW.items()
-}
-# Latin tokens inside non-Latin-language text are mostly English technical words.
-_LATIN_STOP_FOR: dict[str, frozenset[str]] = {
-    "hi": STOP_WORDS["hi"] | STOP_WORDS["en"],
-}
-
-# Suffixes stripped once (longest match first), keeping a stem of at least _MIN_STEM chars.
-# fmt: off
-_SUFFIXES: dict[str, tuple[str, ...]] = {
-    "es": ("aciones", "amiento", "imiento", "acion", "ciones", "cion", "mente", "ando",
-           "iendo", "ados", "idos", "adas", "idas", "ado", "ido", "ada", "ida", "ar", "er", "ir",
-           "es", "as", "os", "a", "o", "e", "s"),
-    "pt": ("acoes", "amento", "imento", "acao", "coes", "cao", "mente", "ando", "endo", "indo",
-           "ados", "idos", "adas", "idas", "ado", "ido", "ada", "ida", "ar", "er", "ir", "oes",
-           "aes", "es", "as", "os", "a", "o", "e", "s"),
-    "fr": ("ations", "ation", "ements", "ement", "ees", "ee", "es", "er", "ez", "e", "s", "x"),
-    "de": ("ungen", "ung", "en", "er", "es", "e", "n", "s"),
-    "ru": ("ями", "ами", "ого", "его", "ему", "ому", "ыми", "ими", "ией", "иям", "иях", "ость",
-           "ться", "ится", "ется", "ются", "ает", "яет", "ают", "яют", "ует", "уют", "ешь", "ете",
-           "ать", "ять", "ить", "еть",
-           "ой", "ей", "ий", "ый", "ая", "яя", "ое", "ее", "ые", "ие", "ом", "ем", "ам", "ям",
-           "ах", "ях", "ую", "юю", "ов", "ев", "а", "я", "о", "е", "ы", "и", "у", "ю", "ь", "й"),
-    "uk": ("ями", "ами", "ого", "ому", "ими", "ість", "ться", "ти", "ють", "ать", "ить",
-           "ий", "ій", "ої", "ою", "ом", "ем", "ам", "ям", "ах", "ях", "ів", "ї", "і", "а", "я",
-           "о", "е", "и", "у", "ю", "ь", "й"),
-    "hi": ("ाएंगे", "ाएँगे", "ाऊंगा", "ाऊँगा", "ियों", "ियाँ", "ियां", "ाओं", "ाएं", "ाएँ", "ने", "ना",
-           "नी", "ता", "ती", "ते", "ों", "ें", "ां", "ाँ", "ो", "े", "ू", "ु", "ी", "ि", "ा"),
-    "ar": ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي"),
-}
-# fmt: on
-_MIN_STEM = {"hi": 2, "ar": 2}
-_AR_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
-_UNDOUBLE_KEEP = frozenset("lsaeiou")
-
-
-def _stem_en(w: str) -> str:
-    if len(w) <= 3:
-        return w
-    if w.endswith("ies") and len(w) > 4:
-        w = w[:-3] + "y"
-    elif w.endswith(("sses", "ches", "shes", "xes", "zes")) and len(w) > 4:
-        w = w[:-2]
-    elif w.endswith("ing") and len(w) >= 6:
-        w = w[:-3]
-    elif w.endswith("ed") and len(w) >= 5:
-        w = w[:-2]
-    elif w.endswith("s") and not w.endswith(("ss", "us", "is")) and len(w) >= 4:
-        w = w[:-1]
-    if len(w) >= 4 and w[-1] == w[-2] and w[-1] not in _UNDOUBLE_KEEP:
-        w = w[:-1]  # submitt -> submit, quizz -> quiz
-    if w.endswith("e") and len(w) >= 5:
-        w = w[:-1]  # grade/graded/grading -> grad
-    return w
-
-
-def _stem(word: str, lang: str) -> str:
-    if lang == "en":
-        return _stem_en(word)
-    if lang == "ar":
-        for p in _AR_PREFIXES:
-            if word.startswith(p) and len(word) - len(p) >= 2:
-                word = word[len(p) :]
-                break
-        else:
-            if word.startswith("و") and len(word) > 3:
-                word = word[1:]
-    suffixes = _SUFFIXES.get(lang)
-    if not suffixes:
-        return word
-    min_stem = _MIN_STEM.get(lang, 3)
-    for suf in suffixes:
-        if word.endswith(suf) and len(word) - len(suf) >= min_stem:
-            return word[: -len(suf)]
-    return word
-
-
-def _han_tokens(run: str) -> list[str]:
-    out: list[str] = []
-    piece: list[str] = []
-    run = _ZH_STOP_PHRASES.sub("的", run)
-    for ch in [*run, "的"]:  # sentinel flushes the last piece
-        if ch in _ZH_STOP_CHARS:
-            if len(piece) == 1:
-                out.append(piece[0])
-            else:
-                out.extend(piece[i] + piece[i + 1] for i in range(len(piece) - 1))
-            piece = []
-        else:
-            piece.append(ch)
-    return out
-
-
-def _word_token(tok: str, lang: str) -> str | None:
-    script = _script(tok)
-    if script == "latin":
-        tok = _fold_latin(tok)
-        rules = lang if lang in LATIN_LANGS else "en"
-        stops = _LATIN_STOP_FOR.get(lang) or STOP_WORDS.get(rules, frozenset())
-        if len(tok) < 2 and not tok.isdigit():
-            return None
-        if tok in stops:
-            return None
-        return _stem(tok, rules)
-    if script == "cyrillic":
-        tok = tok.replace("ё", "е")
-        rules = lang if lang in ("ru", "uk") else "ru"
-        if tok in STOP_WORDS[rules] or len(tok) < 2:
-            return None
-        return _stem(tok, rules)
-    if script == "arabic":
-        tok = _norm_arabic(tok)
-        if tok in STOP_WORDS["ar"] or len(tok) < 2:
-            return None
-        return _stem(tok, "ar")
-    # Devanagari
-    if tok in STOP_WORDS["hi"]:
-        return None
-    return _stem(tok, "hi")
-
-
-def tokenize(text: str, lang: str) -> list[str]:
-    """Index/query terms of ``text`` in language ``lang`` (order kept, duplicates kept)."""
-    lang = lang.lower().split("-")[0]
-    text = unicodedata.normalize("NFKC", text).lower()
-    out: list[str] = []
-    for match in _WORD_RE.finditer(text):
-        for part in _HAN_SPLIT_RE.split(match.group()):
-            if not part:
-                continue
-            if "\u3400" <= part[0] <= "\u9fff" or "\uf900" <= part[0] <= "\ufaff":
-                out.extend(_han_tokens(part))
-                continue
-            term = _word_token(part, lang)
-            if term:
-                out.append(term)
-    return out
-
-
-def _is_latin(term: str) -> bool:
-    return "a" <= term[0] <= "z" or term[0].isdigit()
-
-
-def _typo_eligible(term: str) -> bool:
-    return len(term) >= 4 and _script(term) in ("latin", "cyrillic") and not term.isdigit()
-
-
-def _max_typos(term: str) -> int:
-    return 2 if len(term) >= 7 else 1
-
-
-def _distance(a: str, b: str, limit: int) -> int:
-    """Optimal-string-alignment distance, or ``limit + 1`` once it exceeds ``limit``."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        if min(cur) > limit:
-            return limit + 1
-        prev2, prev = prev, cur
-    return prev[-1]
 
 
 def _idf(n_docs: int, df: int) -> float:
@@ -537,8 +266,83 @@ class SearchIndex:
         field, which every question with a pivot translation has: that is what makes the
         search cross-lingual. ``tags``: keep only questions with at least one of these tags.
         """
-        lang = lang.lower()
-        pivot_lang = pivot_lang.lower()
+        q = _Query.parse(text, lang.lower(), pivot_text, pivot_lang.lower())
+        if not q.legs or k <= 0:
+            return []
+        await self._read_stats(q)  # round trip 1
+        if not any(q.n_docs.values()):
+            return []  # nothing indexed in these fields yet: no postings, no typo vocabulary
+        postings = await self._read_postings(q)  # round trip 2 (+1 to correct typos)
+        top = q.candidates(postings, set(exclude), max(RESCORE, 5 * k))
+        if not top:
+            return []
+        docs = await self._read_docs(top)  # round trip 3
+        return q.results(top, docs, set(tags), min_score, k)
+
+    async def _read_stats(self, q: _Query) -> None:
+        """Phase 1 into ``q``, one script call: N and total length per field, df per term."""
+        stat_fields = [f"{x}:{fl}" for fl in q.legs for x in ("n", "len")]
+        terms = [(fl, t) for fl, ts in q.legs.items() for t in ts]
+        res = await self.r.register_script(_STATS_AND_DF)(
+            keys=[self._stats_key, *(self._term_key(fl, t) for fl, t in terms)], args=stat_fields
+        )
+        stats = [int(_s(v)) if v is not None else 0 for v in res[: len(stat_fields)]]
+        for i, fl in enumerate(q.legs):
+            q.n_docs[fl] = stats[2 * i]
+            q.avgdl[fl] = stats[2 * i + 1] / max(1, stats[2 * i])
+        q.df.update(zip(terms, map(int, res[len(stat_fields) :]), strict=True))
+
+    async def _read_postings(self, q: _Query) -> dict[_Term, list[Any]]:
+        """Phase 2: the densest postings of each known term, or of its typo correction."""
+        terms = [(fl, t) for fl, ts in q.legs.items() for t in ts]
+        known = [key for key in terms if q.df[key]]
+        unknown = [key for key in terms if not q.df[key] and _typo_eligible(key[1])]
+        pipe = self.r.pipeline(transaction=False)
+        for fl, t in known:
+            pipe.zrevrange(self._term_key(fl, t), 0, POSTINGS_CAP - 1)
+        for fl, t in unknown:  # the vocabulary that a typo's correction is picked from
+            pipe.zrevrange(self._vocab_key(fl, t), 0, VOCAB_CAP - 1)
+        res = await pipe.execute()
+        postings = dict(zip(known, res[: len(known)], strict=True))
+        q.match.update((key, (key[1], 1.0)) for key in known)
+        fixes = _pick_corrections(unknown, res[len(known) :])
+        if fixes:
+            pipe = self.r.pipeline(transaction=False)
+            for (fl, _), cand in fixes.items():
+                pipe.zcard(self._term_key(fl, cand))
+                pipe.zrevrange(self._term_key(fl, cand), 0, POSTINGS_CAP - 1)
+            res = await pipe.execute()
+            for j, (key, cand) in enumerate(fixes.items()):
+                q.df[(key[0], cand)] = int(res[2 * j])
+                postings[key] = res[2 * j + 1]
+                q.match[key] = (cand, TYPO_WEIGHT)
+        return postings
+
+    async def _read_docs(self, qids: list[str]) -> list[Any]:
+        """Phase 3: the term frequencies (``fields``) and ``tags`` of each candidate."""
+        pipe = self.r.pipeline(transaction=False)
+        for qid in qids:
+            pipe.hmget(self._doc_key(qid), ["fields", "tags"])
+        return list(await pipe.execute())
+
+
+_Term = tuple[str, str]  # a query term: (field language, term)
+
+
+@dataclass
+class _Query:
+    """A query's terms per field (leg), and what phases 1 and 2 read about them."""
+
+    legs: dict[str, list[str]]  # field language -> the query's distinct terms
+    n_docs: dict[str, int] = field(default_factory=dict)  # questions with the field (BM25 N)
+    avgdl: dict[str, float] = field(default_factory=dict)  # their average length in tokens
+    df: dict[_Term, int] = field(default_factory=dict)  # of query terms and typo corrections
+    # query term -> (indexed term it matches, weight: 1, or TYPO_WEIGHT for a correction)
+    match: dict[_Term, tuple[str, float]] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, text: str, lang: str, pivot_text: str | None, pivot_lang: str) -> _Query:
+        """The query's distinct terms in its own language's field, and in the pivot's."""
         legs: dict[str, list[str]] = {}
         own = list(dict.fromkeys(tokenize(text, lang)))
         if own:
@@ -552,101 +356,70 @@ class SearchIndex:
             # English ("mera quiz submit nahi hua", "Python 报错"); without a pivot they are
             # looked up in the English field too (the other words count as unmatched there).
             legs[pivot_lang] = own
-        if not legs or k <= 0:
-            return []
+        return cls(legs)
 
-        # Phase 1: N, total length and df of every query term.
-        flangs = list(legs)
-        stat_fields = [f"{x}:{fl}" for fl in flangs for x in ("n", "len")]
-        terms = [(fl, t) for fl in flangs for t in legs[fl]]
-        res = await self.r.register_script(_STATS_AND_DF)(
-            keys=[self._stats_key, *(self._term_key(fl, t) for fl, t in terms)], args=stat_fields
-        )
-        stats = [int(_s(v)) if v is not None else 0 for v in res[: len(stat_fields)]]
-        n_docs = {fl: stats[2 * i] for i, fl in enumerate(flangs)}
-        avgdl = {fl: stats[2 * i + 1] / max(1, stats[2 * i]) for i, fl in enumerate(flangs)}
-        df = {key: int(v) for key, v in zip(terms, res[len(stat_fields) :], strict=True)}
-        if not any(n_docs.values()):
-            return []  # nothing indexed in these fields yet: no postings, no typo vocabulary
-
-        # Phase 2: the densest postings of each known term (at most POSTINGS_CAP), and the
-        # vocabulary buckets of unknown terms that may be typos.
-        known = [key for key in terms if df[key]]
-        unknown = [key for key in terms if not df[key] and _typo_eligible(key[1])]
-        pipe = self.r.pipeline(transaction=False)
-        for fl, t in known:
-            pipe.zrevrange(self._term_key(fl, t), 0, POSTINGS_CAP - 1)
-        for fl, t in unknown:
-            pipe.zrevrange(self._vocab_key(fl, t), 0, VOCAB_CAP - 1)
-        res = await pipe.execute()
-        postings = dict(zip(known, res[: len(known)], strict=True))
-        # query term -> (indexed term it matches, weight)
-        match: dict[tuple[str, str], tuple[str, float]] = {key: (key[1], 1.0) for key in known}
-        fixes = _pick_corrections(unknown, res[len(known) :])
-        if fixes:
-            pipe = self.r.pipeline(transaction=False)
-            for (fl, _), cand in fixes.items():
-                pipe.zcard(self._term_key(fl, cand))
-                pipe.zrevrange(self._term_key(fl, cand), 0, POSTINGS_CAP - 1)
-            res = await pipe.execute()
-            for j, (key, cand) in enumerate(fixes.items()):
-                df[(key[0], cand)] = int(res[2 * j])
-                postings[key] = res[2 * j + 1]
-                match[key] = (cand, TYPO_WEIGHT)
-
-        # Candidates: approximate BM25 from the postings read (tf and dl are in the member).
-        exclude_set = set(exclude)
+    def candidates(
+        self, postings: dict[_Term, list[Any]], exclude: set[str], limit: int
+    ) -> list[str]:
+        """The ``limit`` best questions by approximate BM25 over the postings read."""
         approx: dict[str, float] = {}
-        for key, members in postings.items():
-            fl = key[0]
-            cand, w = match[key]
-            idf = _idf(n_docs[fl], df[(fl, cand)]) * w
-            for m in members:
+        for (fl, t), members in postings.items():
+            cand, w = self.match[(fl, t)]
+            idf = _idf(self.n_docs[fl], self.df[(fl, cand)]) * w
+            avgdl = self.avgdl[fl]
+            for m in members:  # tf and dl are in the member: no further reads
                 qid, tf_s, dl_s = _s(m).rsplit("|", 2)
-                if qid in exclude_set:
-                    continue
-                tf, dl = int(tf_s), int(dl_s)
-                approx[qid] = approx.get(qid, 0.0) + _bm25(idf, tf, dl, avgdl[fl])
-        if not approx:
-            return []
-        top = sorted(approx, key=lambda q: (-approx[q], q))[: max(RESCORE, 5 * k)]
+                if qid not in exclude:
+                    approx[qid] = approx.get(qid, 0.0) + _bm25(idf, int(tf_s), int(dl_s), avgdl)
+        return sorted(approx, key=lambda q: (-approx[q], q))[:limit]
 
-        # Phase 3: exact scores of the best candidates from their term frequencies (a posting
-        # cut off by the cap still counts here), and their tags.
-        pipe = self.r.pipeline(transaction=False)
-        for qid in top:
-            pipe.hmget(self._doc_key(qid), ["fields", "tags"])
-        docs = await pipe.execute()
-        norms = {fl: sum(_idf(n_docs[fl], df[(fl, t)]) for t in legs[fl]) for fl in flangs}
-        wanted = set(tags)
+    def leg_scores(
+        self, fields: dict[str, dict[str, int]], norms: dict[str, float]
+    ) -> list[tuple[float, str]]:
+        """Exact BM25 of a question per leg, over the leg's total IDF: (score, field)."""
+        per: list[tuple[float, str]] = []
+        for fl, terms in self.legs.items():
+            tfs = fields.get(fl)
+            if not tfs or not norms[fl]:
+                continue
+            dl = sum(tfs.values())
+            score = 0.0
+            for t in terms:
+                cand, w = self.match.get((fl, t), (t, 0.0))
+                tf = tfs.get(cand, 0)
+                if tf and w:
+                    idf = _idf(self.n_docs[fl], self.df[(fl, cand)]) * w
+                    score += _bm25(idf, tf, dl, self.avgdl[fl])
+            if score:
+                per.append((score / norms[fl], fl))
+        return per
+
+    @staticmethod
+    def merge_legs(per: list[tuple[float, str]]) -> tuple[float, str]:
+        """Best leg + :data:`PIVOT_BONUS` x the other legs' scores, and the best leg's field."""
+        per.sort(reverse=True)
+        return per[0][0] + PIVOT_BONUS * sum(x for x, _ in per[1:]), per[0][1]
+
+    def results(
+        self, top: list[str], docs: list[Any], tags: set[str], min_score: float, k: int
+    ) -> list[Hit]:
+        """The ``k`` best candidates by exact score, with a tag wanted, over ``min_score``."""
+        # a posting cut off by POSTINGS_CAP still counts here: the fields hold every term
+        norms = {
+            fl: sum(_idf(self.n_docs[fl], self.df[(fl, t)]) for t in terms)
+            for fl, terms in self.legs.items()
+        }
         combined: list[tuple[float, str, str]] = []
         for qid, (fields_raw, tags_raw) in zip(top, docs, strict=True):
             if fields_raw is None:  # removed meanwhile
                 continue
-            if wanted and not wanted & set(json.loads(_s(tags_raw or "[]"))):
+            if tags and not tags & set(json.loads(_s(tags_raw or "[]"))):
                 continue
-            fields: dict[str, dict[str, int]] = json.loads(_s(fields_raw))
-            per: list[tuple[float, str]] = []
-            for fl in flangs:
-                field = fields.get(fl)
-                if not field or not norms[fl]:
-                    continue
-                dl = sum(field.values())
-                score = 0.0
-                for t in legs[fl]:
-                    cand, w = match.get((fl, t), (t, 0.0))
-                    tf = field.get(cand, 0)
-                    if tf and w:
-                        idf = _idf(n_docs[fl], df[(fl, cand)]) * w
-                        score += _bm25(idf, tf, dl, avgdl[fl])
-                if score:
-                    per.append((score / norms[fl], fl))
-            if not per:
-                continue
-            per.sort(reverse=True)
-            total = per[0][0] + PIVOT_BONUS * sum(x for x, _ in per[1:])
-            if total >= min_score:
-                combined.append((total, qid, per[0][1]))
+            per = self.leg_scores(json.loads(_s(fields_raw)), norms)
+            if per:
+                total, fl = self.merge_legs(per)
+                if total >= min_score:
+                    combined.append((total, qid, fl))
         combined.sort(key=lambda x: (-x[0], x[1]))
         return [Hit(qid, round(score, 4), fl) for score, qid, fl in combined[:k]]
 

@@ -19,6 +19,13 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from tg_support.community import buttons
+from tg_support.community.buttons import (
+    CheckinAnswer,
+    CircleAction,
+    CircleJoin,
+    CircleName,
+    course_key,
+)
 from tg_support.community.circle_life import leave, record_answer
 from tg_support.community.circle_plan import join_now, published_bridge
 from tg_support.community.circle_store import Circle, CircleStore
@@ -73,10 +80,11 @@ async def _overview(ctx: Ctx, profile: Profile) -> tuple[str, list[list[tuple[st
             lines.append("⏳ " + _("Waiting for a circle: {course} ({count} others waiting)").format(
                 course=esc(label(course)), count=max(0, others)))  # fmt: skip
             rows.append([(_("✖ Stop waiting: {course}").format(course=_short(course.title)),
-                          buttons.join("unwait", course.cid))])  # fmt: skip
+                          CircleJoin(action="unwait", course=course_key(course.cid)).pack())])  # fmt: skip
     free = [c for c in courses if c.cid not in mine and c.cid not in waiting]
     for course in free:
-        rows.append([(_("🤝 Find a circle: {course}").format(course=_short(course.title)), buttons.join("join", course.cid))])
+        join = CircleJoin(action="join", course=course_key(course.cid)).pack()
+        rows.append([(_("🤝 Find a circle: {course}").format(course=_short(course.title)), join)])
     if len(lines) == 1:
         lines.append(_("You are in no circle yet."))
     if not courses:
@@ -100,42 +108,37 @@ async def circles_cmd(update: Update, ctx: Ctx) -> None:
 
 
 async def on_join_button(update: Update, ctx: Ctx) -> None:
-    """``cj:join|name|unwait:<course key>[:y|n]``."""
+    """``cj:join|unwait:<course key>`` and ``cj:name:<course key>:y|n``."""
     query = update.callback_query
     assert query is not None
-    parts = callbacks.parse(query.data) or []
+    data: CircleName | CircleJoin | None = CircleName.parse(query.data) or CircleJoin.parse(query.data)
     profile = ctx.profile
-    course = await course_by_key(ctx, profile, parts[2]) if profile and len(parts) >= 3 else None
-    if profile is None or course is None or parts[1] not in ("join", "name", "unwait"):
+    course = await course_by_key(ctx, profile, data.course) if profile and data else None
+    if data is None or profile is None or course is None:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
-    store = ctx.svc.store
-    circles = store.repo(CircleStore)
-    if parts[1] == "unwait":
-        await query.answer()
+    circles = ctx.svc.store.repo(CircleStore)
+    await query.answer()
+    if isinstance(data, CircleName):
+        user = update.effective_user
+        name = (user.first_name or None) if data.show == "y" and user else None
+        await _join(update, ctx, profile, course.cid, name)
+    elif data.action == "unwait":
         if await circles.unwait(profile.user_id, course.cid):
             await _plan_soon(ctx, course.cid)
         text, rows = await _overview(ctx, profile)
         await edit_or_send(update, ctx, text, keyboard(rows) if rows else None)
-        return
-    if parts[1] == "join":
-        await query.answer()
+    else:
         first = update.effective_user.first_name if update.effective_user else ""
+        key = course_key(course.cid)
         await edit_or_send(
             update, ctx,
             _("How should the members of your {course} circle see you?").format(course=esc(label(course))),
             keyboard([
-                [(_("By my first name, {name}").format(name=_short(first, 24)), buttons.join("name", course.cid, "y"))],
-                [(_("By a pseudonym"), buttons.join("name", course.cid, "n"))],
+                [(_("By my first name, {name}").format(name=_short(first, 24)), CircleName(course=key, show="y").pack())],
+                [(_("By a pseudonym"), CircleName(course=key, show="n").pack())],
             ]),
         )  # fmt: skip
-        return
-    if len(parts) != 4 or parts[3] not in ("y", "n"):
-        await query.answer(_("This button is not valid."), show_alert=True)
-        return
-    await query.answer()
-    name = (update.effective_user.first_name or None) if parts[3] == "y" and update.effective_user else None
-    await _join(update, ctx, profile, course.cid, name)
 
 
 async def _join(update: Update, ctx: Ctx, profile: Profile, cid: str, name: str | None) -> None:
@@ -174,22 +177,27 @@ async def _plan_soon(ctx: Ctx, cid: str) -> None:
 
 
 async def on_circle_button(update: Update, ctx: Ctx) -> None:
-    """``ci:write|pause|resume|leave|bye|stay|ans:<circle id>[:<round>]``, for members only."""
+    """``ci:<action>:<circle id>`` and ``ci:ans:<circle id>:<round>``, for members only."""
     query = update.callback_query
     assert query is not None
-    parts = callbacks.parse(query.data) or []
+    data: CheckinAnswer | CircleAction | None = (
+        CheckinAnswer.parse(query.data) or CircleAction.parse(query.data)
+    )
     uid = uid_of(update)
     store = ctx.svc.store
     circles = store.repo(CircleStore)
-    circle = await circles.get(parts[2]) if len(parts) >= 3 else None
-    member = await circles.member(circle.circle_id, uid) if circle else None
-    if circle is None or parts[1] not in ("write", "pause", "resume", "leave", "bye", "stay", "ans"):
+    circle = await circles.get(data.circle) if data else None
+    if data is None or circle is None:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
+    member = await circles.member(circle.circle_id, uid)
     if member is None or circle.status != "active":
         await query.answer(_("You are not in this circle any more: /circles."), show_alert=True)
         return
-    action, title = parts[1], esc(await _title(ctx, circle))
+    if isinstance(data, CheckinAnswer):
+        await _ask_answer(update, ctx, circle, data.round_no)
+        return
+    action, title = data.action, esc(await _title(ctx, circle))
     if action == "write":
         await query.answer()
         await store.set_conv(uid, Conversation(step=f"circle:{circle.circle_id}"))
@@ -214,18 +222,15 @@ async def on_circle_button(update: Update, ctx: Ctx) -> None:
         elif size > 0 and await circles.pool_size(circle.course):
             await _plan_soon(ctx, circle.course)
         await edit_or_send(update, ctx, _("You left {circle}. /circles finds you another one when you like.").format(circle=title))
-    elif action == "stay":
+    else:  # stay
         await circles.seen(circle.circle_id, uid)
         await query.answer()
         await edit_or_send(update, ctx, _("Great, you stay in {circle}.").format(circle=title))
-    else:
-        await _ask_answer(update, ctx, circle, parts)
 
 
-async def _ask_answer(update: Update, ctx: Ctx, circle: Circle, parts: list[str]) -> None:
+async def _ask_answer(update: Update, ctx: Ctx, circle: Circle, round_no: int) -> None:
     query = update.callback_query
     assert query is not None
-    round_no = int(parts[3]) if len(parts) == 4 and parts[3].isdigit() else 0
     if round_no <= 0 or round_no > circle.round:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
@@ -298,8 +303,8 @@ async def from_topic(update: Update, ctx: Ctx) -> None:
 def handlers() -> list[BaseHandler[Update, Ctx, None]]:
     return [
         CommandHandler("circles", circles_cmd, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(on_join_button, pattern=r"^cj:"),
-        CallbackQueryHandler(on_circle_button, pattern=r"^ci:"),
+        CallbackQueryHandler(on_join_button, pattern=callbacks.pattern(CircleJoin, CircleName)),
+        CallbackQueryHandler(on_circle_button, pattern=callbacks.pattern(CircleAction, CheckinAnswer)),
     ]
 
 

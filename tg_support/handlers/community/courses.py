@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import time
 from datetime import date
+from typing import Literal
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
@@ -29,6 +30,7 @@ from tg_support.community.courses import Catalog, Course, slugify, title_from_sl
 from tg_support.community.dates import format_day, parse_date
 from tg_support.community.reflections import prompt_job
 from tg_support.core import callbacks, jobs, langid
+from tg_support.core.callbacks import CallbackData
 from tg_support.core.i18n import _, get_locale
 from tg_support.core.services import Ctx
 from tg_support.core.store import Conversation, Profile
@@ -40,8 +42,39 @@ from ..steps import StepHandler
 from . import course_by_key, is_group_admin, my_courses, onboarded, uid_of
 
 
+class CourseAction(CallbackData, prefix="crs"):
+    """``crs:<action>:<course key>``: set the session (or self-paced), remove (and confirm
+    when it also leaves a circle), for one of the presser's courses."""
+
+    action: Literal["ses", "self", "rm", "rmy"]
+    course: str
+
+
+class CoursePick(CallbackData, prefix="crs:p"):
+    """``crs:p:<action>:<index>``: /courses add's picker (``community.picker``)."""
+
+    action: Literal["pick", "url", "new", "tag", "skip", "done"]
+    index: int
+
+
+class CourseMenu(CallbackData, prefix="crs:m"):
+    """``crs:m:add|keep``: add a course; keep one after all (back to the list)."""
+
+    action: Literal["add", "keep"]
+
+
+class CatalogMerge(CallbackData, prefix="crs:mg"):
+    """``crs:mg:y|n``: an admin confirms the merge they asked for (kept in their step)."""
+
+    answer: Literal["y", "n"]
+
+
 def esc(text: str) -> str:
     return html.escape(text, quote=False)
+
+
+def _pick_button(action: picker.Action, index: int) -> str:
+    return CoursePick(action=action, index=index).pack()
 
 
 async def _list_text(ctx: Ctx, profile: Profile) -> tuple[str, list[list[tuple[str, str]]]]:
@@ -60,14 +93,14 @@ async def _list_text(ctx: Ctx, profile: Profile) -> tuple[str, list[list[tuple[s
         lines.append(f"{i}. {esc(picker.label(course))} — {when}")
         key = course_key(course.cid)
         rows.append([
-            ("📅 " + _("Session of {number}").format(number=i), callbacks.pack("crs", "ses", key)),
-            ("🗑 " + _("Remove {number}").format(number=i), callbacks.pack("crs", "rm", key)),
+            ("📅 " + _("Session of {number}").format(number=i), CourseAction(action="ses", course=key).pack()),
+            ("🗑 " + _("Remove {number}").format(number=i), CourseAction(action="rm", course=key).pack()),
         ])  # fmt: skip
     if not mine:
         lines.append(_("No courses yet."))
     if topics:
         lines += ["", _("Topics: {topics}").format(topics=esc(", ".join(topics)))]
-    rows.append([(_("➕ Add a course"), "crs:add")])
+    rows.append([(_("➕ Add a course"), CourseMenu(action="add").pack())])
     return "\n".join(lines), rows
 
 
@@ -126,7 +159,7 @@ async def _offer(update: Update, ctx: Ctx, conv: Conversation, queries: list[str
     pivot = await pivot_text(ctx, queries[0], lang)
     pick = await picker.find(courses, queries[0], [pivot] if pivot else [])
     pick.rest = queries[1:]
-    text, rows = picker.render(pick, await courses.catalog(), "crs")
+    text, rows = picker.render(pick, await courses.catalog(), _pick_button)
     msg = await reply(update, ctx, text, keyboard(rows))
     conv.step = "crs:add"
     conv.data.update(pick=pick.to_json(), msg=msg.message_id if msg else None)
@@ -150,7 +183,7 @@ async def on_add_text(update: Update, ctx: Ctx, conv: Conversation, text: str | 
 
 
 async def _prompt_more(update: Update, ctx: Ctx, conv: Conversation, text: str) -> None:
-    markup = keyboard([[(_("Done"), "crs:done")]])
+    markup = keyboard([[(_("Done"), _pick_button("done", 0))]])
     msg = await (edit_or_send(update, ctx, text, markup) if update.callback_query else reply(update, ctx, text, markup))
     conv.data["msg"] = msg.message_id if msg else None
     await ctx.svc.store.set_conv(uid_of(update), conv)
@@ -171,40 +204,41 @@ async def _set_session(ctx: Ctx, profile: Profile, cid: str, day: date | None) -
 
 
 async def on_button(update: Update, ctx: Ctx) -> None:
-    """``crs:*``: the picker's buttons, done, add, session, self-paced, remove, merge."""
+    """Every ``crs`` button: the picker's, add and keep, a course's session and removal, the
+    merge confirmation."""
     query = update.callback_query
     assert query is not None
-    parts = callbacks.parse(query.data) or []
+    data: CoursePick | CourseMenu | CatalogMerge | CourseAction | None = (
+        CoursePick.parse(query.data) or CourseMenu.parse(query.data)
+        or CatalogMerge.parse(query.data) or CourseAction.parse(query.data)
+    )  # fmt: skip
     profile = ctx.profile
-    action = parts[1] if len(parts) >= 2 else ""
-    if action == "mg":
-        await _merge_button(update, ctx, parts)
+    if isinstance(data, CatalogMerge):
+        await _merge_button(update, ctx, data)
         return
-    if profile is None or not profile.onboarded or not action:
+    if data is None or profile is None or not profile.onboarded:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
-    if action in ("pick", "url", "new", "tag", "skip", "done"):
-        await _picker_button(update, ctx, profile, parts)
-    elif action == "keep" and len(parts) == 2:
+    if isinstance(data, CoursePick):
+        await _picker_button(update, ctx, profile, data)
+    elif isinstance(data, CourseMenu) and data.action == "keep":
         await query.answer()
         text, rows = await _list_text(ctx, profile)
         await edit_or_send(update, ctx, text, keyboard(rows))
-    elif action == "add" and len(parts) == 2:
+    elif isinstance(data, CourseMenu):
         await query.answer()
         await ctx.svc.store.set_conv(uid_of(update), Conversation(step="crs:add", data={}))
         await reply(update, ctx, _("Send the course's name or paste its link."))
-    elif action in ("ses", "self", "rm", "rmy") and len(parts) == 3:
-        course = await course_by_key(ctx, profile, parts[2])
+    elif isinstance(data, CourseAction):
+        course = await course_by_key(ctx, profile, data.course)
         if course is None:
             await query.answer(_("This button is not valid."), show_alert=True)
             return
         await query.answer()
-        await _course_action(update, ctx, profile, action, course)
-    else:
-        await query.answer(_("This button is not valid."), show_alert=True)
+        await _course_action(update, ctx, profile, data.action, course)
 
 
-async def _picker_button(update: Update, ctx: Ctx, profile: Profile, parts: list[str]) -> None:
+async def _picker_button(update: Update, ctx: Ctx, profile: Profile, data: CoursePick) -> None:
     query = update.callback_query
     assert query is not None
     store = ctx.svc.store
@@ -213,17 +247,15 @@ async def _picker_button(update: Update, ctx: Ctx, profile: Profile, parts: list
     if conv.step != "crs:add" or conv.data.get("msg") != msg_id:
         await query.answer(_("This button has expired. Please use the latest message."), show_alert=True)
         return
-    action = parts[1]
-    if action == "done":
+    if data.action == "done":
         await query.answer()
         await store.clear_conv(profile.user_id)
         text, rows = await _list_text(ctx, profile)
         await edit_or_send(update, ctx, text, keyboard(rows))
         return
-    index = int(parts[2]) if len(parts) == 3 and parts[2].isdigit() else None
     pick = picker.Pick.from_json(conv.data.get("pick"))
     courses = store.repo(CourseStore)
-    choice = await picker.choose(courses, pick, action, index, profile.user_id) if pick else None
+    choice = await picker.choose(courses, pick, data.action, data.index, profile.user_id) if pick else None
     if pick is None or choice is None:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
@@ -231,11 +263,11 @@ async def _picker_button(update: Update, ctx: Ctx, profile: Profile, parts: list
         await query.answer(picker.refused_text(), show_alert=True)
         return
     await query.answer()
-    data = {"courses": list(profile.courses)}
-    added = picker.record(data, choice, await courses.catalog())
-    await _save_courses(ctx, profile, data["courses"])
+    items = {"courses": list(profile.courses)}
+    added = picker.record(items, choice, await courses.catalog())
+    await _save_courses(ctx, profile, items["courses"])
     conv.data.pop("pick", None)
-    conv.data["last"] = data.get("last")
+    conv.data["last"] = items.get("last")
     if pick.rest:
         if added:
             await edit_or_send(update, ctx, _("✅ Added: {item}.").format(item=added))
@@ -244,14 +276,16 @@ async def _picker_button(update: Update, ctx: Ctx, profile: Profile, parts: list
     await _prompt_more(update, ctx, conv, picker.next_prompt(added, session=choice.course is not None))
 
 
-async def _course_action(update: Update, ctx: Ctx, profile: Profile, action: str, course: Course) -> None:
+async def _course_action(
+    update: Update, ctx: Ctx, profile: Profile, action: Literal["ses", "self", "rm", "rmy"], course: Course
+) -> None:
     store = ctx.svc.store
     key = course_key(course.cid)
     label = esc(picker.label(course))
     if action == "ses":
         await store.set_conv(profile.user_id, Conversation(step=f"crs:ses:{key}"))
         text = _("When does your session of {course} start? Send a date, for example 12 January.").format(course=label)
-        await reply(update, ctx, text, keyboard([[(_("Self-paced, no date"), callbacks.pack("crs", "self", key))]]))
+        await reply(update, ctx, text, keyboard([[(_("Self-paced, no date"), CourseAction(action="self", course=key).pack())]]))
         return
     if action == "self":
         await _set_session(ctx, profile, course.cid, None)
@@ -264,7 +298,8 @@ async def _course_action(update: Update, ctx: Ctx, profile: Profile, action: str
         await edit_or_send(
             update, ctx,
             _("Remove {course}? You will also leave its study circle.").format(course=label),
-            keyboard([[(_("Remove it"), callbacks.pack("crs", "rmy", key)), (_("Keep it"), "crs:keep")]]),
+            keyboard([[(_("Remove it"), CourseAction(action="rmy", course=key).pack()),
+                       (_("Keep it"), CourseMenu(action="keep").pack())]]),
         )  # fmt: skip
         return
     await remove_course(ctx, profile, course.cid, circle_id)
@@ -363,24 +398,24 @@ async def _merge_ask(update: Update, ctx: Ctx, args: list[str]) -> None:
         "Merge {drop} into {keep}? Its learners, circles and deadlines move to {keep}; its "
         "links and names keep finding {keep}."
     ).format(drop="<b>" + esc(picker.label(drop)) + "</b>", keep="<b>" + esc(picker.label(keep)) + "</b>")
-    markup = keyboard([[(_("Merge"), "crs:mg:y"), (_("Cancel"), "crs:mg:n")]])
+    markup = keyboard([[(_("Merge"), CatalogMerge(answer="y").pack()), (_("Cancel"), CatalogMerge(answer="n").pack())]])
     msg = await reply(update, ctx, text, markup)
     conv = Conversation(step="crs:merge", data={"keep": keep.cid, "drop": drop.cid, "msg": msg.message_id if msg else None})
     await ctx.svc.store.set_conv(uid, conv)
 
 
-async def _merge_button(update: Update, ctx: Ctx, parts: list[str]) -> None:
+async def _merge_button(update: Update, ctx: Ctx, data: CatalogMerge) -> None:
     query = update.callback_query
     assert query is not None
     uid = uid_of(update)
     store = ctx.svc.store
     conv = await store.get_conv(uid)
     msg_id = query.message.message_id if query.message else None
-    if len(parts) != 3 or parts[2] not in ("y", "n") or conv.step != "crs:merge" or conv.data.get("msg") != msg_id:
+    if conv.step != "crs:merge" or conv.data.get("msg") != msg_id:
         await query.answer(_("This button has expired. Please use the latest message."), show_alert=True)
         return
     await store.clear_conv(uid)
-    if parts[2] == "n":
+    if data.answer == "n":
         await query.answer()
         await edit_or_send(update, ctx, _("Nothing was merged."))
         return
@@ -401,7 +436,9 @@ def handlers() -> list[BaseHandler[Update, Ctx, None]]:
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler("courses", courses_cmd, filters=private),
-        CallbackQueryHandler(on_button, pattern=r"^crs:"),
+        CallbackQueryHandler(
+            on_button, pattern=callbacks.pattern(CourseAction, CoursePick, CourseMenu, CatalogMerge)
+        ),
     ]
 
 

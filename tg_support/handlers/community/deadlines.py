@@ -22,6 +22,7 @@ from tg_support.community.dates import format_when, parse_due
 from tg_support.community.deadlines import MAX_TITLE, DeadlineStore, fits, reminder_delays
 from tg_support.community.picker import label
 from tg_support.core import callbacks, jobs
+from tg_support.core.callbacks import CallbackData
 from tg_support.core.i18n import _, get_locale
 from tg_support.core.services import Ctx
 from tg_support.core.store import Conversation, Profile
@@ -30,6 +31,22 @@ from tg_support.core.timezones import utc_offset_label
 from ..common import edit_or_send, keyboard, reply
 from ..steps import StepHandler
 from . import course_by_key, is_group_admin, my_courses, onboarded, uid_of
+
+
+class DeadlineAdd(CallbackData, prefix="dl:add"):
+    """``dl:add``: add a deadline (the course is asked next)."""
+
+
+class DeadlineCourse(CallbackData, prefix="dl:c"):
+    """``dl:c:<course key>``: the course of the deadline being added."""
+
+    course: str
+
+
+class DeadlineRemove(CallbackData, prefix="dl:rm"):
+    """``dl:rm:<id>``: remove a deadline (its adder, or a group admin)."""
+
+    did: int
 
 
 def esc(text: str) -> str:
@@ -55,10 +72,10 @@ async def _overview(ctx: Ctx, profile: Profile) -> tuple[str, list[list[tuple[st
         if d.by != profile.user_id and admin is None:
             admin = await is_group_admin(ctx, profile.user_id)
         if d.by == profile.user_id or admin:
-            rows.append([("🗑 " + _("Remove {number}").format(number=i), callbacks.pack("dl", "rm", d.did))])
+            rows.append([("🗑 " + _("Remove {number}").format(number=i), DeadlineRemove(did=int(d.did)).pack())])
     if not found:
         lines.append(_("No upcoming deadlines for your courses."))
-    rows.append([(_("➕ Add a deadline"), "dl:add")])
+    rows.append([(_("➕ Add a deadline"), DeadlineAdd().pack())])
     return "\n".join(lines), rows
 
 
@@ -80,23 +97,24 @@ async def on_button(update: Update, ctx: Ctx) -> None:
     """``dl:add``, ``dl:c:<course key>``, ``dl:rm:<id>``."""
     query = update.callback_query
     assert query is not None
-    parts = callbacks.parse(query.data) or []
+    data: DeadlineAdd | DeadlineCourse | DeadlineRemove | None = (
+        DeadlineAdd.parse(query.data) or DeadlineCourse.parse(query.data) or DeadlineRemove.parse(query.data)
+    )
     profile = ctx.profile
-    if profile is None or not profile.onboarded or len(parts) < 2:
+    if data is None or profile is None or not profile.onboarded:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
     store = ctx.svc.store
-    if parts == ["dl", "add"]:
+    if isinstance(data, DeadlineAdd):
         await query.answer()
         courses = await my_courses(ctx, profile)
         if not courses:
             await reply(update, ctx, _("Add your courses first with /courses."))
             return
-        rows = [[(label(c)[:60], callbacks.pack("dl", "c", course_key(c.cid)))] for c in courses]
+        rows = [[(label(c)[:60], DeadlineCourse(course=course_key(c.cid)).pack())] for c in courses]
         await reply(update, ctx, _("Which course is the deadline for?"), keyboard(rows))
-        return
-    if parts[1] == "c" and len(parts) == 3:
-        course = await course_by_key(ctx, profile, parts[2])
+    elif isinstance(data, DeadlineCourse):
+        course = await course_by_key(ctx, profile, data.course)
         if course is None:
             await query.answer(_("This button is not valid."), show_alert=True)
             return
@@ -107,11 +125,10 @@ async def on_button(update: Update, ctx: Ctx) -> None:
             )
             return
         await query.answer()
-        await store.set_conv(profile.user_id, Conversation(step=f"dl:title:{parts[2]}"))
+        await store.set_conv(profile.user_id, Conversation(step=f"dl:title:{data.course}"))
         await edit_or_send(update, ctx, _("What is the assignment? For example: Week 3 quiz."))
-        return
-    if parts[1] == "rm" and len(parts) == 3:
-        d = await store.repo(DeadlineStore).get(parts[2])
+    else:
+        d = await store.repo(DeadlineStore).get(str(data.did))
         mine = d is not None and await course_by_key(ctx, profile, course_key(d.course)) is not None
         if d is None or not mine or (d.by != profile.user_id and not await is_group_admin(ctx, profile.user_id)):
             await query.answer(_("This button is not valid."), show_alert=True)
@@ -120,8 +137,6 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         await query.answer(_("Removed."))
         text, rows = await _overview(ctx, profile)
         await edit_or_send(update, ctx, text, keyboard(rows))
-        return
-    await query.answer(_("This button is not valid."), show_alert=True)
 
 
 async def on_step(update: Update, ctx: Ctx, conv: Conversation, text: str | None) -> None:
@@ -178,7 +193,9 @@ async def _add(update: Update, ctx: Ctx, profile: Profile, course: Course, title
 def handlers() -> list[BaseHandler[Update, Ctx, None]]:
     return [
         CommandHandler("deadlines", deadlines_cmd, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(on_button, pattern=r"^dl:"),
+        CallbackQueryHandler(
+            on_button, pattern=callbacks.pattern(DeadlineAdd, DeadlineCourse, DeadlineRemove)
+        ),
     ]
 
 

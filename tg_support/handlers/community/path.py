@@ -6,16 +6,19 @@ Steps: ``refl:<course key>`` (the reflection's text), ``intro:city`` (the city f
 from __future__ import annotations
 
 import html
+from typing import Literal
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from tg_support.community import buttons, introductions, pathway
+from tg_support.community.buttons import ReflectionAction
 from tg_support.community.circle_store import CircleStore
 from tg_support.community.circle_talk import relay_envelopes
 from tg_support.community.picker import label
 from tg_support.community.reflections import MAX_REFLECTION, ReflectionStore
 from tg_support.core import callbacks, langid
+from tg_support.core.callbacks import CallbackData
 from tg_support.core.i18n import _
 from tg_support.core.services import Ctx
 from tg_support.core.store import Conversation, Profile
@@ -23,6 +26,18 @@ from tg_support.core.store import Conversation, Profile
 from ..common import deliver, edit_or_send, keyboard, reply
 from ..steps import StepHandler
 from . import course_by_key, my_courses, onboarded, uid_of
+
+
+class IntroAction(CallbackData, prefix="in"):
+    """``in:start|city|no``: preview an introduction, add a city, cancel."""
+
+    action: Literal["start", "city", "no"]
+
+
+class IntroPost(CallbackData, prefix="in:post"):
+    """``in:post:y|n``: post it under my first name (y) or a pseudonym (n)."""
+
+    show: Literal["y", "n"]
 
 
 def esc(text: str) -> str:
@@ -82,7 +97,7 @@ async def path_cmd(update: Update, ctx: Ctx) -> None:
         lines.append(_("Next: {stage}. {hint}").format(stage=stage_label(upcoming), hint=stage_hint(upcoming)))
     rows = await _reflect_rows(ctx, profile)
     if not p.introduced:
-        rows.append([(_("👋 Introduce yourself"), "in:start")])
+        rows.append([(_("👋 Introduce yourself"), IntroAction(action="start").pack())])
     await reply(update, ctx, "\n".join(lines), keyboard(rows) if rows else None)
 
 
@@ -99,19 +114,19 @@ async def on_reflection_button(update: Update, ctx: Ctx) -> None:
     """``rf:write|share|keep:<course key>``."""
     query = update.callback_query
     assert query is not None
-    parts = callbacks.parse(query.data) or []
+    data = ReflectionAction.parse(query.data)
     profile = ctx.profile
-    course = await course_by_key(ctx, profile, parts[2]) if profile and len(parts) == 3 else None
-    if profile is None or course is None or parts[1] not in ("write", "share", "keep"):
+    course = await course_by_key(ctx, profile, data.course) if profile and data else None
+    if data is None or profile is None or course is None:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
     store = ctx.svc.store
     await query.answer()
-    if parts[1] == "write":
-        await store.set_conv(profile.user_id, Conversation(step=f"refl:{parts[2]}"))
+    if data.action == "write":
+        await store.set_conv(profile.user_id, Conversation(step=f"refl:{data.course}"))
         await reply(update, ctx, _("What did you learn in {course}, what worked for you, and what would you do differently? Write it in a message.").format(course=esc(label(course))))
         return
-    if parts[1] == "keep":
+    if data.action == "keep":
         await edit_or_send(update, ctx, _("Kept to yourself. Thank you for reflecting!"))
         return
     reflections = store.repo(ReflectionStore)
@@ -184,10 +199,10 @@ async def _preview(update: Update, ctx: Ctx, profile: Profile, conv: Conversatio
     lines += ["", _("Readers get it in their language. Post it?")]
     first = update.effective_user.first_name if update.effective_user else ""
     markup = keyboard([
-        [(_("Post as {name}").format(name=first[:24]), "in:post:y")],
-        [(_("Post with a pseudonym"), "in:post:n")],
-        [(_("📍 Add my city") if not city else _("📍 Change my city"), "in:city")],
-        [(_("Cancel"), "in:no")],
+        [(_("Post as {name}").format(name=first[:24]), IntroPost(show="y").pack())],
+        [(_("Post with a pseudonym"), IntroPost(show="n").pack())],
+        [(_("📍 Add my city") if not city else _("📍 Change my city"), IntroAction(action="city").pack())],
+        [(_("Cancel"), IntroAction(action="no").pack())],
     ])  # fmt: skip
     msg = await (edit_or_send(update, ctx, "\n".join(lines), markup) if edit else reply(update, ctx, "\n".join(lines), markup))
     conv.step = "intro:ready"
@@ -199,13 +214,13 @@ async def on_intro_button(update: Update, ctx: Ctx) -> None:
     """``in:start|city|no|post:y|n``."""
     query = update.callback_query
     assert query is not None
-    parts = callbacks.parse(query.data) or []
+    data: IntroPost | IntroAction | None = IntroPost.parse(query.data) or IntroAction.parse(query.data)
     profile = ctx.profile
-    if profile is None or not profile.onboarded or len(parts) < 2:
+    if data is None or profile is None or not profile.onboarded:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
     store = ctx.svc.store
-    if parts == ["in", "start"]:
+    if isinstance(data, IntroAction) and data.action == "start":
         await query.answer()
         await _preview(update, ctx, profile, Conversation(step="intro:ready", data={}), edit=False)
         return
@@ -214,19 +229,17 @@ async def on_intro_button(update: Update, ctx: Ctx) -> None:
     if not (conv.step or "").startswith("intro:") or conv.data.get("msg") != msg_id:
         await query.answer(_("This button has expired. Please use the latest message."), show_alert=True)
         return
-    if parts == ["in", "no"]:
+    if isinstance(data, IntroPost):
+        await _post(update, ctx, profile, conv, data.show == "y")
+    elif data.action == "no":
         await query.answer()
         await store.clear_conv(profile.user_id)
         await edit_or_send(update, ctx, _("Nothing was posted."))
-    elif parts == ["in", "city"]:
+    else:  # city
         await query.answer()
         conv.step = "intro:city"
         await store.set_conv(profile.user_id, conv)
         await reply(update, ctx, _("Which city should I mention? Only the city, never an address."))
-    elif len(parts) == 3 and parts[1] == "post" and parts[2] in ("y", "n"):
-        await _post(update, ctx, profile, conv, parts[2] == "y")
-    else:
-        await query.answer(_("This button is not valid."), show_alert=True)
 
 
 async def _post(update: Update, ctx: Ctx, profile: Profile, conv: Conversation, by_name: bool) -> None:
@@ -278,8 +291,8 @@ def handlers() -> list[BaseHandler[Update, Ctx, None]]:
     return [
         CommandHandler("path", path_cmd, filters=private),
         CommandHandler("intro", intro_cmd, filters=private),
-        CallbackQueryHandler(on_reflection_button, pattern=r"^rf:"),
-        CallbackQueryHandler(on_intro_button, pattern=r"^in:"),
+        CallbackQueryHandler(on_reflection_button, pattern=ReflectionAction.pattern()),
+        CallbackQueryHandler(on_intro_button, pattern=callbacks.pattern(IntroAction, IntroPost)),
     ]
 
 
