@@ -25,7 +25,6 @@ from tg_support.community import picker
 from tg_support.community.course_store import CourseStore, set_learner_courses
 from tg_support.community.dates import format_day, parse_date
 from tg_support.community.reflections import prompt_job
-from tg_support.core import langid
 from tg_support.core.callbacks import CallbackData
 from tg_support.core.i18n import LANGUAGE_NAMES, LOCALES, _, get_locale, negotiate, set_locale
 from tg_support.core.services import Ctx
@@ -35,7 +34,7 @@ from tg_support.helpers.index import HelperIndex
 from tg_support.helpers.registry import HelperOpen, ensure_card
 from tg_support.moderation.erase import erase_user
 
-from .common import edit_or_send, esc, grid, keyboard, pivot_text, reply
+from .common import edit_or_send, esc, grid, keyboard, offer_course, reply
 from .steps import StepHandler
 
 log = logging.getLogger(__name__)
@@ -472,13 +471,7 @@ def _course_button(action: picker.Action, index: int) -> str:
 
 
 async def _offer(update: Update, ctx: Ctx, conv: Conversation, queries: list[str]) -> None:
-    courses = ctx.svc.store.repo(CourseStore)
-    lang = langid.detect(queries[0], langid.Priors(chosen=get_locale())).lang
-    pivot = await pivot_text(ctx, queries[0], lang)
-    pick = await picker.find(courses, queries[0], [pivot] if pivot else [])
-    pick.rest = queries[1:]
-    text, rows = picker.render(pick, await courses.catalog(), _course_button)
-    msg = await reply(update, ctx, text, keyboard(rows))
+    pick, msg = await offer_course(update, ctx, queries, _course_button)
     conv.data["pick"] = pick.to_json()
     conv.data["msg"] = msg.message_id if msg else None
     await ctx.svc.store.set_conv(_uid(update), conv)

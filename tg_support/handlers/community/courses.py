@@ -29,7 +29,7 @@ from tg_support.community.course_store import CourseStore, set_learner_courses
 from tg_support.community.courses import Catalog, Course, slugify, title_from_slug
 from tg_support.community.dates import format_day, parse_date
 from tg_support.community.reflections import prompt_job
-from tg_support.core import callbacks, jobs, langid
+from tg_support.core import callbacks, jobs
 from tg_support.core.callbacks import CallbackData
 from tg_support.core.i18n import _, get_locale
 from tg_support.core.services import Ctx
@@ -37,7 +37,7 @@ from tg_support.core.store import Conversation, Profile
 from tg_support.helpers.index import HelperIndex
 from tg_support.helpers.registry import ensure_card
 
-from ..common import edit_or_send, keyboard, pivot_text, reply
+from ..common import edit_or_send, keyboard, offer_course, reply
 from ..steps import StepHandler
 from . import course_by_key, is_group_admin, my_courses, onboarded, uid_of
 
@@ -154,13 +154,7 @@ async def _offer(update: Update, ctx: Ctx, conv: Conversation, queries: list[str
     if not queries:
         await reply(update, ctx, _("Send the course's name or paste its link."))
         return
-    courses = ctx.svc.store.repo(CourseStore)
-    lang = langid.detect(queries[0], langid.Priors(chosen=get_locale())).lang
-    pivot = await pivot_text(ctx, queries[0], lang)
-    pick = await picker.find(courses, queries[0], [pivot] if pivot else [])
-    pick.rest = queries[1:]
-    text, rows = picker.render(pick, await courses.catalog(), _pick_button)
-    msg = await reply(update, ctx, text, keyboard(rows))
+    pick, msg = await offer_course(update, ctx, queries, _pick_button)
     conv.step = "crs:add"
     conv.data.update(pick=pick.to_json(), msg=msg.message_id if msg else None)
     await ctx.svc.store.set_conv(uid_of(update), conv)
