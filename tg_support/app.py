@@ -40,6 +40,7 @@ from tg_support.handlers import (
     helper,
     private,
     relay,
+    review,
     start,
     translate,
 )
@@ -50,6 +51,10 @@ from tg_support.handlers.community import path as community_path
 from tg_support.handlers.steps import Routes
 
 log = logging.getLogger(__name__)
+
+# Feature handler modules, in the order their handlers join group 0.
+COMMUNITY = (community_courses, community_circles, community_deadlines, community_path)
+FEATURES = (start, ask, relay, helper, group, translate, admin, review, *COMMUNITY)
 
 App = Application[Any, Ctx, Any, Any, Any, Any]
 
@@ -99,6 +104,7 @@ def private_commands() -> list[BotCommand]:
     return [
         BotCommand("ask", _("ask a new question")),
         BotCommand("myquestions", _("your questions and their status")),
+        BotCommand("review", _("swap feedback on drafts with another learner")),
         BotCommand("helper", _("volunteer settings")),
         BotCommand("courses", _("your courses and their sessions")),
         BotCommand("circles", _("study circles of your courses")),
@@ -177,7 +183,6 @@ def build_services(settings: Settings, redis_url: str) -> Services:
     )
 
 
-COMMUNITY = (community_courses, community_circles, community_deadlines, community_path)
 COMMUNITY_STEPS = {
     step: handler for feature in COMMUNITY for step, handler in feature.STEPS.items()
 }
@@ -187,7 +192,7 @@ def private_routes() -> Routes:
     """Private-chat messages by conversation step; free messages go to onboarding, then a
     helper's answer, then a question."""
     return Routes(
-        steps={**start.STEPS, **admin.STEPS, **COMMUNITY_STEPS},
+        steps={**start.STEPS, **admin.STEPS, **review.STEPS, **COMMUNITY_STEPS},
         free=[start.not_onboarded, relay.helper_answer, ask.free_message],
         free_prefixes=("ask:",),
         long_text_prefixes=("bc:",),
@@ -217,7 +222,7 @@ def build_application(settings: Settings, redis_url: str) -> App:
     #       message for the questions' topics and ignores the others).
     app.add_handler(TypeHandler(Update, guards.load_context), group=-2)
     app.add_handler(TypeHandler(Update, guards.flood_control), group=-1)
-    for feature in (start, ask, relay, helper, group, translate, admin, *COMMUNITY):
+    for feature in FEATURES:
         app.add_handlers(feature.handlers(), group=0)
     app.add_handlers(community_circles.topic_handlers(), group=1)
     app.add_handlers(private.handlers(private_routes()), group=0)

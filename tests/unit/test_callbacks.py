@@ -11,6 +11,7 @@ from typing import Any, Literal
 import pytest
 from telegram.ext import CallbackQueryHandler
 
+from tg_support.app import FEATURES
 from tg_support.broadcast.broadcasts import AUDIENCES
 from tg_support.broadcast.texts import (
     BroadcastCancel,
@@ -26,12 +27,22 @@ from tg_support.community.buttons import (
     CircleName,
     ReflectionAction,
 )
+from tg_support.community.review_texts import (
+    RateReview,
+    RequestAction,
+    ReviewConfirm,
+    ReviewCourse,
+    ReviewDue,
+    ReviewLang,
+    ReviewStart,
+    SwapAction,
+)
 from tg_support.core import callbacks
 from tg_support.core.callbacks import MAX_BYTES, CallbackData, CallbackDataError
 from tg_support.core.i18n import LOCALES, use_locale
 from tg_support.core.labels import ANY_LANGUAGE, REGIONS
 from tg_support.core.store import PLATFORMS, ROLES
-from tg_support.handlers import admin, ask, group, helper, start, translate
+from tg_support.handlers import admin
 from tg_support.handlers.admin import (
     BroadcastAskTags,
     BroadcastAudience,
@@ -40,10 +51,6 @@ from tg_support.handlers.admin import (
     BroadcastFilterRegion,
 )
 from tg_support.handlers.ask import QuestionDuplicate, QuestionGo
-from tg_support.handlers.community import circles as community_circles
-from tg_support.handlers.community import courses as community_courses
-from tg_support.handlers.community import deadlines as community_deadlines
-from tg_support.handlers.community import path as community_path
 from tg_support.handlers.community.courses import (
     CatalogMerge,
     CourseAction,
@@ -139,6 +146,14 @@ WIRE: list[tuple[CallbackData, str]] = [
     (DeadlineRemove(did=7), "dl:rm:7"),
     (IntroAction(action="city"), "in:city"),
     (IntroPost(show="y"), "in:post:y"),
+    (ReviewCourse(index=0), "rv:c:0"),
+    (ReviewDue(days=7), "rv:due:7"),
+    (ReviewLang(code="hi"), "rv:l:hi"),
+    (ReviewConfirm(answer="yes"), "rv:ok:yes"),
+    (ReviewStart(), "rv:new"),
+    (RequestAction(action="rematch", rid=12), "rv:rq:rematch:12"),
+    (RateReview(rid=12, score="2"), "rv:rate:12:2"),
+    (SwapAction(action="write", sid=3), "rv:sw:write:3"),
 ]
 CLASSES: list[type[CallbackData]] = list(dict.fromkeys(type(obj) for obj, _ in WIRE))
 
@@ -411,10 +426,7 @@ def test_pattern_routes_a_prefix_to_its_handler() -> None:
 def callback_handlers() -> list[CallbackQueryHandler[Any, Any, Any]]:
     return [
         h
-        for module in (
-            start, helper, admin, translate, group, ask, community_courses, community_circles,
-            community_deadlines, community_path,
-        )
+        for module in FEATURES
         for h in module.handlers()
         if isinstance(h, CallbackQueryHandler)
     ]

@@ -3,28 +3,22 @@
 :func:`stages` is pure: which stages a learner's :class:`Progress` completes, and the one to
 work on next. :func:`progress` reads the counts from their owners: the profile, courses,
 circles (and the waiting pool), introductions, questions asked, answers given as a helper,
-check-ins answered, reflections, and peer reviews given, read from the review feature's
-counter ``{p}rv:given:{uid}`` when it exists (that feature owns the key).
+check-ins answered, reflections, and peer reviews given (``community.review_store``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
 
 from tg_support.community.circle_store import CircleStore
 from tg_support.community.introductions import IntroStore
 from tg_support.community.reflections import ReflectionStore
+from tg_support.community.review_store import reviews_given
 from tg_support.core.store import Profile, Store
 from tg_support.helpers.stats import HelperStatsStore
 from tg_support.questions.store import questions
 
 STAGES: tuple[str, ...] = ("goals", "platforms", "community", "collaborate", "reflect")
-
-
-def reviews_given_key(prefix: str, uid: int) -> str:
-    """The peer-review feature's count of reviews a learner gave (read only here)."""
-    return f"{prefix}rv:given:{uid}"
 
 
 @dataclass(frozen=True)
@@ -63,11 +57,6 @@ async def progress(store: Store, profile: Profile) -> Progress:
     uid = profile.user_id
     circles = store.repo(CircleStore)
     stats = await store.repo(HelperStatsStore).read(uid)
-    raw_reviews = cast(str | None, await store.redis.get(reviews_given_key(store.p, uid)))
-    try:
-        reviews = int(raw_reviews or 0)
-    except ValueError:
-        reviews = 0
     return Progress(
         goal=profile.goal,
         platforms=len(profile.platforms),
@@ -77,7 +66,7 @@ async def progress(store: Store, profile: Profile) -> Progress:
         introduced=await store.repo(IntroStore).introduced(uid),
         asked=await questions(store).count_user_questions(uid),
         answered=stats.answers,
-        reviews=reviews,
+        reviews=await reviews_given(store, uid),
         checkins=await circles.answered_count(uid),
         reflections=len(await store.repo(ReflectionStore).all(uid)),
     )

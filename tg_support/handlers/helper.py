@@ -13,6 +13,7 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
+from tg_support.community.review_store import ReviewerRecord, ReviewStore
 from tg_support.core import callbacks
 from tg_support.core.i18n import LANGUAGE_NAMES, LOCALES, _, ngettext, use_locale
 from tg_support.core.services import Ctx
@@ -69,6 +70,7 @@ def badge_label(code: str) -> str:
         "bilingual": _("🌍 Answers in two languages"),
         "week_streak": _("🔥 A week streak"),
         "solver_25": _("🏆 25 solved questions"),
+        "reviewer_5": _("📝 5 peer reviews given"),
     }.get(code, code)
 
 
@@ -231,11 +233,17 @@ async def _set_away(update: Update, ctx: Ctx, away: bool) -> None:
 async def stats_cmd(update: Update, ctx: Ctx) -> None:
     """/stats: answers, helpful ratings, reputation and badges."""
     profile = ctx.profile
-    if profile is None or not profile.is_helper:
+    record = await ctx.svc.store.repo(ReviewStore).record(profile.user_id) if profile else None
+    if profile is None or (not profile.is_helper and not (record and (record.given or record.noshow))):
         await reply(update, ctx, _("This is for volunteer helpers. Send /helper to become one."))
         return
     s = await ctx.svc.store.repo(HelperStatsStore).read(profile.user_id)
     rep = reputation.reputation(s.helpful, s.rated)
+    review_lines = _review_lines(s, record) if record is not None else []
+    if not profile.is_helper:
+        lines = ["<b>" + _("Your contribution") + "</b>", *review_lines]
+        await reply(update, ctx, "\n".join(lines))
+        return
     lines = [
         "<b>" + _("Your contribution") + "</b>",
         ngettext("{count} answer", "{count} answers", s.answers).format(count=s.answers),
@@ -246,6 +254,7 @@ async def stats_cmd(update: Update, ctx: Ctx) -> None:
             count=s.solved
         ),
         _("Reputation: {score} / 100").format(score=round(rep * 100)),
+        *review_lines,
     ]
     earned = reputation.badges(s)
     lines.append(
@@ -254,6 +263,22 @@ async def stats_cmd(update: Update, ctx: Ctx) -> None:
         )
     )
     await reply(update, ctx, "\n".join(lines))
+
+
+def _review_lines(s: reputation.HelperStats, record: ReviewerRecord) -> list[str]:
+    """Peer reviews given in review swaps (and, once there is a record, how they went)."""
+    if not s.reviews and not record.given and not record.noshow:
+        return []
+    lines = [
+        ngettext("{count} peer review given", "{count} peer reviews given", s.reviews).format(
+            count=s.reviews
+        )
+    ]
+    if record.rated or record.noshow:
+        lines.append(
+            _("Reviewer reputation: {score} / 100").format(score=round(record.score * 100))
+        )
+    return lines
 
 
 async def leaderboard_cmd(update: Update, ctx: Ctx) -> None:

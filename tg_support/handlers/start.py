@@ -595,6 +595,7 @@ async def help_cmd(update: Update, ctx: Ctx) -> None:
             "",
             _("Send me a question in any language and I will find help."),
             "",
+            "/review — " + _("swap feedback on drafts with another learner"),
             "/start — " + _("set up your profile"),
             "/profile — " + _("see or edit your profile"),
             "/language — " + _("change the language I speak"),

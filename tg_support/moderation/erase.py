@@ -15,6 +15,7 @@ from tg_support.community.course_store import CourseStore
 from tg_support.community.deadlines import DeadlineStore
 from tg_support.community.introductions import IntroStore
 from tg_support.community.reflections import ReflectionStore
+from tg_support.community.review_store import ReviewStore
 from tg_support.config import Settings
 from tg_support.core.sending import RedisRateLimiter
 from tg_support.core.store import Store
@@ -45,6 +46,7 @@ async def erase_user(store: Store, settings: Settings, bot_id: int, uid: int) ->
     await store.repo(DeadlineStore).erase_user(uid)
     await store.repo(ReflectionStore).erase_user(uid)
     await store.repo(IntroStore).erase_user(uid)
+    await store.repo(ReviewStore).erase_user(uid)
     await RedisRateLimiter.erase_chat(store.redis, store.p, bot_id, uid)
     await store.erase_user(uid)
     log.info("erased a user's data on request (%s questions)", len(qids))
