@@ -44,12 +44,17 @@ from tg_support.handlers import (
     start,
     translate,
 )
+from tg_support.handlers.community import circles as community_circles
+from tg_support.handlers.community import courses as community_courses
+from tg_support.handlers.community import deadlines as community_deadlines
+from tg_support.handlers.community import path as community_path
 from tg_support.handlers.steps import Routes
 
 log = logging.getLogger(__name__)
 
 # Feature handler modules, in the order their handlers join group 0.
-FEATURES = (start, ask, relay, helper, group, translate, admin, review)
+COMMUNITY = (community_courses, community_circles, community_deadlines, community_path)
+FEATURES = (start, ask, relay, helper, group, translate, admin, review, *COMMUNITY)
 
 App = Application[Any, Ctx, Any, Any, Any, Any]
 
@@ -101,6 +106,11 @@ def private_commands() -> list[BotCommand]:
         BotCommand("myquestions", _("your questions and their status")),
         BotCommand("review", _("swap feedback on drafts with another learner")),
         BotCommand("helper", _("volunteer settings")),
+        BotCommand("courses", _("your courses and their sessions")),
+        BotCommand("circles", _("study circles of your courses")),
+        BotCommand("deadlines", _("course deadlines and reminders")),
+        BotCommand("path", _("where you stand on your learning pathway")),
+        BotCommand("intro", _("introduce yourself to a group")),
         BotCommand("stats", _("your contribution as a helper")),
         BotCommand("away", _("pause question offers")),
         BotCommand("back", _("resume question offers")),
@@ -173,11 +183,16 @@ def build_services(settings: Settings, redis_url: str) -> Services:
     )
 
 
+COMMUNITY_STEPS = {
+    step: handler for feature in COMMUNITY for step, handler in feature.STEPS.items()
+}
+
+
 def private_routes() -> Routes:
     """Private-chat messages by conversation step; free messages go to onboarding, then a
     helper's answer, then a question."""
     return Routes(
-        steps={**start.STEPS, **admin.STEPS, **review.STEPS},
+        steps={**start.STEPS, **admin.STEPS, **review.STEPS, **COMMUNITY_STEPS},
         free=[start.not_onboarded, relay.helper_answer, ask.free_message],
         free_prefixes=("ask:",),
         long_text_prefixes=("bc:",),
@@ -203,10 +218,13 @@ def build_application(settings: Settings, redis_url: str) -> App:
     #   -1  guards.flood_control: per-user budget; raises ApplicationHandlerStop when over it
     #    0  the features' commands and buttons, then the catch-alls (unknown commands,
     #       private-chat routing by step), which must come last in the group.
+    #    1  messages in study circles' forum topics (group 0's relay takes every topic
+    #       message for the questions' topics and ignores the others).
     app.add_handler(TypeHandler(Update, guards.load_context), group=-2)
     app.add_handler(TypeHandler(Update, guards.flood_control), group=-1)
     for feature in FEATURES:
         app.add_handlers(feature.handlers(), group=0)
+    app.add_handlers(community_circles.topic_handlers(), group=1)
     app.add_handlers(private.handlers(private_routes()), group=0)
     app.add_error_handler(errors.on_error)
     return app

@@ -84,6 +84,13 @@ class Settings(BaseSettings):
     # the window go in the same run).
     review_match_delay_seconds: float = Field(default=2.0, ge=0)
 
+    # Study circles: the planner runs at most once per this many seconds per course (joins in
+    # between are planned together); a check-in's answers are summarized after this window
+    # (or as soon as every member answered); the first check-in waits at least this long.
+    circle_plan_delay_seconds: float = Field(default=5.0, ge=0.5, le=3600)
+    circle_checkin_window_hours: float = Field(default=24.0, gt=0)
+    circle_first_checkin_days: float = Field(default=3.0, ge=0)
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, v: SecretStr | None) -> SecretStr | None:

@@ -2,7 +2,10 @@
 
 The demo world: a Spanish-speaking learner, an English-speaking helper, a Hindi-speaking
 helper, a group admin, and two forum supergroups (Spanish and English) with the bot as an
-administrator that may manage topics.
+administrator that may manage topics. Six learners of Coursera's Machine Learning wait for a
+study circle, three in Europe and three in the Americas: one more learner of the course in
+either band (María, once she added the course) and ``/circles`` forms a circle within
+seconds.
 """
 
 from __future__ import annotations
@@ -30,6 +33,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEMO_TOKEN = "7000001:SANDBOX-demo-token-not-a-secret"
+DEMO_COURSE = "coursera:machine-learning"
+# (key, first name, language, time zone): learners already waiting for a circle of DEMO_COURSE.
+CIRCLE_LEARNERS = [
+    ("circle_es_1", "Lucía", "es", "Europe/Madrid"),
+    ("circle_es_2", "Pablo", "es", "Europe/Madrid"),
+    ("circle_en_1", "Tom", "en", "Europe/London"),
+    ("circle_es_3", "Diego", "es", "America/Mexico_City"),
+    ("circle_es_4", "Valentina", "es", "America/Bogota"),
+    ("circle_en_2", "Sam", "en", "America/New_York"),
+]
 
 
 @dataclass
@@ -48,13 +61,15 @@ async def seed_world(client: Any, token: str = DEMO_TOKEN) -> DemoWorld:
 
 
 async def _create_people(client: Any) -> dict[str, dict[str, Any]]:
-    """The learner, the two helpers and the admin, as emulator users."""
+    """The learner, the two helpers, the admin and the learners waiting for a circle."""
     people = {
         "learner_es": {"first_name": "María", "last_name": "García", "username": "maria_learns", "language_code": "es"},
         "helper_en": {"first_name": "John", "last_name": "Smith", "username": "john_helps", "language_code": "en"},
         "helper_hi": {"first_name": "Priya", "last_name": "Sharma", "username": "priya_helps", "language_code": "hi"},
         "admin": {"first_name": "Ana", "last_name": "López", "username": "ana_admin", "language_code": "es"},
     }  # fmt: skip
+    for key, name, lang, _tz in CIRCLE_LEARNERS:
+        people[key] = {"first_name": name, "last_name": "Demo", "language_code": lang}
     return {key: await client.create_user(**spec) for key, spec in people.items()}
 
 
@@ -105,6 +120,7 @@ async def seed_state(redis_url: str, prefix: str, world: DemoWorld) -> None:
     ids = {k: int(v["id"]) for k, v in world.users.items()}
     await _register_groups(store, world, ids)
     await _onboard_helpers(store, redis, prefix, ids)
+    await seed_circle_pool(store, ids)
     await redis.aclose()
 
 
@@ -139,6 +155,20 @@ async def _onboard_helpers(store: Store, redis: Redis, prefix: str, ids: dict[st
         await index.upsert(default_card(profile))
 
 
+async def seed_circle_pool(store: Store, ids: dict[str, int]) -> None:
+    """The waiting learners of the demo course (the planner forms circles of four)."""
+    from tg_support.community.circle_store import CircleStore
+    from tg_support.community.course_store import set_learner_courses
+    from tg_support.core.store import Profile
+
+    circles = store.repo(CircleStore)
+    for key, name, lang, tz in CIRCLE_LEARNERS:
+        profile = Profile(user_id=ids[key], lang=lang, role="learner", tz=tz, onboarded=True,
+                          goal="Finish the course with a study group")  # fmt: skip
+        await set_learner_courses(store, profile, [DEMO_COURSE])
+        await circles.wait(ids[key], DEMO_COURSE, name if lang == "es" else None)
+
+
 async def seed_demo(api_url: str, redis_url: str, prefix: str) -> DemoWorld:
     """The demo bot, people and groups in the emulator at ``api_url``; the bot's state in Redis."""
     from tg_support.sandbox import SandboxClient
@@ -158,6 +188,10 @@ def _instructions(url: str, world: DemoWorld, redis_url: str) -> str:
         f"  Telegram emulator : {url}  (Bot API at {url}/bot<token>)",
         f"  Web client        : {url}/  (play learner, helpers and admin in the browser)",
         f"  Redis             : {redis_url}",
+        "",
+        "Study circles: as María, add Machine Learning (Coursera) while onboarding or with",
+        "/courses, then send /circles and tap “Find a circle”: six learners of the course",
+        "are waiting, so a circle forms within seconds.",
         "",
         "Talk to the bot as María (Spanish learner) from another terminal:",
         f"  curl -s {url}/control/send -H 'content-type: application/json' \\",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -23,7 +24,9 @@ async def onboard(p: Person, lang: str, *, role: str = "learner") -> list[dict[s
     [plat] = await p.press(role_msg, f"ob:role:{role}")
     [plat] = await p.press(plat, "ob:plat:coursera")
     [courses] = await p.press(plat, "ob:plat:done")
-    [tz] = await p.send("Machine Learning, Python")
+    [pick] = await p.send("ML Andrew Ng")
+    [added] = await p.press(pick, data_for(pick, "Supervised Machine Learning"))
+    [tz] = await p.press(added, "obc:done:0")
     [goal] = await p.send("Kolkata")
     return await p.send("Finish the ML specialization by June")
 
@@ -43,19 +46,43 @@ async def test_onboarding_in_english(bot: Any, client: Any, redis_sync: Any) -> 
     [plat] = await p.press(plat, "ob:plat:coursera")
     assert "☑️ Coursera" in [label for label, _ in buttons(plat)]
     [courses] = await p.press(plat, "ob:plat:done")
-    assert "courses or topics" in text(courses)
-    [tz] = await p.send("Machine Learning, Python")
+    assert "Which courses" in text(courses)
+    # Two courses in one message: a picker for each, one after the other.
+    [pick] = await p.send("ML Andrew Ng, Python")
+    assert "Which course do you mean" in text(pick)
+    assert len(buttons(pick)) <= 6 and all(len(d.encode()) <= 64 for _, d in buttons(pick))
+    [added, pick2] = await p.press(pick, data_for(pick, "Supervised Machine Learning"), count=2)
+    assert "✅" in text(added) and "“Python”" in text(pick2)
+    [added] = await p.press(pick2, "obc:tag:0")  # Python as a free topic
+    assert "Added: python" in text(added)
+    # A pasted link the catalog does not know: a new entry from its slug.
+    [link] = await p.send("see https://www.udemy.com/course/rust-from-zero-to-hero/?ref=x")
+    assert "Rust from Zero to Hero · Udemy" in text(link) and "don't know" in text(link)
+    [added] = await p.press(link, "obc:url:0")
+    assert "session starts" in text(added)
+    # The session date of the course just added.
+    [dated] = await p.send("12 January 2027")
+    assert "2027" in text(dated)
+    [tz] = await p.press(dated, "obc:done:0")
     assert "time zone" in text(tz)
     [goal] = await p.send("+5:30")
     assert "learning goal" in text(goal)
     [summary] = await p.send("Finish the ML specialization by June")
     body = text(summary)
-    assert "Your profile" in body and "machine-learning, python" in body
+    assert "Your profile" in body and "Supervised Machine Learning" in body and "python" in body
+    assert "Rust from Zero to Hero · Udemy" in body
     assert "UTC+05:30" in body and "Coursera" in body and "Learner" in body
 
     profile = redis_sync.hgetall(f"{TEST_PREFIX}user:{p.id}")
     assert profile["lang"] == "en" and profile["role"] == "learner" and profile["onboarded"] == "1"
-    assert profile["tz"] == "UTC+05:30" and "python" in profile["courses"]
+    assert profile["tz"] == "UTC+05:30"
+    assert json.loads(profile["courses"]) == [
+        "coursera:machine-learning", "python", "udemy:rust-from-zero-to-hero",
+    ]  # fmt: skip
+    assert "machine-learning" in json.loads(profile["course_tags"])
+    enrolled = redis_sync.hgetall(f"{TEST_PREFIX}crs:enr:{p.id}")
+    assert json.loads(enrolled["udemy:rust-from-zero-to-hero"])["session"] == "2027-01-12"
+    assert redis_sync.hexists(f"{TEST_PREFIX}crs:cat", "udemy:rust-from-zero-to-hero")
     assert not redis_sync.exists(f"{TEST_PREFIX}conv:{p.id}")
 
 
@@ -69,7 +96,10 @@ async def test_onboarding_in_spanish_from_language_code(
     assert "¿Qué te trae por aquí?" in text(role_msg)
     [plat] = await p.press(role_msg, "ob:role:both")
     [courses] = await p.press(plat, "ob:plat:done")
-    [tz] = await p.send("Aprendizaje automático")
+    [pick] = await p.send("aprendizaje automático coursera")
+    assert "¿Qué curso" in text(pick), text(pick)
+    [added] = await p.press(pick, data_for(pick, "Supervised Machine Learning"))
+    [tz] = await p.press(added, "obc:done:0")
     [goal] = await p.send("Madrid")
     [summary] = await p.send("Terminar el curso de Python")
     assert "Tu perfil" in text(summary)
@@ -98,7 +128,9 @@ async def test_restart_mid_onboarding_loses_nothing(
     assert app2.updater is not None
     await app2.updater.start_polling(poll_interval=0.0, timeout=1)
     try:
-        [tz] = await p.send("Data Science")
+        [pick] = await p.send("Data Science")
+        [added] = await p.press(pick, "obc:tag:0")
+        [tz] = await p.press(added, "obc:done:0")
         assert "time zone" in text(tz)
         [goal] = await p.send("Delhi")
         [summary] = await p.send("Become a data analyst")

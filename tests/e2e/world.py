@@ -23,7 +23,13 @@ async def onboard(p: Person, lang: str, *, role: str = "learner", courses: str =
     [msg] = await p.press(picker, f"ob:lang:{lang}")
     [msg] = await p.press(msg, f"ob:role:{role}")
     [msg] = await p.press(msg, "ob:plat:done")
-    await p.send(courses)
+    if courses:
+        # Kept as a free topic, as every profile was before the course catalog.
+        [pick] = await p.send(courses)
+        [added] = await p.press(pick, "obc:tag:0")
+        await p.press(added, "obc:done:0")
+    else:
+        await p.press(msg, "ob:skip:courses")
     await p.send("UTC+1")
     await p.send("Learn a lot")
 

@@ -20,6 +20,13 @@ from tg_support.broadcast.texts import (
     BroadcastSendNow,
     panel_markup,
 )
+from tg_support.community.buttons import (
+    CheckinAnswer,
+    CircleAction,
+    CircleJoin,
+    CircleName,
+    ReflectionAction,
+)
 from tg_support.community.review_texts import (
     RateReview,
     RequestAction,
@@ -44,12 +51,21 @@ from tg_support.handlers.admin import (
     BroadcastFilterRegion,
 )
 from tg_support.handlers.ask import QuestionDuplicate, QuestionGo
+from tg_support.handlers.community.courses import (
+    CatalogMerge,
+    CourseAction,
+    CourseMenu,
+    CoursePick,
+)
+from tg_support.handlers.community.deadlines import DeadlineAdd, DeadlineCourse, DeadlineRemove
+from tg_support.handlers.community.path import IntroAction, IntroPost
 from tg_support.handlers.group import GroupChoice
 from tg_support.handlers.start import (
     _TZ_SUGGESTIONS,
     ForgetAnswer,
     LanguageChoice,
     OnboardingChoice,
+    OnboardingCourse,
     ProfileEdit,
 )
 from tg_support.helpers.offers import OfferAction, offer_markup
@@ -113,6 +129,23 @@ WIRE: list[tuple[CallbackData, str]] = [
     (GroupChoice(step="lang", value=ANY_LANGUAGE), "gr:lang:*"),
     (GroupChoice(step="lang", value="done"), "gr:lang:done"),
     (GroupChoice(step="reg", value="international"), "gr:reg:international"),
+    # The community's actions (courses, circles, deadlines, pathway, introductions).
+    (OnboardingCourse(action="pick", index=2), "obc:pick:2"),
+    (OnboardingCourse(action="done", index=0), "obc:done:0"),
+    (CoursePick(action="tag", index=0), "crs:p:tag:0"),
+    (CourseMenu(action="add"), "crs:m:add"),
+    (CourseAction(action="rm", course="0a1b2c3d4e"), "crs:rm:0a1b2c3d4e"),
+    (CatalogMerge(answer="y"), "crs:mg:y"),
+    (CircleAction(action="leave", circle="c12"), "ci:leave:c12"),
+    (CheckinAnswer(circle="c12", round_no=3), "ci:ans:c12:3"),
+    (CircleJoin(action="join", course="0a1b2c3d4e"), "cj:join:0a1b2c3d4e"),
+    (CircleName(course="0a1b2c3d4e", show="n"), "cj:name:0a1b2c3d4e:n"),
+    (ReflectionAction(action="share", course="0a1b2c3d4e"), "rf:share:0a1b2c3d4e"),
+    (DeadlineAdd(), "dl:add"),
+    (DeadlineCourse(course="0a1b2c3d4e"), "dl:c:0a1b2c3d4e"),
+    (DeadlineRemove(did=7), "dl:rm:7"),
+    (IntroAction(action="city"), "in:city"),
+    (IntroPost(show="y"), "in:post:y"),
     (ReviewCourse(index=0), "rv:c:0"),
     (ReviewDue(days=7), "rv:due:7"),
     (ReviewLang(code="hi"), "rv:l:hi"),

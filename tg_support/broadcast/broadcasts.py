@@ -137,7 +137,7 @@ class Audience:
             return False
         if self.regions and region_of_tz(p.tz) not in self.regions:
             return False
-        return not self.tags or _tag_match(self.tags, p.courses)
+        return not self.tags or _tag_match(self.tags, p.tags)
 
     def matches_group(self, g: Group) -> bool:
         if not g.active:

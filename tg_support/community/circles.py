@@ -58,17 +58,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 __all__ = [
-    "DEFAULT_RULES",
-    "Bridge",
-    "Merge",
-    "NewCircle",
-    "OpenCircle",
-    "Plan",
-    "Rules",
-    "Seeker",
-    "merge_candidates",
-    "plan_circles",
-]
+    "DEFAULT_RULES", "Bridge", "Merge", "NewCircle", "OpenCircle", "Plan", "Rules", "Seeker",
+    "merge_candidates", "plan_circles",
+]  # fmt: skip
 
 Bridge = Callable[[str, str], bool]
 

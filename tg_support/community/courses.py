@@ -49,6 +49,8 @@ __all__ = [
     "Course",
     "normalize",
     "parse_course_url",
+    "route_tags",
+    "slugify",
     "title_from_slug",
 ]
 
@@ -262,6 +264,25 @@ def title_from_slug(platform: str, slug: str) -> str:
     title = " ".join(out) or slug
     suffix = _KIND_LABEL.get(kind.split("/")[-1], "")
     return f"{title} {suffix}" if suffix else title
+
+
+def route_tags(course: Course) -> list[str]:
+    """Tags for routing and helper matching, shaped like the topic tags people type
+    (``core.tags.normalize_tags``: lower case, hyphens): the course's tags, then its slug's
+    last part ("machine-learning"), which groups registered with free tags often use."""
+    out: list[str] = []
+    last = re.sub(r"--[a-z]+\d+$", "", course.slug.rsplit("/", 1)[-1])
+    for tag in (*course.tags, last):
+        shaped = re.sub(r"[\s_]+", "-", tag.strip().lower()).strip("-#")
+        if shaped and not shaped.isdigit() and shaped not in out:
+            out.append(shaped[:40])
+    return out
+
+
+def slugify(title: str) -> str:
+    """A slug for an entry typed by hand (platform "other"): its normalised words, hyphenated."""
+    words = normalize(title).split() or re.findall(r"\w+", title.casefold())
+    return "-".join(words)[:60].strip("-") or "course"
 
 
 # --------------------------------------------------------------------------------------------

@@ -22,7 +22,11 @@ Each feature declares its classes next to the code that draws the buttons; prefi
 ``hp:lang``, ``hp:cap``, ``hp:hours`` (helpers.registry); ``of`` (helpers.offers); ``rt``
 (helpers.ratings); ``tr`` (translation.delivery); ``q:solve`` (questions.topics); ``q:go``,
 ``q:dup`` (handlers.ask); ``gr`` (handlers.group); ``bc:ok``, ``bc:at``, ``bc:x``, ``bc:ed``
-(broadcast.texts); ``bc:aud``, ``bc:fl``, ``bc:fr``, ``bc:ft``, ``bc:fn`` (handlers.admin).
+(broadcast.texts); ``bc:aud``, ``bc:fl``, ``bc:fr``, ``bc:ft``, ``bc:fn`` (handlers.admin);
+``obc`` (handlers.start: the courses step); ``crs``, ``crs:p``, ``crs:m``, ``crs:mg``
+(handlers.community.courses); ``ci``, ``ci:ans``, ``cj``, ``cj:name``, ``rf``
+(community.buttons); ``dl:add``, ``dl:c``, ``dl:rm`` (handlers.community.deadlines); ``in``,
+``in:post`` (handlers.community.path).
 ``tests/unit/test_callbacks.py`` checks that no payload parses as two actions. The format is
 what buttons already sent in chats carry: change it and those buttons stop working.
 """

@@ -131,6 +131,84 @@ def deliver_review(rid: str) -> Job:
     )
 
 
+# --- community: study circles, deadlines, reflections ------------------------------------
+
+
+def _short(text: str) -> str:
+    """A course id as a job id part (RQ allows only letters, digits, ``_`` and ``-``)."""
+    import hashlib
+
+    return hashlib.blake2s(text.encode(), digest_size=6).hexdigest()
+
+
+def plan_circles(settings: Settings, cid: str, now: float) -> tuple[Job, float]:
+    """Plan course ``cid``'s circles at the end of the current debounce window; returns the
+    job and its delay. Every pool change in one window names the same job id, so a burst of
+    joins runs the planner once; a change after the window began to run gets the next one."""
+    window = settings.circle_plan_delay_seconds
+    bucket = int(now // window) + 1
+    job = Job(
+        "match", "workers.community.plan_course", (cid,),
+        {"job_id": f"circ-plan-{_short(cid)}-{bucket}"},
+    )  # fmt: skip
+    return job, bucket * window - now
+
+
+def retry_plan(cid: str, attempt: int) -> Job:
+    """The planner found the course locked by another run: look again shortly."""
+    return Job(
+        "match", "workers.community.plan_course", (cid, attempt),
+        {"job_id": f"circ-plan-{_short(cid)}-retry-{attempt}"},
+    )  # fmt: skip
+
+
+def announce_joined(circle_id: str, uids: list[int]) -> Job:
+    """Learners joined a circle from the bot: introductions to them, a word to the others."""
+    return Job("interactive", "workers.community.announce_joined", (circle_id, uids))
+
+
+def tidy_circles(cid: str) -> Job:
+    """Merge the course's circles that got too small."""
+    return Job("match", "workers.community.tidy_course", (cid,))
+
+
+def circle_checkin(circle_id: str, round_no: int) -> Job:
+    """Weekly check-in ``round_no`` of a circle (RQ's scheduler runs it at the circle's slot)."""
+    return Job(
+        "match", "workers.community.checkin", (circle_id, round_no),
+        {"job_id": f"circ-ci-{circle_id}-{round_no}"},
+    )  # fmt: skip
+
+
+def circle_summary(circle_id: str, round_no: int) -> Job:
+    """Close check-in ``round_no``: the summary, nudges and releases."""
+    return Job(
+        "translate", "workers.community.summary", (circle_id, round_no),
+        {"job_id": f"circ-sum-{circle_id}-{round_no}"},
+    )  # fmt: skip
+
+
+def deadline_reminder(did: str, hours: int) -> Job:
+    """Remind the members of deadline ``did`` ``hours`` before it is due."""
+    return Job(
+        "interactive", "workers.community.deadline_reminder", (did, hours),
+        {"job_id": f"dl-{did}-{hours}"},
+    )  # fmt: skip
+
+
+def reflection_prompt(uid: int, cid: str, session: str, job_id: str) -> Job:
+    """At the end of a course's session: ask the learner to reflect."""
+    return Job(
+        "interactive", "workers.community.reflection_prompt", (uid, cid, session),
+        {"job_id": job_id},
+    )  # fmt: skip
+
+
+def course_merged(keep: str, drop: str) -> Job:
+    """A catalog merge: learners, circles, the pool and deadlines of ``drop`` move to ``keep``."""
+    return Job("match", "workers.community.course_merged", (keep, drop))
+
+
 def match_options(settings: Settings) -> dict[str, Any]:
     """Options of every ``match_helpers`` job: a timeout, and retries after a failure or a
     crash (the job is idempotent)."""

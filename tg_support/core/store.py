@@ -5,8 +5,9 @@ Key patterns (``{p}`` is ``Settings.redis_prefix``):
 
 =================================  =========  =================================================
 ``{p}user:{uid}``                  hash       profile: lang, tg_lang, role, platforms (JSON),
-                                              courses (JSON), tz, goal, onboarded, blocked,
-                                              created_at, updated_at
+                                              courses (JSON: course ids and free topics),
+                                              course_tags (JSON), tz, goal, onboarded,
+                                              blocked, created_at, updated_at
 ``{p}users``                       set        every user id that has a profile
 ``{p}users:lang:{lang}``           set        user ids by chosen language (broadcast audiences)
 ``{p}conv:{uid}``                  string     JSON ``{"step": ..., "data": {...}}``: where the
@@ -146,7 +147,12 @@ class Profile:
     tg_lang: str | None = None
     role: Role | None = None
     platforms: list[str] = field(default_factory=list)
+    # Catalog course ids ("coursera:machine-learning", see community.courses) and, from
+    # profiles made before the catalog, free topic tags ("python").
     courses: list[str] = field(default_factory=list)
+    # The routing tags of the catalog courses in ``courses`` (kept with them by
+    # community.course_store), so routing and matching need no catalog lookup.
+    course_tags: list[str] = field(default_factory=list)
     tz: str | None = None
     goal: str | None = None
     onboarded: bool = False
@@ -161,6 +167,12 @@ class Profile:
     @property
     def is_helper(self) -> bool:
         return self.role in ("helper", "both")
+
+    @property
+    def tags(self) -> list[str]:
+        """Routing and matching tags: free topics as typed, then the catalog courses' tags."""
+        free = [c for c in self.courses if ":" not in c]
+        return list(dict.fromkeys([*free, *self.course_tags]))
 
     def to_redis(self) -> dict[str, str]:
         return to_hash(self)

@@ -132,7 +132,7 @@ async def on_question_text(update: Update, ctx: Ctx, conv: Conversation, text: s
     tags = list(
         dict.fromkeys(
             [t.lower() for t in _HASHTAG.findall(text)]
-            + (ctx.profile.courses if ctx.profile else [])
+            + (ctx.profile.tags if ctx.profile else [])
         )
     )[:10]
     # Searched before the draft exists (drafts are not indexed): with nothing similar the

@@ -9,15 +9,23 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, TelegramError
 
+from tg_support.community import picker
+from tg_support.community.course_store import CourseStore
+from tg_support.core import jobs, langid
+from tg_support.core.i18n import get_locale
 from tg_support.core.messages import grid, keyboard
 from tg_support.core.services import Ctx
+from tg_support.translation.argos import PIVOT, can_translate
 from tg_support.translation.delivery import Envelope, dispatch
 
 log = logging.getLogger(__name__)
 
 ADMIN_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 
-__all__ = ["deliver", "edit_or_send", "esc", "grid", "is_admin", "keyboard", "reply", "text_of"]
+__all__ = [
+    "deliver", "edit_or_send", "esc", "grid", "is_admin", "keyboard", "offer_course",
+    "pivot_text", "reply", "text_of",
+]  # fmt: skip
 
 
 def esc(text: str) -> str:
@@ -76,3 +84,31 @@ async def is_admin(ctx: Ctx, chat_id: int, user_id: int) -> bool:
         log.warning("getChatMember failed while checking admin rights", exc_info=True)
         return False
     return member.status in ADMIN_STATUSES
+
+
+async def pivot_text(ctx: Ctx, text: str, lang: str) -> str | None:
+    """``text`` in English when a worker translates it within the 2 s budget (for searches
+    across languages); None when it is English already, no model covers it, or it is late."""
+    svc = ctx.svc
+    if lang == PIVOT or not await can_translate(svc.redis, svc.settings.redis_prefix, lang, PIVOT):
+        return None
+    try:
+        result = await svc.call(jobs.translate_text(text, lang, PIVOT))
+    except Exception:
+        log.warning("could not translate a search query", exc_info=True)
+        return None
+    return str(result) if result else None
+
+
+async def offer_course(
+    update: Update, ctx: Ctx, queries: list[str], button: picker.Button
+) -> tuple[picker.Pick, Message | None]:
+    """The course picker for ``queries[0]`` (the others wait in the pick), searched with its
+    English translation too; onboarding and /courses each pass their button class."""
+    courses = ctx.svc.store.repo(CourseStore)
+    lang = langid.detect(queries[0], langid.Priors(chosen=get_locale())).lang
+    pivot = await pivot_text(ctx, queries[0], lang)
+    pick = await picker.find(courses, queries[0], [pivot] if pivot else [])
+    pick.rest = queries[1:]
+    text, rows = picker.render(pick, await courses.catalog(), button)
+    return pick, await reply(update, ctx, text, keyboard(rows))

@@ -23,8 +23,10 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
+from tg_support.community import picker
 from tg_support.community import review_swaps as swaps
 from tg_support.community import review_texts as texts
+from tg_support.community.course_store import CourseStore
 from tg_support.community.review_dates import day_label, in_days, moment_label, parse_deadline
 from tg_support.community.review_store import DELIVERABLE, ReviewStore, Swap
 from tg_support.community.review_texts import (
@@ -132,13 +134,21 @@ async def review_cmd(update: Update, ctx: Ctx) -> None:
     await reply(update, ctx, "\n".join(lines), keyboard(rows))
 
 
+async def _course_names(ctx: Ctx) -> list[str]:
+    """The profile's courses as people read them: catalog courses by title and platform (the
+    same label for every learner of a course, so requests still match on it), free topics
+    as typed."""
+    items = ctx.profile.courses if ctx.profile else []
+    return await picker.names(ctx.svc.store.repo(CourseStore), items)
+
+
 async def _partners(ctx: Ctx, swap: Swap, uid: int) -> list[str]:
     return [await swaps.partner(ctx.svc.store, swap.sid, u) for u in swap.uids if u not in (uid, 0)]
 
 
 async def _begin(update: Update, ctx: Ctx, *, edit: bool) -> None:
     conv = Conversation(step="rv:course", data={})
-    courses = ctx.profile.courses if ctx.profile else []
+    courses = await _course_names(ctx)
     text = _("Let's find you a review partner. Which course is this for?")
     if courses:
         text += "\n" + _("Tap one of your courses, or type another one.")
@@ -348,7 +358,7 @@ async def _flow_button(update: Update, ctx: Ctx, action: Any) -> None:
         return
     problem = None
     if isinstance(action, ReviewCourse):
-        courses = ctx.profile.courses if ctx.profile else []
+        courses = await _course_names(ctx)
         if action.index >= len(courses):
             await _invalid(update)
             return

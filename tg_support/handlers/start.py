@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
+from datetime import date
 from typing import Literal
 
 from babel import Locale
@@ -19,17 +21,20 @@ from babel.dates import get_timezone_location
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
+from tg_support.community import picker
+from tg_support.community.course_store import CourseStore, set_learner_courses
+from tg_support.community.dates import format_day, parse_date
+from tg_support.community.reflections import prompt_job
 from tg_support.core.callbacks import CallbackData
 from tg_support.core.i18n import LANGUAGE_NAMES, LOCALES, _, get_locale, negotiate, set_locale
 from tg_support.core.services import Ctx
 from tg_support.core.store import PLATFORMS, ROLES, Conversation, Profile
-from tg_support.core.tags import normalize_tags
 from tg_support.core.timezones import parse_timezone, to_tzinfo, utc_offset_label
 from tg_support.helpers.index import HelperIndex
 from tg_support.helpers.registry import HelperOpen, ensure_card
 from tg_support.moderation.erase import erase_user
 
-from .common import edit_or_send, esc, grid, keyboard, reply
+from .common import edit_or_send, esc, grid, keyboard, offer_course, reply
 from .steps import StepHandler
 
 log = logging.getLogger(__name__)
@@ -47,6 +52,14 @@ class OnboardingChoice(CallbackData, prefix="ob"):
 
     step: Literal["lang", "role", "plat", "tz", "skip"]
     value: str
+
+
+class OnboardingCourse(CallbackData, prefix="obc"):
+    """``obc:<action>:<index>``: the courses step's picker (``community.picker``): a
+    candidate by its index, a link's course, a new entry, a topic, skip, or done."""
+
+    action: Literal["pick", "url", "new", "tag", "skip", "done"]
+    index: int
 
 
 class LanguageChoice(CallbackData, prefix="lang"):
@@ -113,7 +126,9 @@ def tz_label(tz: str | None) -> str:
     return f"{city} ({utc_offset_label(tz)})"
 
 
-def profile_summary(p: Profile) -> str:
+def profile_summary(p: Profile, courses: list[str] | None = None) -> str:
+    """``courses``: the labels of ``p.courses`` (catalog titles), when the caller has them."""
+    shown = courses if courses is not None else p.courses
     lines = [
         "<b>" + _("Your profile") + "</b>",
         _("Language: {language}").format(language=LANGUAGE_NAMES.get(p.lang or "", "?")),
@@ -122,7 +137,7 @@ def profile_summary(p: Profile) -> str:
             platforms=", ".join(platform_label(x) for x in p.platforms) or _("none")
         ),
         _("Courses and topics: {courses}").format(
-            courses=esc(", ".join(p.courses)) if p.courses else _("none")
+            courses=esc(", ".join(shown)) if shown else _("none")
         ),
         _("Time zone: {tz}").format(tz=tz_label(p.tz)),
         _("Learning goal: {goal}").format(goal=esc(p.goal) if p.goal else _("not set")),
@@ -206,8 +221,9 @@ async def _show_step(update: Update, ctx: Ctx, conv: Conversation, *, edit: bool
         markup = keyboard([*grid(buttons), [(_("Done"), done)]])
     elif step == "courses":
         text = _(
-            "Which courses or topics are you working on (or can help with)? Send them "
-            "separated by commas, for example: Machine Learning, Python, Statistics."
+            "Which courses are you taking (or can help with)? Send a course name or paste "
+            "its link (Coursera, edX, Udemy, FutureLearn, Khan Academy…), for example: "
+            "Machine Learning, Python."
         )
         markup = keyboard([[(_("Skip"), OnboardingChoice(step="skip", value="courses").pack())]])
     elif step == "tz":
@@ -245,18 +261,25 @@ async def _finish(update: Update, ctx: Ctx, conv: Conversation, *, edit: bool) -
     profile.lang = d.get("lang") or profile.lang
     profile.role = d.get("role") or profile.role
     profile.platforms = list(d.get("platforms", []))
-    profile.courses = list(d.get("courses", []))
     profile.tz = d.get("tz") or profile.tz
     profile.goal = d.get("goal") or None
     profile.onboarded = True
     if update.effective_user is not None:
         profile.tg_lang = update.effective_user.language_code
-    await store.save_profile(profile)
+    sessions: dict[str, date | None] = {
+        str(cid): date.fromisoformat(day) for cid, day in dict(d.get("sessions") or {}).items()
+    }
+    await set_learner_courses(store, profile, list(d.get("courses", [])), sessions)
     await store.clear_conv(uid)
     ctx.profile = profile
+    for cid, day in sessions.items():
+        planned = prompt_job(uid, profile.tz, cid, day, time.time()) if day else None
+        if planned is not None:
+            await ctx.svc.submit(planned[0], delay=planned[1])
     if profile.is_helper:
         await ensure_card(store.repo(HelperIndex), profile)
-    text = profile_summary(profile) + "\n\n" + next_steps(profile)
+    labels = await picker.names(store.repo(CourseStore), profile.courses)
+    text = profile_summary(profile, labels) + "\n\n" + next_steps(profile)
     rows = [[(_("Edit profile"), ProfileEdit().pack())]]
     if profile.is_helper:
         rows.append([(_("Helper settings"), HelperOpen().pack())])
@@ -290,7 +313,9 @@ async def start(update: Update, ctx: Ctx) -> None:
     profile = ctx.profile
     if profile is not None and profile.onboarded:
         await store_ref(ctx, uid, conv.data.get("ref"))
-        text = _("Welcome back!") + "\n\n" + profile_summary(profile) + "\n\n" + next_steps(profile)
+        labels = await picker.names(ctx.svc.store.repo(CourseStore), profile.courses)
+        text = _("Welcome back!") + "\n\n" + profile_summary(profile, labels)
+        text += "\n\n" + next_steps(profile)
         await reply(update, ctx, text, keyboard([[(_("Edit profile"), ProfileEdit().pack())]]))
         return
     guess = (
@@ -371,19 +396,9 @@ async def on_onboarding_text(update: Update, ctx: Ctx, conv: Conversation, text:
     """Typed answers for the steps that take text; called by the private-text router."""
     uid = _uid(update)
     if conv.step == "courses":
-        tags = normalize_tags(text)
-        if not tags:
-            await reply(
-                update,
-                ctx,
-                _(
-                    "I could not read any course names. Please send them separated by commas, or tap Skip."
-                ),
-            )
-            return
-        conv.data["courses"] = tags
-        conv.step = "tz"
-    elif conv.step == "tz":
+        await _course_text(update, ctx, conv, text)
+        return
+    if conv.step == "tz":
         tz = parse_timezone(text)
         if tz is None:
             await reply(
@@ -431,6 +446,84 @@ async def not_onboarded(update: Update, ctx: Ctx, conv: Conversation, text: str 
     return True
 
 
+# --- the courses step: catalog courses picked from typed names or pasted links ------------
+
+
+async def _course_text(update: Update, ctx: Ctx, conv: Conversation, text: str) -> None:
+    """A course name or link (a picker follows), or the session date of the last course."""
+    last = conv.data.get("last")
+    day = parse_date(text, get_locale(), date.today()) if last else None
+    if day is not None:
+        conv.data.setdefault("sessions", {})[last] = day.isoformat()
+        await ctx.svc.store.set_conv(_uid(update), conv)
+        line = _("📅 Your session starts on {date}.").format(date=format_day(day, get_locale()))
+        await _after_choice(update, ctx, conv, line + "\n\n" + picker.next_prompt(None, session=False))
+        return
+    queries = picker.split_queries(text)
+    if not queries:
+        await reply(update, ctx, _("Please send a course name or link, or tap Skip."))
+        return
+    await _offer(update, ctx, conv, queries)
+
+
+def _course_button(action: picker.Action, index: int) -> str:
+    return OnboardingCourse(action=action, index=index).pack()
+
+
+async def _offer(update: Update, ctx: Ctx, conv: Conversation, queries: list[str]) -> None:
+    pick, msg = await offer_course(update, ctx, queries, _course_button)
+    conv.data["pick"] = pick.to_json()
+    conv.data["msg"] = msg.message_id if msg else None
+    await ctx.svc.store.set_conv(_uid(update), conv)
+
+
+async def _after_choice(update: Update, ctx: Ctx, conv: Conversation, text: str) -> None:
+    markup = keyboard([[(_("Done"), _course_button("done", 0))]])
+    msg = await (edit_or_send(update, ctx, text, markup) if update.callback_query else reply(update, ctx, text, markup))
+    conv.data["msg"] = msg.message_id if msg else None
+    await ctx.svc.store.set_conv(_uid(update), conv)
+
+
+async def on_course_button(update: Update, ctx: Ctx) -> None:
+    """``obc:<action>:<index>``: the courses step's buttons."""
+    query = update.callback_query
+    assert query is not None
+    data = OnboardingCourse.parse(query.data)
+    if data is None:
+        await query.answer(_("This button is not valid."), show_alert=True)
+        return
+    store = ctx.svc.store
+    conv = await store.get_conv(_uid(update))
+    msg_id = query.message.message_id if query.message else None
+    if conv.step != "courses" or conv.data.get("msg") != msg_id:
+        await query.answer(_("This button has expired. Please use the latest message."), show_alert=True)
+        return
+    if data.action == "done":
+        await query.answer()
+        conv.data.pop("pick", None)
+        conv.step = "tz"
+        await _show_step(update, ctx, conv, edit=True)
+        return
+    pick = picker.Pick.from_json(conv.data.get("pick"))
+    courses = store.repo(CourseStore)
+    choice = await picker.choose(courses, pick, data.action, data.index, _uid(update)) if pick else None
+    if pick is None or choice is None:
+        await query.answer(_("This button has expired. Please use the latest message."), show_alert=True)
+        return
+    if choice.refused:
+        await query.answer(picker.refused_text(), show_alert=True)
+        return
+    await query.answer()
+    added = picker.record(conv.data, choice, await courses.catalog())
+    conv.data.pop("pick", None)
+    if pick.rest:
+        if added:
+            await edit_or_send(update, ctx, _("✅ Added: {item}.").format(item=added))
+        await _offer(update, ctx, conv, pick.rest)
+        return
+    await _after_choice(update, ctx, conv, picker.next_prompt(added, session=choice.course is not None))
+
+
 STEPS: dict[str, StepHandler] = {step: on_text_step for step in TEXT_STEPS}
 
 
@@ -441,7 +534,8 @@ async def profile_cmd(update: Update, ctx: Ctx) -> None:
         await reply(update, ctx, _("You have no profile yet. Send /start to create one."))
         return
     markup = keyboard([[(_("Edit profile"), ProfileEdit().pack())]])
-    await reply(update, ctx, profile_summary(p), markup)
+    labels = await picker.names(ctx.svc.store.repo(CourseStore), p.courses)
+    await reply(update, ctx, profile_summary(p, labels), markup)
 
 
 async def on_profile_edit(update: Update, ctx: Ctx) -> None:
@@ -505,6 +599,11 @@ async def help_cmd(update: Update, ctx: Ctx) -> None:
             "/start — " + _("set up your profile"),
             "/profile — " + _("see or edit your profile"),
             "/language — " + _("change the language I speak"),
+            "/courses — " + _("your courses and their sessions"),
+            "/circles — " + _("study circles of your courses"),
+            "/deadlines — " + _("course deadlines and reminders"),
+            "/path — " + _("where you stand on your learning pathway"),
+            "/intro — " + _("introduce yourself to a group"),
             "/cancel — " + _("stop what you are doing"),
             "/forget — " + _("erase everything stored about you"),
             "/help — " + _("this help"),
@@ -581,6 +680,7 @@ def handlers() -> list[BaseHandler[Update, Ctx, None]]:
         CommandHandler("cancel", cancel_cmd, filters=private),
         CommandHandler("forget", forget_cmd, filters=private),
         CallbackQueryHandler(on_forget_button, pattern=ForgetAnswer.pattern()),
+        CallbackQueryHandler(on_course_button, pattern=OnboardingCourse.pattern()),
         CallbackQueryHandler(on_onboarding_button, pattern=OnboardingChoice.pattern()),
         CallbackQueryHandler(on_profile_edit, pattern=ProfileEdit.pattern()),
         CallbackQueryHandler(on_language_button, pattern=LanguageChoice.pattern()),

@@ -84,7 +84,7 @@ def default_card(profile: Profile) -> HelperCard:
     return HelperCard(
         user_id=profile.user_id,
         languages={profile.lang or "en": "native"},
-        tags=frozenset(profile.courses + profile.platforms),
+        tags=frozenset(profile.tags + profile.platforms),
         tz=profile.tz or "UTC",
         hours={},
         capacity=DEFAULT_CAPACITY,
@@ -101,7 +101,7 @@ def with_changes(card: HelperCard, **changes: Any) -> HelperCard:
 async def ensure_card(index: HelperIndex, profile: Profile) -> HelperCard:
     """The helper's card, created from the profile the first time; tags follow the profile."""
     card = await index.get(profile.user_id)
-    tags = frozenset(profile.courses + profile.platforms)
+    tags = frozenset(profile.tags + profile.platforms)
     if card is None:
         card = default_card(profile)
     elif card.tags != tags or card.tz != (profile.tz or card.tz):

@@ -10,6 +10,11 @@ from __future__ import annotations
 
 import logging
 
+from tg_support.community.circle_store import CircleStore
+from tg_support.community.course_store import CourseStore
+from tg_support.community.deadlines import DeadlineStore
+from tg_support.community.introductions import IntroStore
+from tg_support.community.reflections import ReflectionStore
 from tg_support.community.review_store import ReviewStore
 from tg_support.config import Settings
 from tg_support.core.sending import RedisRateLimiter
@@ -34,6 +39,13 @@ async def erase_user(store: Store, settings: Settings, bot_id: int, uid: int) ->
     await store.repo(HelperStatsStore).erase_questions(qids)
     await store.repo(HelperStatsStore).erase_user(uid)
     await store.repo(HelperIndex).erase_user(uid)
+    # Community: out of pools and circles (the others are not told: nothing to say about
+    # someone erased), courses, deadlines they added, reflections, introductions.
+    await store.repo(CircleStore).erase_user(uid)
+    await store.repo(CourseStore).erase_user(uid)
+    await store.repo(DeadlineStore).erase_user(uid)
+    await store.repo(ReflectionStore).erase_user(uid)
+    await store.repo(IntroStore).erase_user(uid)
     await store.repo(ReviewStore).erase_user(uid)
     await RedisRateLimiter.erase_chat(store.redis, store.p, bot_id, uid)
     await store.erase_user(uid)

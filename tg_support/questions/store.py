@@ -192,6 +192,10 @@ class QuestionStore(Repository):
                 out.append(q)
         return out
 
+    async def count_user_questions(self, uid: int) -> int:
+        """How many questions the learner asked (drafts included: few are left behind)."""
+        return int(await self.redis.zcard(self.keys.user_questions(uid)))
+
     async def attach_topic(self, qid: str, chat_id: int, thread_id: int, title: str) -> None:
         """The question is open in this forum topic: both directions at once."""
         now = time.time()
