@@ -1,0 +1,51 @@
+"""Issue 20 through the real stack: who gets a question's first round of offers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.conftest import TEST_PREFIX, run_worker
+
+from .people import buttons, text
+from .world import forum_group, onboard, person, register
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_tag_matched_helpers_of_other_languages_get_the_first_round(
+    bot: Any, client: Any, redis_sync: Any, worker_env: dict[str, str]
+) -> None:
+    admin = await person(client, "Ana", "es")
+    maria = await person(client, "María", "es")
+    john = await person(client, "John", "en")
+    priya = await person(client, "Priya", "hi")
+    olga = await person(client, "Olga", "ru")
+    es = await forum_group(client, "MOOC en español", admin, [maria, john, priya])
+    await register(admin, es["id"], ["es"], "americas")
+    await onboard(maria, "es", courses="Python")
+    await onboard(admin, "es", role="both", courses="Python")
+    await onboard(john, "en", role="helper", courses="Python, Machine learning")
+    await onboard(priya, "hi", role="helper", courses="Statistics, Python")
+    await onboard(olga, "ru", role="helper", courses="History")
+
+    await maria.send(
+        "¿Cómo instalo una biblioteca de Python en el cuaderno del curso? Me da un error.",
+        timeout=15,
+    )
+    # Only round 0 runs here (a burst worker does not run the scheduled next round).
+    assert await run_worker(worker_env) == 0
+    chosen = {u for u, _off in json.loads(redis_sync.get(f"{TEST_PREFIX}offer:round:1:0"))}
+    assert chosen == {admin.id, john.id, priya.id}
+    for helper in (admin, john, priya):
+        offers = [
+            m
+            for m in await client.messages(helper.id, from_bot=True)
+            if tuple(d for _, d in buttons(m)) == ("of:acc:1", "of:pass:1")
+        ]
+        assert len(offers) == 1 and "#1" in text(offers[0])
+    # No shared tag and no shared language: not before the widened round.
+    assert [m for m in await client.messages(olga.id, from_bot=True) if buttons(m)
+            and "of:acc:1" in [d for _, d in buttons(m)]] == []  # fmt: skip
