@@ -23,7 +23,8 @@ async def test_tag_matched_helpers_of_other_languages_get_the_first_round(
     john = await person(client, "John", "en")
     priya = await person(client, "Priya", "hi")
     olga = await person(client, "Olga", "ru")
-    es = await forum_group(client, "MOOC en español", admin, [maria, john, priya])
+    # Priya is not in the Spanish group: she must not be sent to answer in its topic.
+    es = await forum_group(client, "MOOC en español", admin, [maria, john])
     await register(admin, es["id"], ["es"], "americas")
     await onboard(maria, "es", courses="Python")
     await onboard(admin, "es", role="both", courses="Python")
@@ -49,3 +50,24 @@ async def test_tag_matched_helpers_of_other_languages_get_the_first_round(
     # No shared tag and no shared language: not before the widened round.
     assert [m for m in await client.messages(olga.id, from_bot=True) if buttons(m)
             and "of:acc:1" in [d for _, d in buttons(m)]] == []  # fmt: skip
+
+    # Item 2: Priya takes it; she is not a member, so she is told to answer here only.
+    offer = next(
+        m for m in await client.messages(priya.id, from_bot=True)
+        if "of:acc:1" in [d for _, d in buttons(m)]
+    )  # fmt: skip
+    [took] = await priya.press(offer, "of:acc:1")
+    assert "#1" in text(took) and "topic" not in text(took).lower()
+    assert "टॉपिक" not in text(took)  # "topic" in her Hindi
+    assert redis_sync.get(f"{TEST_PREFIX}member:{priya.id}:{es['id']}") == "0"
+
+    # A member taking the next question is pointed to the topic too.
+    await maria.send("/ask ¿Cuándo cierra el plazo para entregar el proyecto final?", timeout=15)
+    assert await run_worker(worker_env) == 0
+    offer, acc = next(
+        (m, d) for m in await client.messages(john.id, from_bot=True)
+        for _, d in buttons(m) if d.startswith("of:acc:") and d != "of:acc:1"
+    )  # fmt: skip
+    [took] = await john.press(offer, acc)
+    assert "group's topic" in text(took)
+    assert redis_sync.get(f"{TEST_PREFIX}member:{john.id}:{es['id']}") == "1"

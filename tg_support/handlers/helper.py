@@ -20,6 +20,7 @@ from tg_support.core.store import Profile
 from tg_support.helpers import reputation
 from tg_support.helpers.index import HelperIndex
 from tg_support.helpers.matching import HelperCard
+from tg_support.helpers.membership import Membership
 from tg_support.helpers.offers import TTL, OfferKeys
 from tg_support.helpers.ratings import apply_rating
 from tg_support.helpers.registry import (
@@ -345,16 +346,22 @@ async def on_offer_button(update: Update, ctx: Ctx) -> None:
     if conv.step is not None and conv.step.startswith("ask"):
         await store.clear_conv(uid)
     await query.answer()
-    await edit_or_send(
-        update,
-        ctx,
-        _(
+    # Point to the group's topic only when they can write there (issue 20: a helper was sent
+    # to a group she was not in).
+    in_group = q.group_id is not None and await store.repo(Membership).is_member(
+        ctx.bot, q.group_id, uid
+    )
+    if in_group:
+        took = _(
             "You took question #{number}. Write your answer here and I will pass it to the "
             "learner; you can also answer in the group's topic."
         ).format(number=qid)
-        + "\n\n"
-        + esc(q.text[:3500]),
-    )
+    else:
+        took = _(
+            "You took question #{number}. Write your answer here and I will pass it to the "
+            "learner."
+        ).format(number=qid)
+    await edit_or_send(update, ctx, took + "\n\n" + esc(q.text[:3500]))
     await _mark_others_taken(ctx, q, uid)
 
 

@@ -14,6 +14,7 @@ from tg_support.config import Settings
 from tg_support.core.sending import RedisRateLimiter
 from tg_support.core.store import Store
 from tg_support.helpers.index import HelperIndex
+from tg_support.helpers.membership import Membership
 from tg_support.helpers.offers import Offers
 from tg_support.helpers.stats import HelperStatsStore
 from tg_support.questions.search import SearchIndex
@@ -33,6 +34,7 @@ async def erase_user(store: Store, settings: Settings, bot_id: int, uid: int) ->
     await store.repo(HelperStatsStore).erase_questions(qids)
     await store.repo(HelperStatsStore).erase_user(uid)
     await store.repo(HelperIndex).erase_user(uid)
+    await store.repo(Membership).erase_user(uid)
     await RedisRateLimiter.erase_chat(store.redis, store.p, bot_id, uid)
     await store.erase_user(uid)
     log.info("erased a user's data on request (%s questions)", len(qids))
