@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 from typing import Any
 
 import pytest
@@ -71,3 +73,54 @@ async def test_tag_matched_helpers_of_other_languages_get_the_first_round(
     [took] = await john.press(offer, acc)
     assert "group's topic" in text(took)
     assert redis_sync.get(f"{TEST_PREFIX}member:{john.id}:{es['id']}") == "1"
+
+
+async def test_credit_counts_on_the_answer_and_question_boards_under_one_name(
+    bot: Any, client: Any, redis_sync: Any, worker: Any
+) -> None:
+    admin = await person(client, "Ana", "es")
+    maria = await person(client, "María", "es")
+    john = await person(client, "John", "en")
+    es = await forum_group(client, "MOOC en español", admin, [maria, john])
+    await register(admin, es["id"], ["es"], "americas")
+    await onboard(maria, "es", courses="Python")
+    await onboard(john, "en", role="helper", courses="Python")
+
+    await maria.send(
+        "¿Cómo instalo una biblioteca de Python en el cuaderno del curso? Me da un error.",
+        timeout=15,
+    )
+    offer = None
+    for _ in range(150):  # the worker process offers round 0
+        offer = next(
+            (m for m in await client.messages(john.id, from_bot=True)
+             if "of:acc:1" in [d for _, d in buttons(m)]), None,
+        )  # fmt: skip
+        if offer:
+            break
+        await asyncio.sleep(0.2)
+    assert offer is not None
+    await john.press(offer, "of:acc:1")
+    since = await maria.seq()
+    await john.send("Open a terminal cell and run pip install with the library name.", timeout=15)
+    [answer] = await client.wait_for(maria.id, since_seq=since, timeout=60)
+    signed = re.search(r"Ayudante (\w{4})", text(answer))
+    assert signed, text(answer)
+    code = signed.group(1)
+
+    [_solved, rating] = await maria.press(answer, "q:solve:1", count=2)
+    assert f"Ayudante {code}" in text(rating)  # the prompt names him as the answer did
+    up = next(d for _, d in buttons(rating) if d.endswith(":up"))
+    await maria.press(rating, up)
+    # The question's board (Spanish) and the answer's (English) both count it.
+    assert redis_sync.zscore(f"{TEST_PREFIX}lb:lang:es", str(john.id)) == 1
+    assert redis_sync.zscore(f"{TEST_PREFIX}lb:lang:en", str(john.id)) == 1
+    assert redis_sync.hget(f"{TEST_PREFIX}alang:1", str(john.id)) == "en"
+
+    [board] = await john.send("/leaderboard")
+    assert "No helpful answers yet" not in text(board)
+    assert f"Helper {code}" in text(board) and "1 helpful answer" in text(board)
+    [board_es] = await maria.send("/leaderboard")
+    assert f"Ayudante {code}" in text(board_es)
+    [group_board] = await admin.send("/leaderboard", chat_id=es["id"])
+    assert f"Ayudante {code}" in text(group_board)

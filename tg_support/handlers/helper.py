@@ -281,10 +281,7 @@ async def leaderboard_cmd(update: Update, ctx: Ctx) -> None:
 
 
 async def _display_name(ctx: Ctx, uid: int, p: Profile | None) -> str:
-    if p is not None and p.show_name and p.display_name:
-        return p.display_name
-    code = await topics.pseudonym_code(ctx.svc.store, "P", "public", uid)
-    return _("Helper {code}").format(code=code)
+    return await topics.helper_label(ctx.svc.store, uid)
 
 
 # --- offers ---------------------------------------------------------------------------
