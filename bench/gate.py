@@ -284,7 +284,7 @@ def timings(label: str, texts: Sequence[str], repeat: int = 3) -> None:
 
 
 def derive_bigrams(coverage: float = 0.96, cap: int = 360) -> None:
-    """Print ``_BIGRAMS`` for gate.py from langdetect's language profiles."""
+    """Print ``BIGRAMS`` for gate_data.py from langdetect's language profiles."""
     import langdetect
 
     profiles = Path(langdetect.__file__).parent / "profiles"

@@ -40,12 +40,16 @@ from tg_support.handlers import (
     helper,
     private,
     relay,
+    review,
     start,
     translate,
 )
 from tg_support.handlers.steps import Routes
 
 log = logging.getLogger(__name__)
+
+# Feature handler modules, in the order their handlers join group 0.
+FEATURES = (start, ask, relay, helper, group, translate, admin, review)
 
 App = Application[Any, Ctx, Any, Any, Any, Any]
 
@@ -95,6 +99,7 @@ def private_commands() -> list[BotCommand]:
     return [
         BotCommand("ask", _("ask a new question")),
         BotCommand("myquestions", _("your questions and their status")),
+        BotCommand("review", _("swap feedback on drafts with another learner")),
         BotCommand("helper", _("volunteer settings")),
         BotCommand("stats", _("your contribution as a helper")),
         BotCommand("away", _("pause question offers")),
@@ -172,7 +177,7 @@ def private_routes() -> Routes:
     """Private-chat messages by conversation step; free messages go to onboarding, then a
     helper's answer, then a question."""
     return Routes(
-        steps={**start.STEPS, **admin.STEPS},
+        steps={**start.STEPS, **admin.STEPS, **review.STEPS},
         free=[start.not_onboarded, relay.helper_answer, ask.free_message],
         free_prefixes=("ask:",),
         long_text_prefixes=("bc:",),
@@ -200,7 +205,7 @@ def build_application(settings: Settings, redis_url: str) -> App:
     #       private-chat routing by step), which must come last in the group.
     app.add_handler(TypeHandler(Update, guards.load_context), group=-2)
     app.add_handler(TypeHandler(Update, guards.flood_control), group=-1)
-    for feature in (start, ask, relay, helper, group, translate, admin):
+    for feature in FEATURES:
         app.add_handlers(feature.handlers(), group=0)
     app.add_handlers(private.handlers(private_routes()), group=0)
     app.add_error_handler(errors.on_error)

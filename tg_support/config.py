@@ -72,6 +72,17 @@ class Settings(BaseSettings):
     broadcast_chunk_size: int = Field(default=100, ge=1, le=10_000)
     broadcast_concurrency: int = Field(default=4, ge=1, le=64)
     broadcast_job_timeout_seconds: int = Field(default=300, ge=4)
+    # Peer-review swaps: a reviewer who has not delivered this long before the author's
+    # deadline is reminded; at the second lead the author is offered a new partner (the
+    # no-show counts against the reviewer). Requests closer than the matcher's minimum slack
+    # to their deadline are not matched; a re-match may go down to the smaller one.
+    review_remind_hours: float = Field(default=24.0, gt=0)
+    review_rematch_hours: float = Field(default=6.0, gt=0)
+    review_min_slack_hours: float = Field(default=6.0, ge=0)
+    review_rematch_min_slack_hours: float = Field(default=1.0, ge=0)
+    # Matching runs at most this long after a request changed (requests arriving within
+    # the window go in the same run).
+    review_match_delay_seconds: float = Field(default=2.0, ge=0)
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -111,7 +111,8 @@ async def _retranslate(
         note = "🌐 " + _("Translated from {language}").format(
             language=delivery.language_name(record["src_lang"])
         )
-        button = InlineKeyboardButton(_("Show original"), callback_data=f"tr:o:{orig_id}")
+        show = delivery.TranslationToggle(view="o", orig_id=int(orig_id)).pack()
+        button = InlineKeyboardButton(_("Show original"), callback_data=show)
     base = InlineKeyboardMarkup.de_json(record["markup"], None) if record.get("markup") else None
     await delivery.edit_to(
         rt.bot, chat_id, msg_id, record["head"] + note + "\n\n", res.text, res.entities,

@@ -1,4 +1,5 @@
-"""Pure modules: routing, text splitting with entities, time zones, callbacks, reputation, config."""
+"""Pure modules: routing, text splitting with entities, time zones, reputation, config
+(callback data: test_callbacks.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 from telegram import MessageEntity
 
 from tg_support.config import ConfigError, load_settings
-from tg_support.core import callbacks, textsplit
+from tg_support.core import textsplit
 from tg_support.core.timezones import parse_timezone, utc_offset_label
 from tg_support.helpers import reputation
 from tg_support.questions.routing import GroupCard, choose_group
@@ -117,20 +118,6 @@ def test_course_tags_split_on_full_width_separators() -> None:
     assert normalize_tags("机器学习，Python、统计") == ["机器学习", "python", "统计"]
     assert normalize_tags("मशीन लर्निंग, पायथन") == ["मशीन-लर्निंग", "पायथन"]
     assert normalize_tags("Machine Learning; #Python\nML") == ["machine-learning", "python", "ml"]
-
-
-class TestCallbacks:
-    def test_pack_parse_roundtrip(self) -> None:
-        data = callbacks.pack("ob", "tz", "America/Argentina/Buenos_Aires")
-        assert callbacks.parse(data) == ["ob", "tz", "America/Argentina/Buenos_Aires"]
-
-    def test_rejects_oversized_or_foreign_data(self) -> None:
-        with pytest.raises(callbacks.CallbackDataError):
-            callbacks.pack("x" * 40, "y" * 30)
-        assert callbacks.parse("a" * 65) is None
-        assert callbacks.parse("ob:lang:<script>") is None
-        assert callbacks.parse(None) is None
-        assert callbacks.parse("") is None
 
 
 class TestReputation:

@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from telegram import Bot, InlineKeyboardMarkup, Message, MessageEntity
 
 from tg_support.broadcast import broadcasts as bc
-from tg_support.core import callbacks
+from tg_support.core.callbacks import CallbackData
 from tg_support.core.i18n import _, get_locale, ngettext, use_locale
 from tg_support.core.labels import region_label
 from tg_support.core.messages import keyboard, send_parts
@@ -118,15 +118,42 @@ def report_text(b: bc.Broadcast, c: bc.Counts) -> str:
     return "\n".join(lines)
 
 
+class BroadcastSendNow(CallbackData, prefix="bc:ok"):
+    """``bc:ok:<id>``: send the previewed broadcast now."""
+
+    bid: int
+
+
+class BroadcastSchedule(CallbackData, prefix="bc:at"):
+    """``bc:at:<id>:<hours>``: send it in so many hours."""
+
+    bid: int
+    hours: int
+
+
+class BroadcastCancel(CallbackData, prefix="bc:x"):
+    """``bc:x:<id>``: cancel a broadcast not finished yet."""
+
+    bid: int
+
+
+class BroadcastReplaceText(CallbackData, prefix="bc:ed"):
+    """``bc:ed:<id>:<lang>``: the admin types the text for one language themselves."""
+
+    bid: int
+    lang: str
+
+
 def panel_markup(bid: str) -> InlineKeyboardMarkup:
+    n = int(bid)
     return keyboard(
         [
-            [(_("Send now"), callbacks.pack("bc", "ok", bid))],
+            [(_("Send now"), BroadcastSendNow(bid=n).pack())],
             [
-                (_("In 1 hour"), callbacks.pack("bc", "at", bid, 1)),
-                (_("In 24 hours"), callbacks.pack("bc", "at", bid, 24)),
+                (_("In 1 hour"), BroadcastSchedule(bid=n, hours=1).pack()),
+                (_("In 24 hours"), BroadcastSchedule(bid=n, hours=24).pack()),
             ],
-            [(_("Cancel"), callbacks.pack("bc", "x", bid))],
+            [(_("Cancel"), BroadcastCancel(bid=n).pack())],
         ]
     )
 
@@ -150,7 +177,8 @@ async def send_preview(bot: Bot, b: bc.Broadcast, lang: str, tx: dict[str, Any],
         recipients=ngettext("{count} recipient", "{count} recipients", n).format(count=n),
     )
     ents = [MessageEntity.de_json(e, None) for e in tx.get("entities") or []]
-    markup = keyboard([[(_("✏️ Replace this text"), callbacks.pack("bc", "ed", b.bid, lang))]])
+    replace = BroadcastReplaceText(bid=int(b.bid), lang=lang).pack()
+    markup = keyboard([[(_("✏️ Replace this text"), replace)]])
     sent = await send_parts(bot, b.admin, head + "\n\n", str(tx["text"]), ents, markup=markup)
     return sent[-1]
 

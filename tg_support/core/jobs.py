@@ -100,6 +100,37 @@ def start_broadcast(bid: str) -> Job:
     return Job("broadcast", "workers.broadcast.start", (bid,))
 
 
+def match_reviews(due: float) -> Job:
+    """One run of the review-swap matcher (``workers.reviews``), due at ``due`` (epoch s).
+
+    The id names the due second: requests changed within the debounce window share the one
+    run (``ReviewStore.want_match`` lets only the first change schedule it), and a run never
+    reuses the id of the run going on now."""
+    return Job("match", "workers.reviews.match_reviews", (), {"job_id": f"rv-match-{int(due)}"})
+
+
+def start_swap(sid: str) -> Job:
+    """Introduce the members of a new review swap and schedule its deadline checks."""
+    return Job("interactive", "workers.reviews.start_swap", (sid,), {"job_id": f"rv-start-{sid}"})
+
+
+def review_deadline(rid: str, stage: str, due: float) -> Job:
+    """A deadline check of the review request ``rid`` receives (``remind``, ``rematch``), due
+    at ``due``: scheduling it again replaces it, and a check that finds itself early never
+    reuses its own id."""
+    return Job(
+        "interactive", "workers.reviews.review_deadline", (rid, stage),
+        {"job_id": f"rv-dl-{rid}-{stage}-{int(due)}"},
+    )  # fmt: skip
+
+
+def deliver_review(rid: str) -> Job:
+    """Send the review of request ``rid`` to its author, the answers translated if needed."""
+    return Job(
+        "translate", "workers.reviews.deliver_review", (rid,), {"job_id": f"rv-review-{rid}"}
+    )
+
+
 def match_options(settings: Settings) -> dict[str, Any]:
     """Options of every ``match_helpers`` job: a timeout, and retries after a failure or a
     crash (the job is idempotent)."""
@@ -111,6 +142,19 @@ def schedule(settings: Settings, job: Job, delay: float) -> None:
     options = dict(job.options)
     job_id = options.pop("job_id")
     enqueue_in(settings, job.queue, job.func, delay, job_id, *job.args, **options)
+
+
+def enqueue_now(settings: Settings, job: Job) -> str:
+    """Run ``job`` as soon as a worker is free, from a worker (the bot uses ``Services``)."""
+    from tg_support.core.redis_conn import sync_client
+
+    assert settings.redis_url is not None
+    conn = sync_client(settings.redis_url, decode_responses=False)
+    try:
+        queue = Queue(settings.redis_prefix + job.queue, connection=conn)
+        return str(queue.enqueue(cast(Any, job.func), *job.args, **job.options).id)
+    finally:
+        conn.close()
 
 
 def enqueue_in(

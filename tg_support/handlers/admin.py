@@ -22,6 +22,10 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from tg_support.broadcast import broadcasts as bc
 from tg_support.broadcast.texts import (
+    BroadcastCancel,
+    BroadcastReplaceText,
+    BroadcastSchedule,
+    BroadcastSendNow,
     audience_label,
     audience_summary,
     panel_markup,
@@ -30,6 +34,7 @@ from tg_support.broadcast.texts import (
     status_label,
 )
 from tg_support.core import callbacks, jobs, langid
+from tg_support.core.callbacks import CallbackData
 from tg_support.core.i18n import LOCALES, _, format_datetime, ngettext
 from tg_support.core.labels import region_label
 from tg_support.core.services import Ctx
@@ -45,6 +50,40 @@ log = logging.getLogger(__name__)
 
 SCHEDULE_HOURS = (1, 24)
 MAX_ADMIN_CHECKS = 20
+
+
+class BroadcastAudience(CallbackData, prefix="bc:aud"):
+    """``bc:aud:<kind>``: who receives it, one of ``broadcasts.AUDIENCES``."""
+
+    kind: str
+
+
+class BroadcastFilterLanguage(CallbackData, prefix="bc:fl"):
+    """``bc:fl:<lang>``: toggle a language filter."""
+
+    lang: str
+
+
+class BroadcastFilterRegion(CallbackData, prefix="bc:fr"):
+    """``bc:fr:<region>``: toggle a region filter."""
+
+    region: str
+
+
+class BroadcastAskTags(CallbackData, prefix="bc:ft"):
+    """``bc:ft``: the admin types course tags next."""
+
+
+class BroadcastContinue(CallbackData, prefix="bc:fn"):
+    """``bc:fn``: filters done; the admin types the announcement next."""
+
+
+# The panel's buttons (send, schedule, cancel, replace a text) come from broadcast.texts.
+PANEL_BUTTONS = (BroadcastSendNow, BroadcastSchedule, BroadcastCancel, BroadcastReplaceText)
+BUTTONS = (
+    BroadcastAudience, BroadcastFilterLanguage, BroadcastFilterRegion, BroadcastAskTags,
+    BroadcastContinue, *PANEL_BUTTONS,
+)  # fmt: skip
 
 
 # --- the conversation -----------------------------------------------------------------------
@@ -80,7 +119,7 @@ async def broadcast_cmd(update: Update, ctx: Ctx) -> None:
         )
         return
     await ctx.svc.store.set_conv(user.id, Conversation(step="bc:aud", data={}))
-    buttons = [(audience_label(k), callbacks.pack("bc", "aud", k)) for k in bc.AUDIENCES]
+    buttons = [(audience_label(k), BroadcastAudience(kind=k).pack()) for k in bc.AUDIENCES]
     await reply(
         update, ctx, _("Who should receive this announcement?"), keyboard([[b] for b in buttons])
     )
@@ -90,11 +129,17 @@ async def _show_filters(update: Update, ctx: Ctx, conv: Conversation, *, edit: b
     aud = bc.Audience.from_json(conv.data.get("aud"))
     count = len(await _store(ctx).resolve(aud, ctx.locale))
     langs = [
-        (("☑️ " if c in aud.langs else "⬜ ") + language_name(c), callbacks.pack("bc", "fl", c))
+        (
+            ("☑️ " if c in aud.langs else "⬜ ") + language_name(c),
+            BroadcastFilterLanguage(lang=c).pack(),
+        )
         for c in LOCALES
     ]
     regions = [
-        (("☑️ " if r in aud.regions else "⬜ ") + region_label(r), callbacks.pack("bc", "fr", r))
+        (
+            ("☑️ " if r in aud.regions else "⬜ ") + region_label(r),
+            BroadcastFilterRegion(region=r).pack(),
+        )
         for r in REGIONS
     ]
     text = "\n".join(
@@ -109,8 +154,8 @@ async def _show_filters(update: Update, ctx: Ctx, conv: Conversation, *, edit: b
         [
             *grid(langs, 4),
             *grid(regions, 3),
-            [(_("Course tags…"), "bc:ft")],
-            [(_("Continue"), "bc:fn")],
+            [(_("Course tags…"), BroadcastAskTags().pack())],
+            [(_("Continue"), BroadcastContinue().pack())],
         ]
     )
     if edit:
@@ -129,26 +174,25 @@ def _toggle(values: list[str], value: str) -> list[str]:
 async def on_button(update: Update, ctx: Ctx) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    parts = callbacks.parse(query.data)
-    if parts is None or len(parts) < 2 or parts[0] != "bc":
+    data = callbacks.parse_any(query.data, *BUTTONS)
+    if data is None:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
-    action, args = parts[1], parts[2:]
-    if action in ("ed", "ok", "at", "x"):
-        await _on_broadcast_button(update, ctx, action, args)
+    if isinstance(data, PANEL_BUTTONS):
+        await _on_broadcast_button(update, ctx, data)
         return
     conv = await ctx.svc.store.get_conv(user.id)
     if not (conv.step or "").startswith("bc:"):
         await query.answer(_("This menu has expired. Send /broadcast to start again."))
         return
     aud = bc.Audience.from_json(conv.data.get("aud"))
-    if action == "aud" and args and args[0] in bc.AUDIENCES:
-        aud = bc.Audience(kind=args[0])
-    elif action == "fl" and args and args[0] in LOCALES:
-        aud.langs = _toggle(aud.langs, args[0])
-    elif action == "fr" and args and args[0] in REGIONS:
-        aud.regions = _toggle(aud.regions, args[0])
-    elif action == "ft":
+    if isinstance(data, BroadcastAudience) and data.kind in bc.AUDIENCES:
+        aud = bc.Audience(kind=data.kind)
+    elif isinstance(data, BroadcastFilterLanguage) and data.lang in LOCALES:
+        aud.langs = _toggle(aud.langs, data.lang)
+    elif isinstance(data, BroadcastFilterRegion) and data.region in REGIONS:
+        aud.regions = _toggle(aud.regions, data.region)
+    elif isinstance(data, BroadcastAskTags):
         conv.step = "bc:tags"
         await ctx.svc.store.set_conv(user.id, conv)
         await query.answer()
@@ -156,7 +200,7 @@ async def on_button(update: Update, ctx: Ctx) -> None:
             update, ctx, _("Type course tags separated by commas (for example: python, ml).")
         )
         return
-    elif action == "fn":
+    elif isinstance(data, BroadcastContinue):
         conv.step = "bc:text"
         await ctx.svc.store.set_conv(user.id, conv)
         await query.answer()
@@ -239,15 +283,19 @@ def _lang_counts(recipients: list[tuple[int, str]]) -> dict[str, int]:
     return out
 
 
-async def _on_broadcast_button(update: Update, ctx: Ctx, action: str, args: list[str]) -> None:
+async def _on_broadcast_button(
+    update: Update,
+    ctx: Ctx,
+    data: BroadcastSendNow | BroadcastSchedule | BroadcastCancel | BroadcastReplaceText,
+) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
     store = _store(ctx)
-    b = await store.get(args[0]) if args else None
+    b = await store.get(str(data.bid))
     if b is None or b.admin != user.id:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
-    if action == "x":
+    if isinstance(data, BroadcastCancel):
         if not await store.transition(b.bid, sorted(bc.OPEN), "cancelled"):
             await query.answer(_("This broadcast can no longer be cancelled."), show_alert=True)
             return
@@ -264,15 +312,15 @@ async def _on_broadcast_button(update: Update, ctx: Ctx, action: str, args: list
     if b.status != "preview":
         await query.answer(_("This broadcast can no longer be changed."), show_alert=True)
         return
-    if action == "ed" and len(args) == 2:
+    if isinstance(data, BroadcastReplaceText):
         await ctx.svc.store.set_conv(
-            user.id, Conversation(step="bc:manual", data={"id": b.bid, "lang": args[1]})
+            user.id, Conversation(step="bc:manual", data={"id": b.bid, "lang": data.lang})
         )
         await query.answer()
         await reply(
             update,
             ctx,
-            _("Send the {language} text to use instead.").format(language=language_name(args[1])),
+            _("Send the {language} text to use instead.").format(language=language_name(data.lang)),
         )
         return
     if not await can_broadcast(ctx, user.id):
@@ -280,7 +328,7 @@ async def _on_broadcast_button(update: Update, ctx: Ctx, action: str, args: list
             _("You are no longer an administrator of a registered group."), show_alert=True
         )
         return
-    if action == "ok":
+    if isinstance(data, BroadcastSendNow):
         if not await store.transition(b.bid, ["preview"], "queued"):
             await query.answer(_("This broadcast can no longer be changed."), show_alert=True)
             return
@@ -292,8 +340,8 @@ async def _on_broadcast_button(update: Update, ctx: Ctx, action: str, args: list
             _("Broadcast #{number} is queued. I will show its progress here.").format(number=b.bid),
         )
         return
-    if action == "at" and len(args) == 2 and args[1].isdigit() and int(args[1]) in SCHEDULE_HOURS:
-        hours = int(args[1])
+    if isinstance(data, BroadcastSchedule) and data.hours in SCHEDULE_HOURS:
+        hours = data.hours
         if not await store.transition(b.bid, ["preview"], "scheduled"):
             await query.answer(_("This broadcast can no longer be changed."), show_alert=True)
             return
@@ -306,7 +354,7 @@ async def _on_broadcast_button(update: Update, ctx: Ctx, action: str, args: list
             update,
             ctx,
             _("Broadcast #{number} is scheduled for {time} (UTC).").format(number=b.bid, time=when),
-            keyboard([[(_("Cancel"), callbacks.pack("bc", "x", b.bid))]]),
+            keyboard([[(_("Cancel"), BroadcastCancel(bid=int(b.bid)).pack())]]),
         )
         return
     await query.answer(_("This button is not valid."), show_alert=True)
@@ -335,7 +383,12 @@ async def broadcasts_cmd(update: Update, ctx: Ctx) -> None:
         lines.append(line)
         if b.status in bc.OPEN:
             rows.append(
-                [(_("Cancel #{number}").format(number=b.bid), callbacks.pack("bc", "x", b.bid))]
+                [
+                    (
+                        _("Cancel #{number}").format(number=b.bid),
+                        BroadcastCancel(bid=int(b.bid)).pack(),
+                    )
+                ]
             )
     await reply(update, ctx, "\n".join(lines), keyboard(rows) if rows else None)
 
@@ -352,5 +405,5 @@ def handlers() -> list[BaseHandler[Update, Ctx, None]]:
     return [
         CommandHandler("broadcast", broadcast_cmd, filters=private),
         CommandHandler("broadcasts", broadcasts_cmd, filters=private),
-        CallbackQueryHandler(on_button, pattern=r"^bc:"),
+        CallbackQueryHandler(on_button, pattern=callbacks.pattern(*BUTTONS)),
     ]

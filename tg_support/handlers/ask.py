@@ -16,6 +16,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from tg_support.core import callbacks, jobs, langid
+from tg_support.core.callbacks import CallbackData
 from tg_support.core.i18n import LANGUAGE_NAMES, _, ngettext, use_locale
 from tg_support.core.services import Ctx
 from tg_support.core.store import Conversation, Group
@@ -35,6 +36,19 @@ MIN_QUESTION_CHARS = 8
 SUGGESTIONS = 3
 _HASHTAG = re.compile(r"#(\w{2,40})")
 STATUS_ICONS = {"open": "🟡", "answered": "💬", "solved": "✅", "closed": "⚪"}
+
+
+class QuestionGo(CallbackData, prefix="q:go"):
+    """``q:go:<qid>``: "Ask anyway", past the similar questions shown."""
+
+    qid: int
+
+
+class QuestionDuplicate(CallbackData, prefix="q:dup"):
+    """``q:dup:<qid>:<solved qid>``: an earlier answer solves draft ``qid``."""
+
+    qid: int
+    solved_qid: int
 
 
 def status_label(status: str) -> str:
@@ -143,11 +157,11 @@ async def on_question_text(update: Update, ctx: Ctx, conv: Conversation, text: s
             [
                 (
                     _("✅ Number {number} solves it").format(number=i),
-                    callbacks.pack("q", "dup", q.qid, hit.qid),
+                    QuestionDuplicate(qid=int(q.qid), solved_qid=int(hit.qid)).pack(),
                 )
             ]
         )
-    buttons.append([(_("Ask anyway"), callbacks.pack("q", "go", q.qid))])
+    buttons.append([(_("Ask anyway"), QuestionGo(qid=int(q.qid)).pack())])
     msg = await reply(update, ctx, "\n".join(lines).strip(), keyboard(buttons))
     await store.set_conv(
         uid,
@@ -266,42 +280,41 @@ async def on_question_button(update: Update, ctx: Ctx) -> None:
     """``q:go:<qid>``, ``q:dup:<qid>:<solved qid>``, ``q:solve:<qid>``."""
     query = update.callback_query
     assert query is not None
-    parts = callbacks.parse(query.data)
+    raw = query.data
+    data = QuestionGo.parse(raw) or QuestionDuplicate.parse(raw) or topics.QuestionSolved.parse(raw)
     store = ctx.svc.store
-    if parts is None or len(parts) < 3 or not parts[2].isdigit():
+    if data is None:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
-    action, qid = parts[1], parts[2]
+    qid = str(data.qid)
     q = await questions(store).get_question(qid)
     if q is None or q.asker_id != query.from_user.id:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
-    if action == "go":
+    if isinstance(data, QuestionGo):
         if q.status != "draft":
             await query.answer(_("Your question is already posted."))
             return
         await query.answer()
         await edit_or_send(update, ctx, _("Passing your question on…"))
         await _route(update, ctx, q)
-    elif action == "dup" and len(parts) == 4 and parts[3].isdigit():
+    elif isinstance(data, QuestionDuplicate):
         if q.status != "draft":
             await query.answer(_("Your question is already posted."))
             return
         await query.answer()
         await questions(store).update_question(qid, status="closed", answer=None)
-        await store.redis.hincrby(questions(store).keys.question(parts[3]), "helped", 1)
+        await store.redis.hincrby(questions(store).keys.question(str(data.solved_qid)), "helped", 1)
         await store.clear_conv(q.asker_id)
         await edit_or_send(
             update, ctx, _("Great, I'm glad an earlier answer helped! Ask again any time.")
         )
-    elif action == "solve":
+    else:  # solved
         if q.status == "solved":
             await query.answer(_("This question is already solved."))
             return
         await query.answer()
         await mark_solved(ctx, q)
-    else:
-        await query.answer(_("This button is not valid."), show_alert=True)
 
 
 async def mark_solved(ctx: Ctx, q: Question) -> None:
@@ -384,5 +397,8 @@ def handlers() -> list[BaseHandler[Update, Ctx, None]]:
     return [
         CommandHandler("ask", ask_cmd, filters=private),
         CommandHandler("myquestions", myquestions_cmd, filters=private),
-        CallbackQueryHandler(on_question_button, pattern=r"^q:"),
+        CallbackQueryHandler(
+            on_question_button,
+            pattern=callbacks.pattern(QuestionGo, QuestionDuplicate, topics.QuestionSolved),
+        ),
     ]

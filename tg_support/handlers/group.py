@@ -6,13 +6,14 @@ Admin rights are always checked with ``getChatMember``: a message's sender claim
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 from telegram import Chat, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from tg_support.core import callbacks
+from tg_support.core.callbacks import CallbackData
 from tg_support.core.i18n import LOCALES, _
 from tg_support.core.labels import language_label, region_label
 from tg_support.core.services import Ctx
@@ -24,6 +25,12 @@ from .common import edit_or_send, grid, is_admin, keyboard, reply
 
 log = logging.getLogger(__name__)
 
+
+class GroupChoice(CallbackData, prefix="gr"):
+    """``gr:lang:<code>|done`` and ``gr:reg:<region>``: the /register message's buttons."""
+
+    step: Literal["lang", "reg"]
+    value: str
 
 
 async def bot_can_manage_topics(ctx: Ctx, chat_id: int) -> bool:
@@ -101,11 +108,15 @@ async def register(update: Update, ctx: Ctx) -> None:
 async def _show_languages(update: Update, ctx: Ctx, conv: Conversation, *, edit: bool) -> None:
     chosen = set(conv.data.get("languages", []))
     buttons = [
-        (("☑️ " if c in chosen else "⬜ ") + language_label(c), callbacks.pack("gr", "lang", c))
+        (
+            ("☑️ " if c in chosen else "⬜ ") + language_label(c),
+            GroupChoice(step="lang", value=c).pack(),
+        )
         for c in (*LOCALES, ANY_LANGUAGE)
     ]
     text = _("Which languages do members of this group speak? Tap all that apply, then Done.")
-    markup = keyboard([*grid(buttons), [(_("Done"), "gr:lang:done")]])
+    done = GroupChoice(step="lang", value="done").pack()
+    markup = keyboard([*grid(buttons), [(_("Done"), done)]])
     msg = await (
         edit_or_send(update, ctx, text, markup) if edit else reply(update, ctx, text, markup)
     )
@@ -118,8 +129,8 @@ async def on_register_button(update: Update, ctx: Ctx) -> None:
     """``gr:lang:<code>|done`` and ``gr:reg:<region>`` from the registration message."""
     query, chat = update.callback_query, update.effective_chat
     assert query is not None and chat is not None
-    parts = callbacks.parse(query.data)
-    if parts is None or len(parts) != 3:
+    data = GroupChoice.parse(query.data)
+    if data is None:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
     store = ctx.svc.store
@@ -135,7 +146,7 @@ async def on_register_button(update: Update, ctx: Ctx) -> None:
             _("Only the administrator who started the registration can choose."), show_alert=True
         )
         return
-    _gr, kind, value = parts
+    kind, value = data.step, data.value
     if kind == "lang" and conv.step == "register:langs":
         if value == "done":
             if not conv.data.get("languages"):
@@ -143,7 +154,7 @@ async def on_register_button(update: Update, ctx: Ctx) -> None:
                 return
             conv.step = "register:region"
             await query.answer()
-            buttons = [(region_label(r), callbacks.pack("gr", "reg", r)) for r in REGIONS]
+            buttons = [(region_label(r), GroupChoice(step="reg", value=r).pack()) for r in REGIONS]
             await edit_or_send(
                 update, ctx, _("Which region is this group for?"), keyboard(grid(buttons))
             )
@@ -222,5 +233,5 @@ def handlers() -> list[BaseHandler[Update, Ctx, None]]:
         CommandHandler("register", register),
         CommandHandler("groupinfo", groupinfo),
         CommandHandler("unregister", unregister, filters=groups),
-        CallbackQueryHandler(on_register_button, pattern=r"^gr:"),
+        CallbackQueryHandler(on_register_button, pattern=GroupChoice.pattern()),
     ]

@@ -13,6 +13,7 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
+from tg_support.community.review_store import ReviewerRecord, ReviewStore
 from tg_support.core import callbacks
 from tg_support.core.i18n import LANGUAGE_NAMES, LOCALES, _, ngettext, use_locale
 from tg_support.core.services import Ctx
@@ -21,12 +22,18 @@ from tg_support.helpers import reputation
 from tg_support.helpers.index import HelperIndex
 from tg_support.helpers.matching import HelperCard
 from tg_support.helpers.membership import Membership
-from tg_support.helpers.offers import TTL, OfferKeys
-from tg_support.helpers.ratings import apply_rating
+from tg_support.helpers.offers import TTL, OfferAction, OfferKeys
+from tg_support.helpers.ratings import RatingVote, apply_rating
 from tg_support.helpers.registry import (
     CAPACITIES,
+    HELPER_BUTTONS,
     HOURS,
     LEVELS,
+    HelperCapacity,
+    HelperHours,
+    HelperLanguage,
+    HelperOpen,
+    HelperToggle,
     ensure_card,
     hours_preset,
     with_changes,
@@ -64,6 +71,7 @@ def badge_label(code: str) -> str:
         "bilingual": _("🌍 Answers in two languages"),
         "week_streak": _("🔥 A week streak"),
         "solver_25": _("🏆 25 solved questions"),
+        "reviewer_5": _("📝 5 peer reviews given"),
     }.get(code, code)
 
 
@@ -101,19 +109,19 @@ def _settings_markup(card: HelperCard, profile: Profile) -> Any:
         (
             LANGUAGE_NAMES[c]
             + (f" · {level_label(card.languages[c])}" if c in card.languages else " · —"),
-            callbacks.pack("hp", "lang", c),
+            HelperLanguage(lang=c).pack(),
         )
         for c in LOCALES
     ]
     cap_row = [
-        (("● " if n == card.capacity else "") + str(n), callbacks.pack("hp", "cap", n))
+        (("● " if n == card.capacity else "") + str(n), HelperCapacity(capacity=n).pack())
         for n in CAPACITIES
     ]
     hours_rows = [
         [
             (
                 ("● " if hours_preset(card) == h else "") + hours_label(h),
-                callbacks.pack("hp", "hours", h),
+                HelperHours(preset=h).pack(),
             )
         ]
         for h in HOURS
@@ -125,7 +133,10 @@ def _settings_markup(card: HelperCard, profile: Profile) -> Any:
             *grid(lang_buttons),
             cap_row,
             *hours_rows,
-            [(name_label, "hp:name:toggle"), (lb_label, "hp:lb:toggle")],
+            [
+                (name_label, HelperToggle(setting="name").pack()),
+                (lb_label, HelperToggle(setting="lb").pack()),
+            ],
         ]
     )
 
@@ -147,19 +158,19 @@ async def on_helper_button(update: Update, ctx: Ctx) -> None:
     """``hp:*``: settings buttons; each edits the settings message in place."""
     query = update.callback_query
     assert query is not None
-    parts = callbacks.parse(query.data)
+    data = callbacks.parse_any(query.data, *HELPER_BUTTONS)
     profile = ctx.profile
-    if parts is None or len(parts) != 3 or profile is None or not profile.is_helper:
+    if data is None or profile is None or not profile.is_helper:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
     index = _index(ctx)
     card = await ensure_card(_index(ctx), profile)
-    _hp, kind, value = parts
-    if kind == "open":  # from the onboarding summary: the settings as a new message
+    if isinstance(data, HelperOpen):  # from the onboarding summary: a new settings message
         await query.answer()
         await reply(update, ctx, _settings_text(card, profile), _settings_markup(card, profile))
         return
-    if kind == "lang" and value in LOCALES:
+    if isinstance(data, HelperLanguage) and data.lang in LOCALES:
+        value = data.lang
         langs = dict(card.languages)
         cycle = [*LEVELS, None]
         current = langs.get(value)
@@ -172,16 +183,16 @@ async def on_helper_button(update: Update, ctx: Ctx) -> None:
         else:
             langs[value] = nxt
         card = with_changes(card, languages=langs)
-    elif kind == "cap" and value.isdigit() and int(value) in CAPACITIES:
-        card = with_changes(card, capacity=int(value))
-    elif kind == "hours" and value in HOURS:
-        card = with_changes(card, hours=HOURS[value])
-    elif kind == "name" and value == "toggle":
+    elif isinstance(data, HelperCapacity) and data.capacity in CAPACITIES:
+        card = with_changes(card, capacity=data.capacity)
+    elif isinstance(data, HelperHours) and data.preset in HOURS:
+        card = with_changes(card, hours=HOURS[data.preset])
+    elif isinstance(data, HelperToggle) and data.setting == "name":
         profile.show_name = not profile.show_name
         # The name is kept only while the helper wants it shown.
         profile.display_name = query.from_user.first_name[:64] if profile.show_name else None
         await ctx.svc.store.save_profile(profile)
-    elif kind == "lb" and value == "toggle":
+    elif isinstance(data, HelperToggle) and data.setting == "lb":
         profile.leaderboard = not profile.leaderboard
         await ctx.svc.store.save_profile(profile)
         await ctx.svc.store.repo(HelperStatsStore).set_listed(profile.user_id, profile.leaderboard)
@@ -223,11 +234,17 @@ async def _set_away(update: Update, ctx: Ctx, away: bool) -> None:
 async def stats_cmd(update: Update, ctx: Ctx) -> None:
     """/stats: answers, helpful ratings, reputation and badges."""
     profile = ctx.profile
-    if profile is None or not profile.is_helper:
+    record = await ctx.svc.store.repo(ReviewStore).record(profile.user_id) if profile else None
+    if profile is None or (not profile.is_helper and not (record and (record.given or record.noshow))):
         await reply(update, ctx, _("This is for volunteer helpers. Send /helper to become one."))
         return
     s = await ctx.svc.store.repo(HelperStatsStore).read(profile.user_id)
     rep = reputation.reputation(s.helpful, s.rated)
+    review_lines = _review_lines(s, record) if record is not None else []
+    if not profile.is_helper:
+        lines = ["<b>" + _("Your contribution") + "</b>", *review_lines]
+        await reply(update, ctx, "\n".join(lines))
+        return
     lines = [
         "<b>" + _("Your contribution") + "</b>",
         ngettext("{count} answer", "{count} answers", s.answers).format(count=s.answers),
@@ -238,6 +255,7 @@ async def stats_cmd(update: Update, ctx: Ctx) -> None:
             count=s.solved
         ),
         _("Reputation: {score} / 100").format(score=round(rep * 100)),
+        *review_lines,
     ]
     earned = reputation.badges(s)
     lines.append(
@@ -246,6 +264,22 @@ async def stats_cmd(update: Update, ctx: Ctx) -> None:
         )
     )
     await reply(update, ctx, "\n".join(lines))
+
+
+def _review_lines(s: reputation.HelperStats, record: ReviewerRecord) -> list[str]:
+    """Peer reviews given in review swaps (and, once there is a record, how they went)."""
+    if not s.reviews and not record.given and not record.noshow:
+        return []
+    lines = [
+        ngettext("{count} peer review given", "{count} peer reviews given", s.reviews).format(
+            count=s.reviews
+        )
+    ]
+    if record.rated or record.noshow:
+        lines.append(
+            _("Reviewer reputation: {score} / 100").format(score=round(record.score * 100))
+        )
+    return lines
 
 
 async def leaderboard_cmd(update: Update, ctx: Ctx) -> None:
@@ -291,14 +325,14 @@ async def on_offer_button(update: Update, ctx: Ctx) -> None:
     """``of:acc:<qid>`` / ``of:pass:<qid>``: the first Accept claims the question."""
     query = update.callback_query
     assert query is not None
-    parts = callbacks.parse(query.data)
+    data = OfferAction.parse(query.data)
     store = ctx.svc.store
     keys = OfferKeys(store.keys.p)
     uid = query.from_user.id
-    if parts is None or len(parts) != 3 or not parts[2].isdigit():
+    if data is None:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
-    action, qid = parts[1], parts[2]
+    action, qid = data.action, str(data.qid)
     if not await store.redis.sismember(keys.sent(qid), str(uid)):
         await query.answer(_("This button is not valid."), show_alert=True)
         return
@@ -312,9 +346,6 @@ async def on_offer_button(update: Update, ctx: Ctx) -> None:
         await edit_or_send(
             update, ctx, _("OK, you passed on question #{number}. Thank you!").format(number=qid)
         )
-        return
-    if action != "acc":
-        await query.answer(_("This button is not valid."), show_alert=True)
         return
     index = _index(ctx)
     # Capacity first (atomic in Redis), then the claim (SET NX: one winner); a loser gives
@@ -383,18 +414,12 @@ async def on_rating_button(update: Update, ctx: Ctx) -> None:
     """``rt:<qid>:<i>:up|down``: once per question and helper; updates reputation."""
     query = update.callback_query
     assert query is not None
-    parts = callbacks.parse(query.data)
+    data = RatingVote.parse(query.data)
     store = ctx.svc.store
-    if (
-        parts is None
-        or len(parts) != 4
-        or not parts[1].isdigit()
-        or not parts[2].isdigit()
-        or parts[3] not in ("up", "down")
-    ):
+    if data is None:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
-    qid, i, vote = parts[1], int(parts[2]), parts[3]
+    qid, i, vote = str(data.qid), data.index, data.vote
     q = await questions(store).get_question(qid)
     if q is None or q.asker_id != query.from_user.id:
         await query.answer(_("This button is not valid."), show_alert=True)
@@ -420,7 +445,7 @@ def handlers() -> list[BaseHandler[Update, Ctx, None]]:
         CommandHandler("back", back_cmd, filters=private),
         CommandHandler("stats", stats_cmd, filters=private),
         CommandHandler("leaderboard", leaderboard_cmd),
-        CallbackQueryHandler(on_helper_button, pattern=r"^hp:"),
-        CallbackQueryHandler(on_offer_button, pattern=r"^of:"),
-        CallbackQueryHandler(on_rating_button, pattern=r"^rt:"),
+        CallbackQueryHandler(on_helper_button, pattern=callbacks.pattern(*HELPER_BUTTONS)),
+        CallbackQueryHandler(on_offer_button, pattern=OfferAction.pattern()),
+        CallbackQueryHandler(on_rating_button, pattern=RatingVote.pattern()),
     ]

@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from typing import Literal
 
 from babel import Locale
 from babel.dates import get_timezone_location
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from tg_support.core import callbacks
+from tg_support.core.callbacks import CallbackData
 from tg_support.core.i18n import LANGUAGE_NAMES, LOCALES, _, get_locale, negotiate, set_locale
 from tg_support.core.services import Ctx
 from tg_support.core.store import PLATFORMS, ROLES, Conversation, Profile
 from tg_support.core.tags import normalize_tags
 from tg_support.core.timezones import parse_timezone, to_tzinfo, utc_offset_label
 from tg_support.helpers.index import HelperIndex
-from tg_support.helpers.registry import ensure_card
+from tg_support.helpers.registry import HelperOpen, ensure_card
 from tg_support.moderation.erase import erase_user
 
 from .common import edit_or_send, esc, grid, keyboard, reply
@@ -37,6 +39,31 @@ _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 # Steps that wait for typed text (anything else waits for a button).
 TEXT_STEPS = frozenset({"courses", "tz", "goal"})
+
+
+class OnboardingChoice(CallbackData, prefix="ob"):
+    """``ob:<step>:<value>``: a button of an onboarding step; the handler checks the value
+    against the step (a language, a role, a platform or ``done``, a zone, what to skip)."""
+
+    step: Literal["lang", "role", "plat", "tz", "skip"]
+    value: str
+
+
+class LanguageChoice(CallbackData, prefix="lang"):
+    """``lang:<code>``: /language's picker."""
+
+    code: str
+
+
+class ProfileEdit(CallbackData, prefix="pf:edit"):
+    """``pf:edit``: onboarding again, from the language."""
+
+
+class ForgetAnswer(CallbackData, prefix="pf:forget"):
+    """``pf:forget:yes|no``: the /forget confirmation."""
+
+    answer: Literal["yes", "no"]
+
 
 # Suggested zones per interface language; people can always type a city or an offset.
 _TZ_SUGGESTIONS: dict[str, tuple[str, ...]] = {
@@ -127,11 +154,11 @@ def next_steps(p: Profile) -> str:
 # --- the steps -------------------------------------------------------------------------
 
 
-def _language_keyboard(prefix: str, current: str | None) -> InlineKeyboardMarkup:
+def _language_keyboard(pack: Callable[[str], str], current: str | None) -> InlineKeyboardMarkup:
     buttons = [
         (
             ("✅ " if code == current else "") + LANGUAGE_NAMES[code],
-            callbacks.pack(*prefix.split(":"), code),
+            pack(code),
         )
         for code in LOCALES
     ]
@@ -140,7 +167,8 @@ def _language_keyboard(prefix: str, current: str | None) -> InlineKeyboardMarkup
 
 async def _ask_language(update: Update, ctx: Ctx, conv: Conversation, guess: str) -> None:
     text = _("Welcome to MOOC peer support! Which language should I speak with you?")
-    msg = await reply(update, ctx, text, _language_keyboard("ob:lang", guess))
+    keys = _language_keyboard(lambda c: OnboardingChoice(step="lang", value=c).pack(), guess)
+    msg = await reply(update, ctx, text, keys)
     conv.step = "lang"
     conv.data["msg"] = msg.message_id if msg else None
     await ctx.svc.store.set_conv(_uid(update), conv)
@@ -154,39 +182,49 @@ async def _show_step(update: Update, ctx: Ctx, conv: Conversation, *, edit: bool
         text = _("What brings you here?")
         markup = keyboard(
             [
-                [(_("I am a learner"), "ob:role:learner")],
-                [(_("I want to help others"), "ob:role:helper")],
-                [(_("Both"), "ob:role:both")],
+                [(_("I am a learner"), OnboardingChoice(step="role", value="learner").pack())],
+                [
+                    (
+                        _("I want to help others"),
+                        OnboardingChoice(step="role", value="helper").pack(),
+                    )
+                ],
+                [(_("Both"), OnboardingChoice(step="role", value="both").pack())],
             ]
         )
     elif step == "platforms":
         chosen = set(conv.data.get("platforms", []))
         text = _("Which MOOC platforms do you use? Tap all that apply, then Done.")
         buttons = [
-            (("☑️ " if s in chosen else "⬜ ") + platform_label(s), callbacks.pack("ob", "plat", s))
+            (
+                ("☑️ " if s in chosen else "⬜ ") + platform_label(s),
+                OnboardingChoice(step="plat", value=s).pack(),
+            )
             for s in PLATFORMS
         ]
-        markup = keyboard([*grid(buttons), [(_("Done"), "ob:plat:done")]])
+        done = OnboardingChoice(step="plat", value="done").pack()
+        markup = keyboard([*grid(buttons), [(_("Done"), done)]])
     elif step == "courses":
         text = _(
             "Which courses or topics are you working on (or can help with)? Send them "
             "separated by commas, for example: Machine Learning, Python, Statistics."
         )
-        markup = keyboard([[(_("Skip"), "ob:skip:courses")]])
+        markup = keyboard([[(_("Skip"), OnboardingChoice(step="skip", value="courses").pack())]])
     elif step == "tz":
         text = _(
             "What is your time zone? Tap one, or send a city (Kolkata, Madrid) or a UTC "
             "offset (+5:30, -3)."
         )
         zones = _TZ_SUGGESTIONS.get(get_locale(), _TZ_SUGGESTIONS["en"])
-        buttons = [(tz_label(z), callbacks.pack("ob", "tz", z)) for z in zones]
-        markup = keyboard([*grid(buttons), [("UTC", "ob:tz:UTC")]])
+        buttons = [(tz_label(z), OnboardingChoice(step="tz", value=z).pack()) for z in zones]
+        utc = OnboardingChoice(step="tz", value="UTC").pack()
+        markup = keyboard([*grid(buttons), [("UTC", utc)]])
     elif step == "goal":
         text = _(
             "Last step: what is your learning goal? One sentence is enough, for example "
             '"finish the ML specialization by June" or "get a data analyst job".'
         )
-        markup = keyboard([[(_("Skip"), "ob:skip:goal")]])
+        markup = keyboard([[(_("Skip"), OnboardingChoice(step="skip", value="goal").pack())]])
     else:
         return
     msg: Message | None
@@ -219,9 +257,9 @@ async def _finish(update: Update, ctx: Ctx, conv: Conversation, *, edit: bool) -
     if profile.is_helper:
         await ensure_card(store.repo(HelperIndex), profile)
     text = profile_summary(profile) + "\n\n" + next_steps(profile)
-    rows = [[(_("Edit profile"), "pf:edit")]]
+    rows = [[(_("Edit profile"), ProfileEdit().pack())]]
     if profile.is_helper:
-        rows.append([(_("Helper settings"), "hp:open:-")])
+        rows.append([(_("Helper settings"), HelperOpen().pack())])
     markup = keyboard(rows)
     if edit:
         await edit_or_send(update, ctx, text, markup)
@@ -253,7 +291,7 @@ async def start(update: Update, ctx: Ctx) -> None:
     if profile is not None and profile.onboarded:
         await store_ref(ctx, uid, conv.data.get("ref"))
         text = _("Welcome back!") + "\n\n" + profile_summary(profile) + "\n\n" + next_steps(profile)
-        await reply(update, ctx, text, keyboard([[(_("Edit profile"), "pf:edit")]]))
+        await reply(update, ctx, text, keyboard([[(_("Edit profile"), ProfileEdit().pack())]]))
         return
     guess = (
         profile.lang
@@ -272,14 +310,14 @@ async def on_onboarding_button(update: Update, ctx: Ctx) -> None:
     """Every ``ob:*`` button: validated against the step the user is actually in."""
     query = update.callback_query
     assert query is not None
-    parts = callbacks.parse(query.data)
+    data = OnboardingChoice.parse(query.data)
     uid = _uid(update)
     store = ctx.svc.store
     conv = await store.get_conv(uid)
-    if parts is None or len(parts) != 3:
+    if data is None:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
-    _ob, kind, value = parts
+    kind, value = data.step, data.value
     msg_id = query.message.message_id if query.message else None
     valid = {
         "lang": value in LOCALES,
@@ -402,13 +440,17 @@ async def profile_cmd(update: Update, ctx: Ctx) -> None:
     if p is None or not p.onboarded:
         await reply(update, ctx, _("You have no profile yet. Send /start to create one."))
         return
-    await reply(update, ctx, profile_summary(p), keyboard([[(_("Edit profile"), "pf:edit")]]))
+    markup = keyboard([[(_("Edit profile"), ProfileEdit().pack())]])
+    await reply(update, ctx, profile_summary(p), markup)
 
 
 async def on_profile_edit(update: Update, ctx: Ctx) -> None:
     """The "Edit profile" button: onboarding again, starting from the language."""
     query = update.callback_query
     assert query is not None
+    if ProfileEdit.parse(query.data) is None:
+        await query.answer(_("This button is not valid."), show_alert=True)
+        return
     await query.answer()
     conv = Conversation(data={})
     p = ctx.profile
@@ -421,7 +463,9 @@ async def language_cmd(update: Update, ctx: Ctx) -> None:
         update,
         ctx,
         _("Choose your language:"),
-        _language_keyboard("lang", ctx.profile.lang if ctx.profile else None),
+        _language_keyboard(
+            lambda c: LanguageChoice(code=c).pack(), ctx.profile.lang if ctx.profile else None
+        ),
     )
 
 
@@ -429,12 +473,12 @@ async def on_language_button(update: Update, ctx: Ctx) -> None:
     """``lang:<code>``: set the chosen language and answer in it."""
     query = update.callback_query
     assert query is not None
-    parts = callbacks.parse(query.data)
-    if parts is None or len(parts) != 2 or parts[1] not in LOCALES:
+    data = LanguageChoice.parse(query.data)
+    if data is None or data.code not in LOCALES:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
     uid = _uid(update)
-    code = parts[1]
+    code = data.code
     profile = ctx.profile or Profile(user_id=uid)
     profile.lang = code
     await ctx.svc.store.save_profile(profile)
@@ -457,6 +501,7 @@ async def help_cmd(update: Update, ctx: Ctx) -> None:
             "",
             _("Send me a question in any language and I will find help."),
             "",
+            "/review — " + _("swap feedback on drafts with another learner"),
             "/start — " + _("set up your profile"),
             "/profile — " + _("see or edit your profile"),
             "/language — " + _("change the language I speak"),
@@ -490,7 +535,12 @@ async def forget_cmd(update: Update, ctx: Ctx) -> None:
             "Erase everything?"
         ),
         keyboard(
-            [[(_("Yes, erase everything"), "pf:forget:yes"), (_("Keep my data"), "pf:forget:no")]]
+            [
+                [
+                    (_("Yes, erase everything"), ForgetAnswer(answer="yes").pack()),
+                    (_("Keep my data"), ForgetAnswer(answer="no").pack()),
+                ]
+            ]
         ),
     )
 
@@ -499,8 +549,12 @@ async def on_forget_button(update: Update, ctx: Ctx) -> None:
     """``pf:forget:yes|no``."""
     query = update.callback_query
     assert query is not None
+    data = ForgetAnswer.parse(query.data)
+    if data is None:
+        await query.answer(_("This button is not valid."), show_alert=True)
+        return
     await query.answer()
-    if query.data != "pf:forget:yes":
+    if data.answer != "yes":
         await edit_or_send(update, ctx, _("Nothing was erased."))
         return
     uid = _uid(update)
@@ -526,8 +580,8 @@ def handlers() -> list[BaseHandler[Update, Ctx, None]]:
         CommandHandler("help", help_cmd, filters=private),
         CommandHandler("cancel", cancel_cmd, filters=private),
         CommandHandler("forget", forget_cmd, filters=private),
-        CallbackQueryHandler(on_forget_button, pattern=r"^pf:forget:"),
-        CallbackQueryHandler(on_onboarding_button, pattern=r"^ob:"),
-        CallbackQueryHandler(on_profile_edit, pattern=r"^pf:edit$"),
-        CallbackQueryHandler(on_language_button, pattern=r"^lang:"),
+        CallbackQueryHandler(on_forget_button, pattern=ForgetAnswer.pattern()),
+        CallbackQueryHandler(on_onboarding_button, pattern=OnboardingChoice.pattern()),
+        CallbackQueryHandler(on_profile_edit, pattern=ProfileEdit.pattern()),
+        CallbackQueryHandler(on_language_button, pattern=LanguageChoice.pattern()),
     ]

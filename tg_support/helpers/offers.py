@@ -34,7 +34,7 @@ import json
 import logging
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from redis.asyncio import Redis
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -42,6 +42,7 @@ from telegram.error import BadRequest, Forbidden
 
 from tg_support.config import Settings
 from tg_support.core import jobs
+from tg_support.core.callbacks import CallbackData
 from tg_support.core.i18n import LANGUAGE_NAMES, _, use_locale
 from tg_support.core.messages import send_parts
 from tg_support.core.sending import send_once, sent_message_id
@@ -120,13 +121,22 @@ def question_card(q: Question) -> QuestionCard:
     return QuestionCard(qid=q.qid, lang=q.lang, tags=frozenset(q.tags), asker_id=q.asker_id)
 
 
+class OfferAction(CallbackData, prefix="of"):
+    """``of:acc:<qid>`` / ``of:pass:<qid>``: a helper accepts or passes on an offer."""
+
+    action: Literal["acc", "pass"]
+    qid: int
+
+
 def offer_markup(qid: str) -> InlineKeyboardMarkup:
+    accept = OfferAction(action="acc", qid=int(qid)).pack()
+    decline = OfferAction(action="pass", qid=int(qid)).pack()
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("✅ " + _("Accept"), callback_data=f"of:acc:{qid}"),
+                InlineKeyboardButton("✅ " + _("Accept"), callback_data=accept),
                 # Translators: button to decline a question offered to a helper.
-                InlineKeyboardButton(_("Pass"), callback_data=f"of:pass:{qid}"),
+                InlineKeyboardButton(_("Pass"), callback_data=decline),
             ]
         ]
     )

@@ -4,10 +4,11 @@ the helper's reputation in the index)."""
 from __future__ import annotations
 
 import html
+from typing import Literal
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
-from tg_support.core import callbacks
+from tg_support.core.callbacks import CallbackData
 from tg_support.core.i18n import _
 from tg_support.core.store import Store
 from tg_support.helpers import reputation
@@ -17,6 +18,14 @@ from tg_support.questions import topics
 from tg_support.questions.store import Question
 
 RATED_HELPERS = 3  # a learner is asked about the first three helpers who answered
+
+
+class RatingVote(CallbackData, prefix="rt"):
+    """``rt:<qid>:<i>:up|down``: the learner's vote on the ``i``-th helper who answered."""
+
+    qid: int
+    index: int
+    vote: Literal["up", "down"]
 
 
 async def helper_name(store: Store, qid: str, helper: int) -> str:
@@ -40,11 +49,12 @@ async def ask_for_ratings(bot: Bot, store: Store, q: Question) -> None:
                 [
                     [
                         InlineKeyboardButton(
-                            _("👍 Helpful"), callback_data=callbacks.pack("rt", q.qid, i, "up")
+                            _("👍 Helpful"),
+                            callback_data=RatingVote(qid=int(q.qid), index=i, vote="up").pack(),
                         ),
                         InlineKeyboardButton(
                             _("👎 Not really"),
-                            callback_data=callbacks.pack("rt", q.qid, i, "down"),
+                            callback_data=RatingVote(qid=int(q.qid), index=i, vote="down").pack(),
                         ),
                     ]
                 ]

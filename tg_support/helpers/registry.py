@@ -4,8 +4,9 @@ profile and kept in the index (``helpers.index``)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
+from tg_support.core.callbacks import CallbackData
 from tg_support.core.store import Profile
 from tg_support.helpers import reputation
 from tg_support.helpers.index import HelperIndex
@@ -34,6 +35,41 @@ HOURS: dict[str, Hours] = {
     "office": {0: _OFFICE, 1: _OFFICE, 2: _OFFICE, 3: _OFFICE, 4: _OFFICE},
     "weekends": {5: _WEEKEND, 6: _WEEKEND},
 }
+
+
+# The buttons of the settings message (/helper); the handler checks values against the above.
+class HelperOpen(CallbackData, prefix="hp:open"):
+    """``hp:open:-``: the settings as a new message (from the onboarding summary)."""
+
+    placeholder: Literal["-"] = "-"
+
+
+class HelperLanguage(CallbackData, prefix="hp:lang"):
+    """``hp:lang:<code>``: the next level for a language (native → fluent → basic → none)."""
+
+    lang: str
+
+
+class HelperCapacity(CallbackData, prefix="hp:cap"):
+    """``hp:cap:<n>``: how many open questions at a time."""
+
+    capacity: int
+
+
+class HelperHours(CallbackData, prefix="hp:hours"):
+    """``hp:hours:<preset>``: available hours, one of :data:`HOURS`."""
+
+    preset: str
+
+
+class HelperToggle(CallbackData, prefix="hp"):
+    """``hp:name:toggle`` / ``hp:lb:toggle``: show the first name; be on leaderboards."""
+
+    setting: Literal["name", "lb"]
+    op: Literal["toggle"] = "toggle"
+
+
+HELPER_BUTTONS = (HelperOpen, HelperLanguage, HelperCapacity, HelperHours, HelperToggle)
 
 
 def hours_preset(card: HelperCard) -> str:

@@ -43,10 +43,13 @@ class HelperStats:
     solved: int = 0
     languages: frozenset[str] = frozenset()
     streak_days: int = 0
+    reviews: int = 0  # peer reviews given in review swaps
 
 
 # Badge codes are stable identifiers; their names are translated where they are shown.
-BADGES: tuple[str, ...] = ("first_answer", "helpful_10", "bilingual", "week_streak", "solver_25")
+BADGES: tuple[str, ...] = (
+    "first_answer", "helpful_10", "bilingual", "week_streak", "solver_25", "reviewer_5",
+)
 
 
 def badges(stats: HelperStats) -> list[str]:
@@ -61,6 +64,8 @@ def badges(stats: HelperStats) -> list[str]:
         earned.append("week_streak")
     if stats.solved >= 25:
         earned.append("solver_25")
+    if stats.reviews >= 5:
+        earned.append("reviewer_5")
     return earned
 
 

@@ -3,7 +3,8 @@
 Key patterns (``{p}`` is the prefix):
 
 ===============================  ======  ===================================================
-``{p}hstats:{uid}``              hash    answers, helpful, rated, solved, langs (JSON)
+``{p}hstats:{uid}``              hash    answers, helpful, rated, solved, langs (JSON),
+                                         reviews (peer reviews given in review swaps)
 ``{p}hdays:{uid}``               set     day numbers (UTC) with at least one answer
 ``{p}hq:{uid}``                  set     question ids the helper answered (for erasure)
 ``{p}hboards:{uid}``             set     leaderboard keys the helper is on (for erasure)
@@ -87,6 +88,7 @@ class HelperStatsStore(Repository):
             helpful=int(raw.get("helpful") or 0),
             rated=int(raw.get("rated") or 0),
             solved=int(raw.get("solved") or 0),
+            reviews=int(raw.get("reviews") or 0),
             languages=langs,
             streak_days=reputation.streak(days, int(time.time() // 86400)),
         )
@@ -160,6 +162,11 @@ class HelperStatsStore(Repository):
                 pipe.sadd(self.keys.boards(helper), *boards)
             await pipe.execute()
         return await self.read(helper)
+
+    async def add_review_given(self, uid: int) -> None:
+        """A peer review delivered in a review swap (``community.review_store`` keeps the
+        reviewer's own record; this count feeds /stats and the badges)."""
+        await self.redis.hincrby(self.keys.stats(uid), "reviews", 1)
 
     async def add_solved(self, helper: int) -> None:
         await self.redis.hincrby(self.keys.stats(helper), "solved", 1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from tg_support.community.review_store import ReviewStore
 from tg_support.config import Settings
 from tg_support.core.sending import RedisRateLimiter
 from tg_support.core.store import Store
@@ -35,6 +36,7 @@ async def erase_user(store: Store, settings: Settings, bot_id: int, uid: int) ->
     await store.repo(HelperStatsStore).erase_user(uid)
     await store.repo(HelperIndex).erase_user(uid)
     await store.repo(Membership).erase_user(uid)
+    await store.repo(ReviewStore).erase_user(uid)
     await RedisRateLimiter.erase_chat(store.redis, store.p, bot_id, uid)
     await store.erase_user(uid)
     log.info("erased a user's data on request (%s questions)", len(qids))

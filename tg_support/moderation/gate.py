@@ -22,7 +22,7 @@ Signals, and why they generalise across the 8 interface languages and the others
   letter-digit tokens, Korean jamo strings, rare Han/Hangul characters (outside the common sets of
   GB2312 level 1, Big5, JIS level 1 and KS X 1001);
 * bigram plausibility for Latin, Cyrillic and Greek: the share of within-word bigrams outside a
-  language's most frequent ones, taken for the language that fits best (:data:`_BIGRAMS`);
+  language's most frequent ones, taken for the language that fits best (``gate_data.BIGRAMS``);
 * noise: letters that switch script every other character (random Unicode), unassigned/private/
   surrogate/control code points, stacked combining marks (zalgo), invisible format characters
   (zero-width, bidi overrides, Hangul fillers) beyond what emoji and ZWNJ-using scripts need;
@@ -39,6 +39,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final, Literal
+
+from tg_support.moderation.gate_data import BIGRAMS, HISTORIC_SCRIPTS, KNOWN_SCRIPTS, SCRIPT_ALIASES
 
 __all__ = [
     "ACTIONS",
@@ -161,76 +163,6 @@ def fingerprint(text: str) -> str:
 
 # -- characters ------------------------------------------------------------------------------
 
-# Scripts merged for the purpose of "does this text switch script every other letter".
-_SCRIPT_ALIASES: Final = {
-    "CJK": "HAN",
-    "IDEOGRAPHIC": "HAN",
-    "HIRAGANA": "HAN",  # Japanese mixes kanji and kana inside words
-    "KATAKANA": "HAN",
-    "KATAKANA-HIRAGANA": "HAN",
-    "HALFWIDTH": "HAN",
-}
-# Scripts learners write in; letters of any other script count as exotic.
-_KNOWN_SCRIPTS: Final = frozenset(
-    [
-        "LATIN",
-        "CYRILLIC",
-        "GREEK",
-        "ARABIC",
-        "HEBREW",
-        "DEVANAGARI",
-        "BENGALI",
-        "GURMUKHI",
-        "GUJARATI",
-        "ORIYA",
-        "TAMIL",
-        "TELUGU",
-        "KANNADA",
-        "MALAYALAM",
-        "SINHALA",
-        "THAI",
-        "LAO",
-        "TIBETAN",
-        "MYANMAR",
-        "GEORGIAN",
-        "ARMENIAN",
-        "HANGUL",
-        "HAN",
-        "ETHIOPIC",
-        "KHMER",
-        "MONGOLIAN",
-        "SYRIAC",
-        "THAANA",
-    ]
-)
-# Historic scripts nobody chats in: a text in one of them is noise even when it is the only one.
-_HISTORIC_SCRIPTS: Final = frozenset(
-    [
-        "EGYPTIAN",
-        "CUNEIFORM",
-        "LINEAR",
-        "RUNIC",
-        "OGHAM",
-        "GOTHIC",
-        "ANATOLIAN",
-        "PHOENICIAN",
-        "UGARITIC",
-        "DESERET",
-        "SHAVIAN",
-        "OSMANYA",
-        "CYPRIOT",
-        "CARIAN",
-        "LYCIAN",
-        "LYDIAN",
-        "KHAROSHTHI",
-        "BRAHMI",
-        "AVESTAN",
-        "IMPERIAL",
-        "INSCRIPTIONAL",
-        "MEROITIC",
-        "OLD",
-    ]
-)
 _VOWEL_SCRIPTS: Final = frozenset({"LATIN", "CYRILLIC", "GREEK"})
 _VOWELS: Final = frozenset("aeiouyæœøıəɛɔаеёиоуыэюяіїєўαεηιουω")
 _BLANK_LETTERS: Final = frozenset("\u115f\u1160\u3164\uffa0\u2800")  # Hangul fillers, braille blank
@@ -247,7 +179,7 @@ def _script(ch: str) -> str:
     head = name.split(" ", 1)[0]
     if head in ("OLD", "LINEAR", "TAI", "NEW", "CANADIAN", "CAUCASIAN", "MEETEI", "PAU"):
         head = " ".join(name.split(" ", 2)[:2])
-    return _SCRIPT_ALIASES.get(head, head)
+    return SCRIPT_ALIASES.get(head, head)
 
 
 @lru_cache(maxsize=16384)
@@ -688,8 +620,8 @@ def assess(text: str, ctx: GateContext, policy: GatePolicy = DEFAULT_POLICY) -> 
         return _verdict(NOISE, f"junk_points={scan.junk_points}")
     if scan.switches >= 3 and scan.switches >= 0.3 * weight:
         return _verdict(NOISE, f"switches={scan.switches} weight={weight:.1f}")
-    exotic = sum(w for sc, w in scan.script_weight.items() if sc not in _KNOWN_SCRIPTS)
-    if len(scan.script_weight) < 2 and not _HISTORIC_SCRIPTS.intersection(scan.script_weight):
+    exotic = sum(w for sc, w in scan.script_weight.items() if sc not in KNOWN_SCRIPTS)
+    if len(scan.script_weight) < 2 and not HISTORIC_SCRIPTS.intersection(scan.script_weight):
         exotic = 0.0  # a whole text in one unusual living script is someone's language
     noise = exotic + scan.zalgo + scan.orphan_marks + scan.junk_points
     if noise >= 3 and noise >= 0.4 * (weight + scan.zalgo + scan.orphan_marks):
@@ -739,191 +671,7 @@ def assess(text: str, ctx: GateContext, policy: GatePolicy = DEFAULT_POLICY) -> 
     return Verdict("pass", OK, detail)
 
 
-# -- data ------------------------------------------------------------------------------------
-
-# The most frequent within-word bigrams (lower-cased) of each language's profile in langdetect
-# 1.0.9 (Wikipedia text): as many as cover 96% of its bigram occurrences, at most 360. Regenerate
-# with ``python -m bench.gate --derive-bigrams``. Random letters or keyboard mash fall outside
-# every table about half the time; real sentences a tenth of the time.
-_BIGRAMS: Final[dict[str, str]] = {
-    "en": (
-        "abacadafagaiakalamanaparasatauavaybabebiblbobrbubycacechcickclcocrctcudadedidodr"
-        "dsdueaebecedeeefegeielemeneoeperesetevewexeyfafefffifofrgageghgiglgogrguhahehiho"
-        "hrhthuiaibicidieifigiliminioipirisitivjajojukakekilaldlelilllolsltlulymambmemimm"
-        "mompmunancndnengninnnonsntnunyoaobocodofogolomonoooporosotouovowpapephpiplpopppr"
-        "ptpuqurarcrdrergrirkrlrmrnrorrrsrtrurvrysascseshsisospssstsutatethtitltotrtstttu"
-        "twtyuaubucudueuguiulumunupurusutvaveviwawewhwiwnwoyeys"
-    ),
-    "es": (
-        "abacadagaiajalamanaparasatauaybabebiblbobrbucacechciclcocrctcudadedidodrdueaebec"
-        "edegelemeneoeperesetevexfafefifofrfugagegiglgogrguhahehihoiaibicidieifigiliminio"
-        "ipirisitivizjajejojulalelillloltlumambmemimompmunancndnengninonsntnuobocodogolom"
-        "onoporosotouovpapepiplpoprpuqurarcrdrergrirmrnrorrrsrtrusascsesisospstsutatethti"
-        "totrtuuaubucudueuiulumunurusutvavevivoza"
-    ),
-    "pt": (
-        "abacadagaialamanaoaparasatauavbabebibobrbucacechciclcocrcudadedidmdodueaecedegei"
-        "elemenepereseteuevexfafefifofrfugagegigogrguhahehihoiaicidieigiliminioipirisitiv"
-        "izjajojukmlalelhlilllmloltlumambmemimompmunancndnengnhninonsntobocodoeogoiolomon"
-        "oporosotouovpapepiplpoprpuqurarcrdrergrirmrnrorrrsrtrusascsesisospssstsutatethti"
-        "totrtuuaubueuguiulumunurusutvavevivoza"
-    ),
-    "fr": (
-        "abacadagaialamanaparasatauavaybabebiblbobrbucacechciclcocrctcudadedidodrdueaeced"
-        "eeefegeielemeneoepereseteuevexfafefffifofrgagegigngogrguhahehihoiaicidieifigilim"
-        "inioipiqirisitivjajejojulalelilllolumambmemimmmompmunancndnengninnnonsntnuobocod"
-        "ogoiolomonoporosotouovpapephpiplpoppprptpuqurarcrdrergrirmrnrorrrsrtrusascsesiso"
-        "spssstsutatethtitotrtstttuuaubucudueuiulumunupurusutuvuxvavevivovr"
-    ),
-    "de": (
-        "aaabacadafagahaiakalamanaparasataubabebiblbobrbucachckcodadedidodrdsdtdueaebeced"
-        "eeefegeheiekelemenepereseteuewezfafefffiflfofrftfugagegiglgogrgsgtguhahehihlhmhn"
-        "hohrhshthuhwiaibicidieifigikiliminioirisitivizjakakekiklkokrktkulalbldlelilllmlo"
-        "lsltlumambmemimmmompmunanbndnenfngninknnnonsntnunzobocodofogoholomonoporosotouov"
-        "owpapepfphpipoppprptrarbrcrdrerfrgrhrirkrlrmrnrorrrsrtrurwrzsasbscsesgshsisksosp"
-        "ssstsutatethtitltotrtstttutwtzubucudueufuguhulumunupurusutvavevivowawewiwowuzezi"
-        "zuzw"
-    ),
-    "it": (
-        "abacadagaialamanaparasatauavazbabbbebibobrbucacccechciclcocrcudadedidodueaecedeg"
-        "eielemeneresetevfafefifofrfugagegggiglgngogrguhahehiiaicidieifigiliminioipirisit"
-        "iuivizlalelillloltlumambmemimompmunancndnengninnnonsntnzocodogoiolomonoporosotov"
-        "papepipoppprpuqurarcrdrergrirmrnrorrrsrtrusascsesisospssstsutatethtitotrtttuuaub"
-        "ueuiulumunuoupurusutvavevivozazizz"
-    ),
-    "nl": (
-        "aaabacadafagaiakalamanaparasatauavbabebiblbobrbucacechcicoctcudadedidodrdsdtduea"
-        "ebecedeeefegeheiekelemenepereseteuevewezfafefifofrftgagegigogrgsgtguhahehihohrht"
-        "huiaicidieigijikiliminioirisitivjajdjejkjnjojukakekiklkokrksktlaldlelglilklllols"
-        "ltlumambmemimmmompmsmunancndnengninknnnonsntnunwobocodoeofogoiokolomonoooporosot"
-        "ouovpapepiplpoppprrarbrdrergrirkrlrmrnrorrrsrtrurvsascseshsiskslsospssstsutateth"
-        "titotrtstttutwtyuaubucuduguiulumunurusutuuuwvavevivlvowawewiwozazezizo"
-    ),
-    "tr": (
-        "abacadafagahaiakalamanaparasatavayazbabebibobrbucacechcicocucıdadedidodudıebeced"
-        "egehekelemenereseteveyezfafefifofrfufıgagegiglgogrgugıhahehihohuiaibicidigihikil"
-        "iminioipirisitiviyizkakekiklkmkoksktkukılalcldlelglilklllmloltlulylımamdmemimlmo"
-        "mumınancndnengninknlnmnonsntnunynıogokolomonoporosotoyozpapepiplpoprpırarcrdrerg"
-        "rirkrlrmrnrorsrtrurısascsesiskslsmsospstsusysıtatethtitltmtotrtttutıubucudufuguk"
-        "ulumunupurusutuyuzvavevivryaydyeyiylynyoyuyızazczezizlzozııdıgıkılımınırısıyız"
-    ),
-    "id": (
-        "aaabacadaeagahaiajakalamanaparasatauawaybabebibobucacechcicodadedidodueaebecedeg"
-        "ehejekelemeneoeperesetfigagegggigkgogrguhahehihohuiaibicidieifigihikiliminioipir"
-        "isitjajejukakekikoksktkulalelilllmlolumambmemimompmunancndnengninjnnnonsntnunyod"
-        "ogokolomonoporosotovpapepipoprpurarbrdrergrirkrlrmrnrorsrtrusaseshsisostsutateth"
-        "titotrtuuaubuduguhukulumunupurusutveviwawiya"
-    ),
-    "vi": (
-        "abacadaeagaialamanaoaparasatauaybabebibobrbucacechcicoctcudadedidodueaecedeeeiel"
-        "emeneoepereseteueyfafofrgageghgigngogrguhahehihohuiaicidieigiiiliminioipirisitka"
-        "kekhkilalelilllolslulymambmemimompmunancndnengnhninnnonsntnuoaocodoeofoiolomonop"
-        "orosotoupapephpipoprptqurardrergrhrirmrnrorrrsrtrurysascseshsisospssstsutatethti"
-        "totrtttuuaucueuiulumunuourusutuyvavevivovuwawewixaxuyeyrđađeđiđođu"
-    ),
-    "sw": (
-        "aaabacadafagahaiajakalamanaoaparasatauawayazbabebibobubwcachcodadedidodueaehekel"
-        "emeneoereseteweyezfafifofugageghgigoguhahehihohuiaibicidifigiiijikiliminioipiris"
-        "itiwiyizjajejijukakekikokukwlalelilllolumambmemimjmkmnmomtmumwnancndnengninonsnt"
-        "nynzoaofogoiojokolomonoporosotpapepiporarerirorusaseshsisksostsutatethtitotuuaub"
-        "ufuguhuiujukulumunupurusutuuuwuzviwawewiyayeyiyozazizo"
-    ),
-    "pl": (
-        "abacadafagaiajakalamanaparasatauawazałbabebiblbobrbubycacechcicjckcncocyczdadedi"
-        "dldndodrdudydzeaebecedegeiejekelemenepereseteuewezfifofrgagegigmgogrgugłhahehiho"
-        "iaicidieigiiikiliminioirisitiuiwiziłjajejijnjojskakiklkokrksktkukłlalelilklllnlo"
-        "lslumamemimompmunancndnengninknnnonsntnunyobocodogoiojokolomonoporosotowozołpape"
-        "piplpoprpurarcrdrergrirkrmrnrorsrtrurwryrzsascsesiskslsnsospsrstsuswsyszsłtateth"
-        "titktntotrtutwtyubucudugujukulumunupurusutuzwawcwewiwnwowswyycydyjykymynysytywyz"
-        "yłzazbzczdzezizkznzoztzuzwzyłałełołuły"
-    ),
-    "ro": (
-        "abacadafagaialamanaparasatauavazbabebiblbobrbucacechciclcocrctcudadedidodrdueaeb"
-        "ecedefegeielemeneoepereseteuevexezfafefiflfofrgageghgiglgogrguhahehihoiaibicidie"
-        "ifigiiiliminioipirisitiuivizjulalelillloltlumambmemimompmunancndnenfngninonsntnu"
-        "oaobocodofogoiolomonoporosotouovpapepiplpoprptpurarcrdrergrirlrmrnrorsrtrusascse"
-        "sisospstsutatethtitotrtuuaubucuduiulumunupurusutuzvavevivozazezi"
-    ),
-    "cs": (
-        "abacadagahajakalamanaparasatauavazbabebiblbnbobrbubycacechcickcncoctcudadedidldn"
-        "dodrdsdudvdyeaebecedehejekelemeneoeperesetevezfifofrgagegigrhahehihlhohrhuhyiaib"
-        "icidieigihiiikiliminioipirisitivizjajejijmjskakeklkokrktkukylalelilklllnlolsluly"
-        "mamemimnmomumynancndnengninknnnonsntnunyobocodofogohojokolomonoporosotouovozpape"
-        "piplpoprpurarcrdrergrirkrmrnrorsrtrurvrysascsesiskslsmsnsospstsusvsytatethtitktl"
-        "tntotrtstutvtyubucuduhujukulumunupurusutuvuzvavevivlvnvovrvsvuvyvzycylymyrysytyv"
-        "zazdzezizkznzozszv"
-    ),
-    "sv": (
-        "abacadafagaiakalamanaparasatauavbabebiblbobrbubycacechcickcodadddedidldndodrdsdu"
-        "eaebecedefegeiekelemeneperesetevexfafefiflfofrftgagegggiglgngogrgsgtguhahehihohu"
-        "iaicidieifigikiliminioirisitivjajejojukakekhkiklknkokrksktkulalbldleliljlklllmlo"
-        "lsltlulvlymambmemimlmmmnmompmsmunandnengninknlnnnonsntnunvnyobocodofogokolomonop"
-        "orosotouovpapepiplpoppprpsptrarbrdrerfrgrirkrlrmrnrorrrsrtrurvrysasbscseshsisjsk"
-        "slsmsospssstsusvsytatethtitltntotrtstttutvtyuaubudugukulumunupurusutuvvavevivswa"
-        "ydygyrys"
-    ),
-    "tl": (
-        "aaabacadagahaiakalamanaoaparasatauawaybabebiblbobrbucacechcicodadedidodueaebedeg"
-        "ehekelemeneoeresetgageggghgigkglgogpgrgsgtguhahehihohuiaibicidieigihikiliminioip"
-        "irisitiwiykakiklkoksktkulalelilllolulymambmemgmimompmunandnengninonsntnunyobodog"
-        "okolomonoooporosotoupapepipoprpurarerirnrorsrtrurysaseshsisostsusytatethtitotrtu"
-        "uaubuguhukulumunupurusutviwawiyayeyo"
-    ),
-    "hu": (
-        "abacadaeagahaiajakalamanaparasatauavazbabbbebibobrbucacechcicocsdadedidjdodsduea"
-        "ebecedegeheiejekelemenepereseteuevezfafefifofrgagbgegigngogrgugyhahehihoiaibicid"
-        "ieifigiiikiliminioipirisitiuivizjajejojtjukakbkekikkkokrksktkulaldlelglhliljlkll"
-        "lmlnlolsltlulvlymambmemimompmunancndnengninknnnonsntnunyobocodofogoiojokolomonop"
-        "orosotovozpapepiplpoprptpurarbrcrdrergrirkrmrnrorrrsrtrurvrzsasbsesisksmsospssst"
-        "susztatbtethtitjtktltotrtstttutvuaudugukulumunurusutvavevivoyayeyiyoysyuzazezizl"
-        "znzozsztzu"
-    ),
-    "fi": (
-        "aaadaeahaiajakalamanaparasatauavaybabuchcodadedidoeaedeeeheiekelemeneoereseteuev"
-        "figagegihahdhehihjhohthuiaicidieihiiijikiliminioipirisitivjajejojukakekikkkoksku"
-        "kylalblelilklllmloltlulymamemimmmompmumynandnengninknnnonsntnunyoaodohoiojokolom"
-        "onoooporosotouovpapepipoppprpurarerirjrkrmrorrrsrtrurvsasesisksossstsusvsytateth"
-        "titktotrtstttutyuaudueuhuiukulumunuoupurusutuuuvvavevivovuyeyhykylymynyoysytyy"
-    ),
-    "ru": (
-        "абавагадаеажазаиакаламанапарасатауафахацачаюаябабебиблбобрбубывавевивлвнвоврвсвт"
-        "вувхвшвывягагегиглгогргудадвдедждидлдндодрдсдудыебевегедееежезеиекелеменеоеперес"
-        "етехецечжажджежижнзазвздзезизмзнзозузыиаибивигидиеизииикилиминиоипириситихицичию"
-        "иякаквкекжкиклкокркскткулалелилллолульлюлямамемимммнмомпмумымянангндненинкнннонс"
-        "нтнунцныньняобовогодоеожозоиоколомонопоросотофохочояпапепиплпопппрпурарвргрдрери"
-        "ркрмрнрорсртрурхрырясасвсесискслсмснсоспсрссстсусьсятатвтетитктнтотртстутытьтяуб"
-        "угудуеужузукулумунупурусутучущуюфафефифофрхахихоцацецичачечичншашешиштщащещиывые"
-        "ыиыкылымысыхьеьмьньсьшьюьяэтютющябявяеязямянятящ"
-    ),
-    "uk": (
-        "абавагадажазаиакаламанапарасатауафахацачашаюаєаібабеблбобрбубівавдвевивлвнвовсвт"
-        "вувігагеглгогргугідадедждидкдлдндодрдсдудіевегедежезеиекелеменеоепересетецеіжаже"
-        "жижнзазвзезизмзнзозузьзіибивидизииикилиминиоипириситихицичкаквкекиклкокркскткукі"
-        "лалелилолульлюлялімамемимомпмумінангндненинкнннонснтнунцньняніобовогодожозоколом"
-        "онопоросотофохоцочоюоіпапепиплпопрпупіраргрдрериркрмрнрорсртрурхршрярісасвсесиск"
-        "слснсоспстсусьсясітатвтетитктнтотртттутьтятіуаубувугудузукулумунупурусутуєфефофр"
-        "фіхахнхохіцецицуцьцяцічачечичнчошашешишощоькьньоьсютядякямянятєвєтєюіаібівідіжіз"
-        "іиікілімініоіпірісітіцічішіяієіі"
-    ),
-    "bg": (
-        "абавагадазаиакаламанапарасатауафацачащбабебиблбобрбубщбъвавевивлвнвоврвсвтвъвяга"
-        "гегиглгогрдадвдедждидндодрдсдудъебевегедежезеиекелеменеоепересетецечешещжажджежи"
-        "жнзазвздзезизлзнзозпзтиаивигидиеизииикилиминиоипириситихицичиякаквкекиклкокркскт"
-        "кукълалглелилклмлнлолслтлулюлямамвмемимнмомпмсмунангндненинкнннонснтнцняобовогод"
-        "оеожозоиоколомонопоросотофочощояпапепиплпопрпупърарвргрдрержриркрмрнрорсртруръря"
-        "сасвсесискслсмснсоспсрстсътатбтвтетитктнтотртстттутътяуаубувугудузукулумунупурус"
-        "утучушфефифофрхахихоцацецичачечичншашешишнщащещиъвъгъзъкълъмънъръсътъщьоюцявянят"
-    ),
-    "el": (
-        "αβαγαδαζαθαιακαλαμαναξαπαραςασαταυαφαχβαβεβιβοβργαγγγεγηγιγκγλγνγογργωδαδεδηδιδο"
-        "δρδυεαεγεδεθειεκελεμενεξεοεπερεςεσετευεχεωζεζοηθηκηλημηνηρηςησητθεθηθοιαιγιδιειζ"
-        "ικιλιμινιοιπιριςισιτιχιωκακεκηκικλκοκρκτκυκωλαλεληλιλλλολυλωμαμβμεμημιμμμομπνανδ"
-        "νενηνινννοντνωογοδοεοιοκολομονοποροςοσοτουοφοχπαπεπηπιπλποπρπτραργρερηριρμρορτρυ"
-        "ρχρωσασεσησισκσμσοσσστσυσωτατετητιτοτρτυτωυαυγυθυκυλυμυνυπυρυςυσυτφαφεφιφοχαχεχη"
-        "χιχοχρχωωμωνωπωρωςωσωτ"
-    ),
-}
 _BIGRAM_SETS: Final[dict[str, tuple[frozenset[str], ...]]] = {}
-for _table in _BIGRAMS.values():
+for _table in BIGRAMS.values():
     _pairs = frozenset(_table[i : i + 2] for i in range(0, len(_table), 2))
     _BIGRAM_SETS[_script(_table[0])] = (*_BIGRAM_SETS.get(_script(_table[0]), ()), _pairs)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
 from telegram.error import BadRequest
 
+from tg_support.core.callbacks import CallbackData
 from tg_support.core.i18n import LANGUAGE_NAMES, LOCALES, _, use_locale
 from tg_support.core.messages import send_parts
 from tg_support.core.store import Group, Store
@@ -133,10 +134,17 @@ async def post_followup(
         return await send_parts(bot, q.group_id, head, text, entities, thread_id=thread_id)
 
 
+class QuestionSolved(CallbackData, prefix="q:solve"):
+    """``q:solve:<qid>``: the learner says an answer solved their question."""
+
+    qid: int
+
+
 def answer_markup(qid: str) -> InlineKeyboardMarkup:
+    data = QuestionSolved(qid=int(qid)).pack()
     return InlineKeyboardMarkup(
         # Translators: button the learner taps when an answer solved their question.
-        [[InlineKeyboardButton("✅ " + _("Solved"), callback_data=f"q:solve:{qid}")]]
+        [[InlineKeyboardButton("✅ " + _("Solved"), callback_data=data)]]
     )
 
 

@@ -23,13 +23,14 @@ import logging
 import time
 from collections.abc import Awaitable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from redis.asyncio import Redis
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
 from telegram.error import BadRequest
 
 from tg_support.core import jobs, textsplit
+from tg_support.core.callbacks import CallbackData
 from tg_support.core.i18n import LANGUAGE_NAMES, _, use_locale
 from tg_support.core.sending import send_once
 from tg_support.translation.argos import can_translate
@@ -80,6 +81,14 @@ def entities_json(entities: Any) -> list[dict[str, Any]]:
 
 def language_name(code: str) -> str:
     return LANGUAGE_NAMES.get(code, code)
+
+
+class TranslationToggle(CallbackData, prefix="tr"):
+    """``tr:o:<id>`` shows the original of translated message ``id``, ``tr:t:<id>`` the
+    translation again (``id`` is the ``tr:orig`` record)."""
+
+    view: Literal["o", "t"]
+    orig_id: int
 
 
 def _markup(data: dict[str, Any] | None) -> InlineKeyboardMarkup | None:
@@ -186,9 +195,9 @@ async def deliver_translated(
     orig_id = await store_original(redis, prefix, env, text, entities)
     with use_locale(env.dst_lang):
         note = "🌐 " + _("Translated from {language}").format(language=language_name(env.src_lang))
+        show = TranslationToggle(view="o", orig_id=orig_id).pack()
         markup = with_button(
-            _markup(env.markup),
-            InlineKeyboardButton(_("Show original"), callback_data=f"tr:o:{orig_id}"),
+            _markup(env.markup), InlineKeyboardButton(_("Show original"), callback_data=show)
         )
 
     async def send() -> Message:
