@@ -124,3 +124,31 @@ async def test_credit_counts_on_the_answer_and_question_boards_under_one_name(
     assert f"Ayudante {code}" in text(board_es)
     [group_board] = await admin.send("/leaderboard", chat_id=es["id"])
     assert f"Ayudante {code}" in text(group_board)
+
+
+async def test_tags_come_from_the_question_text(
+    bot: Any, client: Any, redis_sync: Any, worker_env: dict[str, str]
+) -> None:
+    admin = await person(client, "Ana", "es")
+    maria = await person(client, "María", "es")
+    john = await person(client, "John", "en")
+    priya = await person(client, "Priya", "hi")
+    es = await forum_group(client, "MOOC en español", admin, [maria, john, priya])
+    await register(admin, es["id"], ["es"], "americas")
+    await onboard(maria, "es", courses="Python, Machine learning")
+    await onboard(john, "en", role="helper", courses="Python, Machine learning")
+    await onboard(priya, "hi", role="helper", courses="Statistics, Python")
+
+    await maria.send(
+        "¿Cómo se calcula la desviación estándar en estadística descriptiva? No entiendo la fórmula.",
+        timeout=15,
+    )
+    assert json.loads(redis_sync.hget(f"{TEST_PREFIX}q:1", "tags")) == ["statistics"]
+    assert await run_worker(worker_env) == 0
+    chosen = {u for u, _off in json.loads(redis_sync.get(f"{TEST_PREFIX}offer:round:1:0"))}
+    assert priya.id in chosen and john.id not in chosen
+    offer = next(
+        m for m in await client.messages(priya.id, from_bot=True)
+        if "of:acc:1" in [d for _, d in buttons(m)]
+    )  # fmt: skip
+    assert "#statistics" in text(offer) and "#python" not in text(offer)

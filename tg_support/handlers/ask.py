@@ -9,7 +9,6 @@ Conversation steps (in Redis, per learner):
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from telegram import Update
@@ -26,6 +25,7 @@ from tg_support.questions import topics
 from tg_support.questions.routing import GroupCard, choose_group
 from tg_support.questions.search import SearchIndex
 from tg_support.questions.store import Question, questions
+from tg_support.questions.tagging import question_tags
 from tg_support.translation.argos import PIVOT, can_translate
 
 from .common import deliver, edit_or_send, esc, keyboard, reply
@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 
 MIN_QUESTION_CHARS = 8
 SUGGESTIONS = 3
-_HASHTAG = re.compile(r"#(\w{2,40})")
 STATUS_ICONS = {"open": "🟡", "answered": "💬", "solved": "✅", "closed": "⚪"}
 
 
@@ -129,12 +128,8 @@ async def on_question_text(update: Update, ctx: Ctx, conv: Conversation, text: s
         return
     detection = langid.detect(text, _priors(ctx, update))
     lang = detection.lang
-    tags = list(
-        dict.fromkeys(
-            [t.lower() for t in _HASHTAG.findall(text)]
-            + (ctx.profile.courses if ctx.profile else [])
-        )
-    )[:10]
+    # From the question itself; the profile's courses only when the text names no topic.
+    tags = question_tags(text, ctx.profile.courses if ctx.profile else [])
     # Searched before the draft exists (drafts are not indexed): with nothing similar the
     # question goes straight to a group, so its conversation step is set with it.
     solved = await similar(ctx, text, lang)
