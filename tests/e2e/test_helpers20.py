@@ -152,3 +152,31 @@ async def test_tags_come_from_the_question_text(
         if "of:acc:1" in [d for _, d in buttons(m)]
     )  # fmt: skip
     assert "#statistics" in text(offer) and "#python" not in text(offer)
+
+
+async def test_help_lists_what_each_person_can_use(bot: Any, client: Any) -> None:
+    admin = await person(client, "Ana", "en")
+    maria = await person(client, "María", "en")
+    john = await person(client, "John", "en")
+    group = await forum_group(client, "MOOC in English", admin, [maria, john])
+    await register(admin, group["id"], ["en"], "international")
+    await onboard(maria, "en")
+    await onboard(john, "en", role="helper")
+    await onboard(admin, "en", role="both")
+
+    [learner] = await maria.send("/help")
+    for cmd in ("/ask", "/myquestions", "/leaderboard", "/review", "/profile", "/forget"):
+        assert cmd in text(learner), cmd
+    assert "/stats" not in text(learner) and "/broadcast" not in text(learner)
+    [helper] = await john.send("/help")
+    for cmd in ("/ask", "/myquestions", "/stats", "/leaderboard", "/helper", "/away"):
+        assert cmd in text(helper), cmd
+    assert "/broadcast" not in text(helper)
+    [group_admin] = await admin.send("/help")
+    assert "/broadcast" in text(group_admin) and "/stats" in text(group_admin)
+    # In the group: the group's commands; the admin ones for its admins only.
+    [in_group] = await maria.send("/help", chat_id=group["id"])
+    assert "/leaderboard" in text(in_group) and "/groupinfo" in text(in_group)
+    assert "/register" not in text(in_group)
+    [in_group_admin] = await admin.send("/help", chat_id=group["id"])
+    assert "/register" in text(in_group_admin) and "/unregister" in text(in_group_admin)
