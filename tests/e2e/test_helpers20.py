@@ -180,3 +180,18 @@ async def test_help_lists_what_each_person_can_use(bot: Any, client: Any) -> Non
     assert "/register" not in text(in_group)
     [in_group_admin] = await admin.send("/help", chat_id=group["id"])
     assert "/register" in text(in_group_admin) and "/unregister" in text(in_group_admin)
+
+
+async def test_myquestions_cuts_titles_at_a_word_boundary(bot: Any, client: Any) -> None:
+    maria = await person(client, "María", "en")
+    await onboard(maria, "en")
+    question = (
+        "How do I submit the programming assignment of week three when the upload button "
+        "stays grey and the deadline is tonight?"
+    )
+    await maria.send(question, timeout=15)
+    [mine] = await maria.send("/myquestions")
+    line = next(x for x in text(mine).splitlines() if "#1" in x)
+    title = line.split(" · ", 1)[1].rsplit(" — ", 1)[0]
+    assert title.endswith("…") and len(title) <= 80
+    assert question.startswith(title[:-1]) and question[len(title) - 1] == " "

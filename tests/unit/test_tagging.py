@@ -21,3 +21,12 @@ def test_the_profile_is_only_a_prior() -> None:
 
 def test_hashtags_and_catalog_terms() -> None:
     assert question_tags("#week3 a question about SQL joins")[:2] == ["week3", "sql"]
+
+
+def test_shorten_cuts_at_a_word_boundary() -> None:
+    from tg_support.core.textsplit import shorten
+
+    assert shorten("short  text\n", 80) == "short text"
+    assert shorten("alpha beta gamma delta", 15) == "alpha beta…"
+    assert shorten("x" * 30, 10) == "x" * 9 + "…"
+    assert len(shorten("统计" * 50, 20)) == 20

@@ -14,7 +14,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from tg_support.core import callbacks, jobs, langid
+from tg_support.core import callbacks, jobs, langid, textsplit
 from tg_support.core.callbacks import CallbackData
 from tg_support.core.i18n import LANGUAGE_NAMES, _, ngettext, use_locale
 from tg_support.core.services import Ctx
@@ -371,7 +371,7 @@ async def myquestions_cmd(update: Update, ctx: Ctx) -> None:
         + "</b>"
     ]
     for q in mine:
-        title = esc(" ".join(q.text.split())[:80])
+        title = esc(textsplit.shorten(q.text, 80))
         lines.append(
             f"{STATUS_ICONS.get(q.status, '•')} #{q.qid} · {title} — {status_label(q.status)}"
         )
