@@ -11,7 +11,8 @@ import pytest
 
 from tests.conftest import TEST_PREFIX, run_worker
 
-from .people import buttons, text
+from .people import buttons, data_for, text
+from .test_questions import ask, the_topic, world  # noqa: F401 (world: a fixture)
 from .world import forum_group, onboard, person, register
 
 pytestmark = pytest.mark.e2e
@@ -195,3 +196,34 @@ async def test_myquestions_cuts_titles_at_a_word_boundary(bot: Any, client: Any)
     title = line.split(" · ", 1)[1].rsplit(" — ", 1)[0]
     assert title.endswith("…") and len(title) <= 80
     assert question.startswith(title[:-1]) and question[len(title) - 1] == " "
+
+
+async def test_abandoned_drafts_do_not_take_question_numbers(
+    world: dict[str, Any], client: Any, redis_sync: Any  # noqa: F811 (the fixture)
+) -> None:
+    maria, carlos, es = world["maria"], world["carlos"], world["es"]
+    await ask(maria, "¿Cómo descargo el certificado del curso de Python en Coursera?")
+    thread_id, _topic = await the_topic(client, es["id"])
+    since = await maria.seq()
+    await client.send_text(
+        carlos.id, "En Logros, pulsa Descargar certificado.",
+        chat_id=es["id"], message_thread_id=thread_id,
+    )  # fmt: skip
+    [ans] = await client.wait_for(maria.id, since_seq=since)
+    await maria.press(ans, data_for(ans, "✅"), count=1)
+    lucia = await person(client, "Lucía", "es")
+    await onboard(lucia, "es")
+    # Suggestions (a draft), then "number 1 solves it": the draft goes, with its number.
+    suggest = await ask(lucia, "No sé cómo descargar mi certificado de Coursera del curso Python")
+    [dup] = [d for _, d in buttons(suggest) if d.startswith("q:dup:")]
+    await lucia.press(suggest, dup)
+    assert redis_sync.get(f"{TEST_PREFIX}qseq") == "1"
+    # Suggestions again, then she writes another question instead of choosing.
+    suggest = await ask(lucia, "¿Dónde descargo el certificado de Coursera del curso de Python?")
+    assert [d for _, d in buttons(suggest) if d.startswith("q:go:")]
+    confirm = await ask(
+        lucia, "¿Por qué mi cuaderno de Jupyter no guarda los cambios del ejercicio de la semana 2?"
+    )
+    assert "#2" in text(confirm), text(confirm)
+    assert redis_sync.get(f"{TEST_PREFIX}qseq") == "2"
+    assert redis_sync.zrange(f"{TEST_PREFIX}q:user:{lucia.id}", 0, -1) == ["2"]

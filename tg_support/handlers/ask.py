@@ -126,6 +126,9 @@ async def on_question_text(update: Update, ctx: Ctx, conv: Conversation, text: s
             update, ctx, _("Please describe your question in a few more words, so people can help.")
         )
         return
+    if conv.step == "ask:suggest" and conv.data.get("qid"):
+        # A new text instead of a choice on the suggestions: that draft is abandoned.
+        await questions(store).discard_draft(str(conv.data["qid"]), uid)
     detection = langid.detect(text, _priors(ctx, update))
     lang = detection.lang
     # From the question itself; the profile's courses only when the text names no topic.
@@ -298,7 +301,8 @@ async def on_question_button(update: Update, ctx: Ctx) -> None:
             await query.answer(_("Your question is already posted."))
             return
         await query.answer()
-        await questions(store).update_question(qid, status="closed", answer=None)
+        # Never posted, never numbered for the learner: the draft goes, its number is reused.
+        await questions(store).discard_draft(qid, q.asker_id)
         await store.redis.hincrby(questions(store).keys.question(str(data.solved_qid)), "helped", 1)
         await store.clear_conv(q.asker_id)
         await edit_or_send(
