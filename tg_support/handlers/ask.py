@@ -225,6 +225,9 @@ async def _route(update: Update, ctx: Ctx, q: Question, *, created: bool = False
         thread_id = await topics.open_topic(ctx.bot, store, fresh, group, post=False)
         env = await topics.question_envelope(store, fresh, group, thread_id)
         await deliver(ctx, env)
+        if topics.target_language(fresh.lang, group) != fresh.lang:
+            # The topic list shows titles only: a worker renames it in the group's language.
+            await ctx.svc.submit(jobs.translate_topic_title(q.qid))
     finally:
         if token is not None:
             await store.unlock(lock_key, token)
