@@ -120,6 +120,8 @@ def cmd_models(args: argparse.Namespace) -> int:
         for p in sorted(packages, key=lambda p: (p.from_code, p.to_code)):
             print(f"{p.from_code} -> {p.to_code}  {p.package_version}  {p.package_path}")
         return 0
+    if args.action == "calibrate":
+        return asyncio.run(_calibrate(settings))
     if args.action == "install-shipped":
         paths = (
             sorted(Path(args.dir).glob("*.argosmodel"))
@@ -158,6 +160,86 @@ def cmd_models(args: argparse.Namespace) -> int:
     for p in wanted:
         print(f"downloading {p.from_code} -> {p.to_code} {p.package_version} ...", flush=True)
         argostranslate.package.install_from_path(p.download())
+    return 0
+
+
+async def _calibrate(settings: Settings) -> int:
+    from redis.asyncio import Redis
+
+    from tg_support.translation import argos as translation
+    from tg_support.translation import confidence
+
+    engine = translation.translator()
+    cals = await asyncio.to_thread(translation.calibrate_installed, engine)
+    cals.save_file(confidence.calibration_file(settings.data_dir))
+    if settings.redis_url:
+        redis = Redis.from_url(settings.redis_url, decode_responses=True)
+        try:
+            for cal in cals.items.values():
+                await confidence.CalibrationStore(redis, settings.redis_prefix).save(cal)
+        finally:
+            await redis.aclose()
+    for c in sorted(cals.items.values(), key=lambda c: (c.src, c.dst)):
+        print(
+            f"{c.src} -> {c.dst} {c.package_version}: threshold {c.threshold:.4f} "
+            f"(balanced accuracy {c.balanced_accuracy:.3f} on {c.n_in} in-domain / "
+            f"{c.n_out} out-of-domain corpus variants)"
+        )
+    return 0
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    """stdin lines → translations on stdout (``--json``: with their confidence)."""
+    from tg_support.translation import argos as translation
+
+    settings = load_settings()
+    translation.configure(settings.data_dir)
+    engine = translation.translator()
+    if not engine.installed_pairs():
+        translation.install_models(sorted(translation.SHIPPED_MODELS.glob("*.argosmodel")))
+    if engine.route(args.src, args.dst) is None:
+        raise ConfigError(f"translate: no model for {args.src} -> {args.dst}")
+    lines = [line.rstrip("\n") for line in sys.stdin]
+    return asyncio.run(_translate_lines(settings, engine, lines, args))
+
+
+async def _translate_lines(
+    settings: Settings, engine: Any, lines: list[str], args: argparse.Namespace
+) -> int:
+    import json
+
+    from redis.asyncio import Redis
+
+    from tg_support.translation import argos as translation
+    from tg_support.translation import service
+
+    redis = Redis.from_url(settings.redis_url, decode_responses=True) if settings.redis_url else None
+    try:
+        prefix = settings.redis_prefix
+        cals = await service.calibrations(engine, redis, prefix, settings.data_dir)
+        cache = (
+            translation.TranslationCache(redis, prefix) if redis is not None
+            else service.LocalCache()
+        )  # fmt: skip
+        results = await translation.translate_messages(
+            cache, engine, [(line, []) for line in lines], args.src, args.dst, cals
+        )
+    finally:
+        if redis is not None:
+            await redis.aclose()
+    legs = engine.route(args.src, args.dst) or []
+    for res in results:
+        if args.json:
+            row = {
+                "text": res.text, "confident": res.confident, "score": res.score,
+                "translated": res.translated,
+                "threshold": [cals.threshold(a, b) for a, b in legs],
+                "legs": [f"{a}-{b}" for a, b in legs],
+            }  # fmt: skip
+            print(json.dumps(row, ensure_ascii=False), flush=False)
+        else:
+            print(res.text.replace("\n", " "))
+    sys.stdout.flush()
     return 0
 
 
@@ -246,14 +328,31 @@ def build_parser() -> argparse.ArgumentParser:
         "models",
         help="translation models (argostranslate packages)",
         description="List installed translation models, install the ones shipped in models/ "
-        "(or a folder of .argosmodel files), or install from the argos index (needs internet).",
+        "(or a folder of .argosmodel files), install from the argos index (needs internet), or "
+        "calibrate each installed package's confidence threshold (stored in Redis with the "
+        "package version when REDIS_URL is set, and in DATA_DIR/argos/calibration.json).",
     )
-    models.add_argument("action", choices=["list", "install-shipped", "install"])
+    models.add_argument("action", choices=["list", "install-shipped", "install", "calibrate"])
     models.add_argument(
         "code", nargs="?", default="", help="for install: a pair (es-en) or a language (es)"
     )
     models.add_argument("--dir", help="for install-shipped: a folder of .argosmodel files")
     models.set_defaults(func=cmd_models)
+
+    translate = sub.add_parser(
+        "translate",
+        help="translate lines from stdin, as the workers do",
+        description="Read lines from stdin and print one translation per line, through the "
+        "workers' code path (placeholders, pivot through English, confidence). Uses REDIS_URL "
+        "for the cache and thresholds when set, else a local calibration file.",
+    )
+    translate.add_argument("--from", dest="src", required=True, help="source language code")
+    translate.add_argument("--to", dest="dst", required=True, help="target language code")
+    translate.add_argument(
+        "--json", action="store_true",
+        help="one JSON object per line: text, confident, score, threshold, legs",
+    )  # fmt: skip
+    translate.set_defaults(func=cmd_translate)
 
     sandbox = sub.add_parser(
         "sandbox",

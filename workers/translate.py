@@ -21,7 +21,7 @@ from tg_support.questions import topics
 from tg_support.questions.search import SearchIndex
 from tg_support.questions.store import questions
 from tg_support.translation import argos as translation
-from tg_support.translation import delivery
+from tg_support.translation import delivery, service
 from tg_support.translation.delivery import Envelope
 
 from .runtime import Runtime, run
@@ -47,16 +47,19 @@ def deliver_translated(env_json: dict[str, Any]) -> str:
 
 async def _deliver_translated(rt: Runtime, env: Envelope) -> str:
     redis, prefix = rt.store.redis, rt.settings.redis_prefix
+    engine = translation.translator()
+    cals = await service.calibrations(engine, redis, prefix, rt.settings.data_dir)
     [res] = await translation.translate_messages(
-        _cache(rt),
-        translation.translator(),
-        [(env.text, env.message_entities())],
-        env.src_lang,
-        env.dst_lang,
-    )
+        _cache(rt), engine, [(env.text, env.message_entities())], env.src_lang, env.dst_lang,
+        cals,
+    )  # fmt: skip
     if not res.translated:
         await delivery.deliver_original(rt.bot, redis, prefix, env, reason="unavailable")
         return "original"
+    if not res.confident:
+        # Never presented as sure: the original first, the translation under a warning.
+        await delivery.deliver_unsure(rt.bot, redis, prefix, env, res.text, res.entities)
+        return "unsure"
     await delivery.deliver_translated(rt.bot, redis, prefix, env, res.text, res.entities)
     return "translated"
 

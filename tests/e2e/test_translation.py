@@ -228,3 +228,30 @@ async def renamed_topic(client: Any, chat_id: int, thread: int) -> str:
             break
         await asyncio.sleep(0.2)
     return str(name)
+
+
+async def test_unsure_translation_arrives_with_the_original_first(
+    world: dict[str, Any], client: Any, redis_sync: Any
+) -> None:
+    """An answer outside what the model can translate is never presented as sure."""
+    maria, john, en = world["maria"], world["john"], world["en"]
+    await maria.send("Necesito ayuda con la tarea.", timeout=15)
+    thread = await only_topic(client, en["id"])
+    await client.wait_for(en["id"], thread_id=thread, text_contains="I need help", timeout=25)
+    since = await maria.seq()
+    original = "My laptop crashed and I lost the notebook"
+    await client.send_text(john.id, original, chat_id=en["id"], message_thread_id=thread)
+    [got] = await client.wait_for(maria.id, since_seq=since, text_contains=original, timeout=40)
+    body = text(got)
+    note = "la traducción automática de abajo puede ser incorrecta"
+    assert note in body and "Traducción automática (puede ser incorrecta):" in body
+    # The original comes before the machine translation, which comes after the warning.
+    assert body.index(note) < body.index(original) < body.index("Traducción automática (")
+    assert "🌐" not in body  # not the "translated from" form of a confident translation
+    assert not any(d.startswith("tr:o:") for _, d in buttons(got))
+    from tests.conftest import TEST_PREFIX
+
+    # The calibration the worker used sits in Redis with the package version.
+    assert redis_sync.hget(f"{TEST_PREFIX}tr:cal:en-es", "package_version") == "1.0"
+    msgs = await client.messages(maria.id, from_bot=True)
+    assert sum(original in text(m) for m in msgs) == 1

@@ -18,7 +18,8 @@ argostranslate reads its settings and creates directories when it is imported, s
 Key patterns (``{p}`` is the prefix):
 
 =====================================  ======  ============================================
-``{p}tr:c:{version}:{src}:{dst}:{h}``  string  cached translation of the text with hash h
+``{p}tr:c2:{version}:{src}:{dst}:{h}`` string  JSON: cached translation of the text with
+                                               hash h and its per-leg confidences
 ``{p}tr:pairs``                        set     ``src-dst`` pairs installed on the workers
 ``{p}tr:orig:{id}``                    string  JSON of a translated message's original
 ``{p}tr:seq``                          string  last id of ``tr:orig``
@@ -30,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import re
 import threading
@@ -44,6 +46,7 @@ from redis.asyncio import Redis
 from telegram import MessageEntity
 
 from tg_support.core import textsplit
+from tg_support.translation import confidence
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,7 @@ MAX_INTER_THREADS = 4
 # Sentences per CTranslate2 sub-batch. Small sub-batches keep a beam's working set in
 # cache and give every inter-op thread work; 8 was fastest of 8..256 here (bench/).
 SUB_BATCH = 8
+SHORT_MODEL_TOKENS = 64
 
 PLACEHOLDER = "\u27e6{}\u27e7"
 _PLACEHOLDER_RE = re.compile(r"\u27e6\s*(\d{1,2})\s*\u27e7")
@@ -287,22 +291,47 @@ class ArgosTranslator:
             raise LookupError(f"no translation model for {src}->{dst}")
         out = list(texts)
         for a, b in legs:
-            out = self._leg(out, a, b)
+            out, _ = self._leg(out, a, b)
         return out
 
-    def _leg(self, texts: list[str], src: str, dst: str) -> list[str]:
+    def translate_scored(self, texts: Sequence[str], src: str, dst: str) -> list[Scored]:
+        """Like :meth:`translate_batch`, with a confidence per leg (see ``confidence``)."""
+        legs = self.route(src, dst)
+        if legs is None:
+            raise LookupError(f"no translation model for {src}->{dst}")
+        out = list(texts)
+        scores: list[list[float]] = [[] for _ in texts]
+        pairs = self.installed_pairs()
+        for a, b in legs:
+            sources = out
+            out, weakest = self._leg(sources, a, b, scored=True)
+            back: list[str | None] = [None] * len(out)
+            if (b, a) in pairs:
+                back = list(self._leg(out, b, a)[0])
+            for i, (lp, margin) in enumerate(weakest or []):
+                rt = None if back[i] is None else confidence.similarity(sources[i], str(back[i]))
+                sig = confidence.Signals(lp, margin, rt, sources[i], out[i])
+                scores[i].append(confidence.combine(sig))
+        return [Scored(t, s, legs) for t, s in zip(out, scores, strict=True)]
+
+    def _leg(
+        self, texts: list[str], src: str, dst: str, scored: bool = False
+    ) -> tuple[list[str], list[tuple[float, float]] | None]:
+        """One model over all texts; with ``scored``, each text's weakest sentence's
+        (per-token log-probability, margin to the second hypothesis) too."""
         self._load()
         import argostranslate.translate as at
 
         translation: Any = at.get_translation_from_codes(src, dst)
         pkg_translation = getattr(translation, "underlying", translation)
         if not isinstance(pkg_translation, at.PackageTranslation):
-            return [translation.translate(t) for t in texts]
+            return [translation.translate(t) for t in texts], [(0.0, math.inf)] * len(texts)
         if pkg_translation.translator is None:
             pkg_translation.hypotheses("", 1)  # argos builds its ctranslate2.Translator lazily
         pkg = pkg_translation.pkg
         # (text index, paragraph index) for every sentence, so results can be put back.
         sentences: list[str] = []
+        added: list[str] = []
         owners: list[tuple[int, int]] = []
         shapes: list[list[str]] = []
         for ti, text in enumerate(texts):
@@ -311,37 +340,96 @@ class ArgosTranslator:
             for pi, paragraph in enumerate(paragraphs):
                 for sentence in pkg_translation.sentencizer.split_sentences(paragraph):
                     if sentence.strip():
-                        sentences.append(sentence)
+                        fixed, dot = as_written(sentence, src)
+                        sentences.append(fixed)
+                        added.append(dot)
                         owners.append((ti, pi))
         if not sentences:
-            return list(texts)
+            return list(texts), [(0.0, math.inf)] * len(texts)
         tokenized = [pkg.tokenizer.encode(s) for s in sentences]
         prefix = [[pkg.target_prefix]] * len(tokenized) if pkg.target_prefix else None
         from argostranslate import settings as argos_settings
 
         # CTranslate2 sorts the sentences by length and cuts them into sub-batches that its
         # inter-op threads translate in parallel.
-        results = pkg_translation.translator.translate_batch(
-            tokenized,
+        opts: dict[str, Any] = dict(
             target_prefix=prefix,
             replace_unknowns=True,
             max_batch_size=SUB_BATCH,
             batch_type="examples",
             beam_size=argos_settings.beam_size,
-            num_hypotheses=1,
-            length_penalty=0.2,
+            num_hypotheses=2 if scored else 1,
+            return_scores=scored,
+            length_penalty=confidence.LENGTH_PENALTY,
         )
+        try:
+            results = pkg_translation.translator.translate_batch(tokenized, **opts)
+        except RuntimeError as exc:
+            if "position" not in str(exc):
+                raise
+            # A small model (the shipped ones: 72 positions) decoding garbage runs past
+            # its position table; such output is worthless, so cut it short.
+            tokenized = [t[:SHORT_MODEL_TOKENS] for t in tokenized]
+            results = pkg_translation.translator.translate_batch(
+                tokenized, max_decoding_length=SHORT_MODEL_TOKENS, **opts
+            )
         pieces: dict[tuple[int, int], list[str]] = {}
-        for owner, result in zip(owners, results, strict=True):
+        weakest = [(0.0, math.inf)] * len(texts)
+        for owner, result, dot in zip(owners, results, added, strict=True):
+            if scored:
+                hyps, sc = result.hypotheses, result.scores
+                lp = confidence.token_logprob(sc[0], len(hyps[0]))
+                margin = sc[0] - sc[1] if len(sc) > 1 else math.inf
+                ti = owner[0]
+                weakest[ti] = (min(weakest[ti][0], lp), min(weakest[ti][1], margin))
             value = pkg.tokenizer.decode(result.hypotheses[0])
             if pkg.target_prefix and value.startswith(pkg.target_prefix):
                 value = value[len(pkg.target_prefix) :]
-            pieces.setdefault(owner, []).append(value.strip())
+            value = value.strip()
+            if dot and value.endswith(dot):
+                value = value[: -len(dot)].rstrip()
+            pieces.setdefault(owner, []).append(value)
         out = []
         for ti, paragraphs in enumerate(shapes):
             done = [" ".join(pieces.get((ti, pi), [])) for pi in range(len(paragraphs))]
             out.append(at.ITranslation.combine_paragraphs(done))
-        return out
+        return out, (weakest if scored else None)
+
+
+@dataclass
+class Scored:
+    text: str
+    scores: list[float]  # one per leg
+    legs: list[tuple[str, str]]
+
+
+_QUESTION_START = {
+    "en": re.compile(
+        r"(how|what|where|when|why|who|which|can|could|is|are|do|does|did|will|would|should"
+        r"|has|have|may|anyone|any)\b", re.I),
+    "es": re.compile(r"(c[oó]mo|qu[eé]|d[oó]nde|cu[aá]ndo|por qu[eé]|qui[eé]n|cu[aá]l|puedes"
+                     r"|puedo|hay|alguien|es posible)\b", re.I),
+    "hi": re.compile(r"(क्या|कहाँ|कब|कैसे|क्यों|कौन)"),
+}  # fmt: skip
+_LOWER_I = re.compile(r"(?<![\w'])i(?=\b)")
+
+
+def as_written(sentence: str, lang: str) -> tuple[str, str]:
+    """Chat is often typed in lower case without punctuation; models (the shipped ones
+    especially) translate far better what looks like the sentences they learnt from. Returns
+    the sentence as written properly and the mark we added (taken off the output again)."""
+    s = sentence.strip()
+    if lang == "en":
+        s = _LOWER_I.sub("I", s)
+    if s[:1].islower():
+        s = s[0].upper() + s[1:]
+    if not s or s[-1] in ".!?।…:;\u27e7\"')":
+        return s, ""
+    if (q := _QUESTION_START.get(lang)) and q.match(s.lstrip("¿")):
+        if lang == "es" and not s.startswith("¿"):
+            s = "¿" + s
+        return s + "?", "?"
+    return s + ".", "."
 
 
 PACKAGES_TTL = 5.0  # seconds; a package installed by another process is seen within this
@@ -393,7 +481,8 @@ class TranslationCache:
 
     def key(self, version: str, src: str, dst: str, text: str) -> str:
         h = hashlib.sha256(text.encode()).hexdigest()[:32]
-        return f"{self.p}tr:c:{version}:{src}:{dst}:{h}"
+        # c2: values are JSON with the confidence of each leg (c: bare text, no score).
+        return f"{self.p}tr:c2:{version}:{src}:{dst}:{h}"
 
     async def get_many(self, keys: Sequence[str]) -> list[str | None]:
         if not keys:
@@ -415,6 +504,15 @@ class Translated:
     text: str
     entities: list[MessageEntity]
     translated: bool  # False: the original came back (no model, or too many entities)
+    score: float = 1.0  # confidence: the product of the legs' scores
+    confident: bool = True  # every leg at or above its package's calibrated threshold
+
+
+def judge(scores: Sequence[float], legs: Sequence[tuple[str, str]],
+          calibrations: confidence.Calibrations) -> tuple[float, bool]:  # fmt: skip
+    """A pivot is as sure as both legs together: scores multiply, and each leg must pass."""
+    ok = all(s >= calibrations.threshold(a, b) for s, (a, b) in zip(scores, legs, strict=True))
+    return round(math.prod(scores), 4), ok
 
 
 async def translate_messages(
@@ -423,11 +521,15 @@ async def translate_messages(
     items: Sequence[tuple[str, Sequence[MessageEntity]]],
     src: str,
     dst: str,
+    calibrations: confidence.Calibrations | None = None,
 ) -> list[Translated]:
-    """Translate messages with their entities; cached; batched; originals when impossible."""
+    """Translate messages with their entities; cached; batched; originals when impossible.
+    Every translation carries its confidence, judged against ``calibrations``."""
     results: list[Translated | None] = [None] * len(items)
-    if src == dst or engine.route(src, dst) is None:
+    legs = engine.route(src, dst) if src != dst else None
+    if legs is None:
         return [Translated(t, list(e), False) for t, e in items]
+    cals = calibrations or confidence.Calibrations()
     version = engine.version(src, dst)
     masked: dict[int, tuple[str, list[Slot]]] = {}
     for i, (text, ents) in enumerate(items):
@@ -441,13 +543,17 @@ async def translate_messages(
     todo = [i for i, hit in zip(order, cached, strict=True) if hit is None]
     fresh: dict[int, str] = {}
     if todo:
-        outputs = engine.translate_batch([masked[i][0] for i in todo], src, dst)
-        fresh = dict(zip(todo, outputs, strict=True))
+        outputs = engine.translate_scored([masked[i][0] for i in todo], src, dst)
+        fresh = {
+            i: json.dumps({"t": o.text, "s": o.scores}, ensure_ascii=False)
+            for i, o in zip(todo, outputs, strict=True)
+        }
         await cache.set_many({keys[order.index(i)]: fresh[i] for i in todo})
     for i, hit in zip(order, cached, strict=True):
-        raw = hit if hit is not None else fresh[i]
-        text, ents = restore(raw, masked[i][1])
-        results[i] = Translated(text, ents, True)
+        value = json.loads(hit if hit is not None else fresh[i])
+        text, ents = restore(value["t"], masked[i][1])
+        score, ok = judge(value["s"], legs, cals)
+        results[i] = Translated(text, ents, True, score, ok)
     return [r for r in results if r is not None]
 
 
@@ -488,3 +594,25 @@ async def can_translate(redis: Redis, prefix: str, src: str, dst: str) -> bool:
         pairs = frozenset(str(x) for x in await redis.smembers(f"{prefix}tr:pairs"))
         known[prefix] = (now, pairs)
     return f"{src}-{dst}" in pairs or (f"{src}-{PIVOT}" in pairs and f"{PIVOT}-{dst}" in pairs)
+
+
+def calibrate_installed(
+    engine: ArgosTranslator, pairs: Sequence[tuple[str, str]] | None = None
+) -> confidence.Calibrations:
+    """Calibrate every installed package (or ``pairs``), as ``confidence`` documents."""
+    items: dict[tuple[str, str], confidence.Calibration] = {}
+    for p in engine.installed_packages():
+        a, b = p.from_code, p.to_code
+        if pairs is not None and (a, b) not in pairs:
+            continue
+
+        def score(texts: list[str], a: str = a, b: str = b) -> list[float]:
+            masked = [protect(t)[0] for t in texts]
+            return [o.scores[0] for o in engine.translate_scored(masked, a, b)]
+
+        items[(a, b)] = confidence.calibrate_pair(a, b, str(p.package_version), score)
+    return confidence.Calibrations(items)
+
+
+def package_versions(engine: ArgosTranslator) -> dict[tuple[str, str], str]:
+    return {(p.from_code, p.to_code): str(p.package_version) for p in engine.installed_packages()}

@@ -266,3 +266,43 @@ async def load_original(redis: Redis, prefix: str, orig_id: str) -> dict[str, An
 
 async def save_original(redis: Redis, prefix: str, orig_id: str, record: dict[str, Any]) -> None:
     await redis.set(f"{prefix}tr:orig:{orig_id}", json.dumps(record, ensure_ascii=False), ex=TTL)
+
+
+def unsure_body(
+    env: Envelope, text: str, entities: list[MessageEntity]
+) -> tuple[str, str, list[MessageEntity]]:
+    """(note, body, entities) of a translation below its threshold: the original first,
+    then the translation under a localized warning."""
+    with use_locale(env.dst_lang):
+        note = "⚠️ " + _(
+            "Original ({language}) first: the machine translation below may be wrong."
+        ).format(language=language_name(env.src_lang))
+        label = _("Machine translation (may be wrong):")
+    original, orig_ents = env.text, env.message_entities()
+    between = "\n\n— " + label + "\n"
+    body, ents = textsplit.prefix(original + between, orig_ents, text, entities)
+    return note, body, ents
+
+
+async def deliver_unsure(
+    bot: Bot, redis: Redis, prefix: str, env: Envelope, text: str, entities: list[MessageEntity]
+) -> int | None:
+    """Worker side: a low-confidence translation, never presented as if it were sure."""
+    note, body, ents = unsure_body(env, text, entities)
+
+    async def send() -> Message:
+        sent = await send_envelope(bot, env, body, ents, note)
+        await record_copies(redis, prefix, env, sent)
+        return sent[-1]
+
+    msg_id = await send_once(redis, prefix, f"env:{env.key}", send, lease=SEND_LEASE)
+    if msg_id is not None:
+        return msg_id
+    # The original went out first (late translation): add the unsure translation to it.
+    raw = await redis.get(f"{prefix}sent:env:{env.key}")
+    if raw is None or not str(raw).isdigit():
+        return None
+    await edit_to(
+        bot, env.chat_id, int(raw), env.head + note + "\n\n", body, ents, _markup(env.markup)
+    )
+    return int(raw)

@@ -1,0 +1,128 @@
+"""Translation confidence on the shipped packages, through the same code path as workers.
+
+argostranslate is configured at import, so each check runs a child process (the
+``tg-support translate`` command, or the confidence bench) with its own DATA_DIR.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from tg_support.translation import argos, confidence
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "ARGOS_"))}
+    env.pop("REDIS_URL", None)
+    env.update(PYTHONPATH=str(ROOT), DATA_DIR=str(data_dir), LOG_LEVEL="WARNING",
+               ARGOS_INTRA_THREADS="1", **extra)  # fmt: skip
+    return env
+
+
+def _translate(data_dir: Path, src: str, dst: str, lines: list[str], **env: str) -> list[dict[str, Any]]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "tg_support.cli", "translate", "--from", src, "--to", dst, "--json"],
+        input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=300,
+        env=_env(data_dir, **env), cwd=ROOT,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("confidence")
+
+
+def test_translate_command_without_redis_marks_what_it_cannot_translate(data_dir: Path) -> None:
+    lines = [
+        "When is the deadline?",
+        "Where can I find the certificate after I finish the course?",
+        "My laptop crashed and I lost the notebook",
+        "Here is the link: https://example.org/honor-code",
+    ]
+    rows = _translate(data_dir, "en", "es", lines)
+    assert [r["confident"] for r in rows] == [True, False, False, True]
+    assert rows[0]["text"] == "¿Cuándo es la fecha límite?"
+    assert rows[3]["text"] == "Aquí está el enlace: https://example.org/honor-code"
+    assert all(0 <= r["score"] <= 1 for r in rows)
+    assert rows[0]["score"] > rows[0]["threshold"][0] > rows[1]["score"]
+    # The calibration was computed locally and kept for the next run.
+    cal = json.loads(confidence.calibration_file(data_dir).read_text(encoding="utf-8"))
+    assert {(c["src"], c["dst"]) for c in cal} == {
+        ("en", "es"),
+        ("es", "en"),
+        ("en", "hi"),
+        ("hi", "en"),
+    }
+
+
+def test_pivot_combines_both_legs_and_thresholds_live_in_redis(
+    data_dir: Path, redis_url: str
+) -> None:
+    conn = redis.Redis.from_url(redis_url, decode_responses=True)
+    conn.flushdb()
+    try:
+        rows = _translate(data_dir, "es", "hi", ["¿Cuándo es la fecha límite?",
+                                                 "Se me cayó el portátil y perdí el cuaderno."],
+                          REDIS_URL=redis_url)  # fmt: skip
+        assert rows[0]["legs"] == ["es-en", "en-hi"] and len(rows[0]["threshold"]) == 2
+        assert rows[0]["confident"] and not rows[1]["confident"]
+        cal = conn.hgetall("tgs:tr:cal:es-en")
+        assert cal["package_version"] == "1.0" and 0 < float(cal["threshold"]) < 1
+        cached = [k for k in conn.scan_iter("tgs:tr:c2:*:es:hi:*")]
+        assert len(cached) == 2
+        value = json.loads(conn.get(cached[0]) or "{}")
+        assert len(value["s"]) == 2  # one confidence per leg, cached with the text
+    finally:
+        conn.flushdb()
+        conn.close()
+
+
+def test_dev_set_rates(data_dir: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "bench/translation_confidence.py", "--sets", "dev", "--data-dir", str(data_dir)],
+        capture_output=True, text=True, timeout=600, env=_env(data_dir), cwd=ROOT,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    m = re.search(r"^dev\s+all\s+([\d.]+)% of\s+(\d+)\s+([\d.]+)% of\s+(\d+)", proc.stdout, re.M)
+    assert m, proc.stdout
+    assert int(m.group(2)) >= 200 and int(m.group(4)) >= 90
+    assert float(m.group(1)) >= 95.0, proc.stdout
+    assert float(m.group(3)) >= 95.0, proc.stdout
+
+
+def test_threshold_maximises_balanced_accuracy() -> None:
+    t, bal = confidence.best_threshold([0.9, 0.95, 0.8, 0.99], [0.2, 0.5, 0.85])
+    assert bal == pytest.approx((3 / 4 + 1) / 2) and t == pytest.approx(0.875)
+    t, bal = confidence.best_threshold([0.9, 0.95], [0.2, 0.5])
+    assert bal == 1.0 and t == pytest.approx(0.7)
+
+
+def test_chat_typing_is_written_out_for_the_model() -> None:
+    assert argos.as_written("how do i install the library", "en") == (
+        "How do I install the library?", "?")  # fmt: skip
+    assert argos.as_written("donde esta la tarea", "es") == ("¿Donde esta la tarea?", "?")
+    assert argos.as_written("The link is ⟦0⟧", "en") == ("The link is ⟦0⟧", "")
+    assert argos.as_written("see you tomorrow", "en") == ("See you tomorrow.", ".")
+
+
+def test_lost_placeholders_and_odd_lengths_lower_the_score() -> None:
+    base = confidence.Signals(
+        -0.01, 5.0, 1.0, "Open ⟦0⟧ now please friend", "Abre ⟦0⟧ ahora por favor amigo"
+    )
+    lost = confidence.Signals(-0.01, 5.0, 1.0, base.source, "Abre ahora por favor amigo")
+    short = confidence.Signals(-0.01, 5.0, 1.0, base.source, "Abre")
+    assert confidence.combine(base) > 0.95
+    assert confidence.combine(lost) < 0.05 and confidence.combine(short) < 0.5
