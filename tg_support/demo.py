@@ -121,6 +121,7 @@ async def seed_state(redis_url: str, prefix: str, world: DemoWorld) -> None:
     await _register_groups(store, world, ids)
     await _onboard_helpers(store, redis, prefix, ids)
     await seed_circle_pool(store, ids)
+    await _seed_solved(store, redis, prefix, ids)
     await redis.aclose()
 
 
@@ -167,6 +168,48 @@ async def seed_circle_pool(store: Store, ids: dict[str, int]) -> None:
                           goal="Finish the course with a study group")  # fmt: skip
         await set_learner_courses(store, profile, [DEMO_COURSE])
         await circles.wait(ids[key], DEMO_COURSE, name if lang == "es" else None)
+
+
+# (language, question, answer, English pivot of the question, tags): solved questions a
+# newcomer finds before asking; the pivot makes them searchable from other languages too.
+SOLVED: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
+    ("es", "¿Cómo descargo el certificado del curso cuando termino todas las tareas?",
+     "En tu perfil abre «Logros» y pulsa «Descargar certificado»; aparece cuando todas las "
+     "tareas calificadas están aprobadas.",
+     "How do I download the course certificate when I finish all the assignments?",
+     ("coursera",)),
+    ("en", "Can I get a deadline extension if I miss a weekly quiz?",
+     "Yes: on the Deadlines page press \"Reset deadlines\"; your progress is kept and the "
+     "new dates move by a week.",
+     "Can I get a deadline extension if I miss a weekly quiz?", ("coursera",)),
+    ("hi", "मेरा जुपिटर नोटबुक बदलाव सेव नहीं करता, क्या करूँ?",
+     "फ़ाइल मेनू में \"Save and Checkpoint\" चुनें; अगर फिर भी न हो तो पेज रीलोड करके दोबारा "
+     "खोलें।",
+     "My Jupyter notebook does not save changes, what should I do?", ("python",)),
+    ("zh", "统计学作业里的方差和标准差有什么区别？",
+     "方差是各数据与平均数之差的平方的平均值；标准差是方差的平方根，单位与原数据相同。",
+     "What is the difference between variance and standard deviation in the statistics "
+     "assignment?", ("statistics",)),
+)  # fmt: skip
+
+
+async def _seed_solved(store: Store, redis: Redis, prefix: str, ids: dict[str, int]) -> None:
+    """A few solved, searchable questions with their answers (asked by learners who are not
+    in the demo), so a newcomer's similar question is met with an earlier answer."""
+    from tg_support.questions.search import SearchIndex
+    from tg_support.questions.store import questions
+
+    qs = questions(store)
+    index = SearchIndex(redis, prefix=prefix)
+    # An earlier learner (not a demo person) asked them; the English helper answered.
+    asker = 0
+    for lang, text, answer, pivot, tags in SOLVED:
+        q = await qs.new_question(asker, text, lang, list(tags))
+        await qs.update_question(
+            q.qid, status="solved", answer=answer, answer_lang=lang, helper_id=ids["helper_en"]
+        )
+        await redis.zadd(qs.keys.solved, {q.qid: q.created_at})
+        await index.add(q.qid, text, lang, pivot_text=pivot, tags=list(tags))
 
 
 async def seed_demo(api_url: str, redis_url: str, prefix: str) -> DemoWorld:

@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
+from telegram.error import BadRequest
 
 from tg_support.core.i18n import _, use_locale
 from tg_support.core.jobs import enqueue_in
+from tg_support.questions import topics
 from tg_support.questions.search import SearchIndex
 from tg_support.questions.store import questions
 from tg_support.translation import argos as translation
@@ -134,6 +136,39 @@ async def _translate_text(rt: Runtime, text: str, src: str, dst: str) -> str | N
         _cache(rt), translation.translator(), [(text, [])], src, dst
     )
     return res.text if res.translated else None
+
+
+def translate_topic_title(qid: str) -> str:
+    """The topic of a question in another language than its group's gets its title in the
+    group's language (the topic list shows titles only). Idempotent: the stored title says
+    whether it was done; Telegram's TOPIC_NOT_MODIFIED on a re-run is fine too."""
+    return run(lambda rt: _translate_topic_title(rt, qid))
+
+
+async def _translate_topic_title(rt: Runtime, qid: str) -> str:
+    q = await questions(rt.store).get_question(qid)
+    if q is None or q.group_id is None or q.thread_id is None:
+        return "skipped"
+    group = await rt.store.get_group(q.group_id)
+    dst = topics.target_language(q.lang, group)
+    if dst == q.lang:
+        return "same-language"
+    [res] = await translation.translate_messages(
+        _cache(rt), translation.translator(), [(q.text, [])], q.lang, dst
+    )
+    if not res.translated:
+        return "untranslated"
+    name = topics.short_title(q.qid, res.text)
+    if q.title == name:
+        return "done"
+    try:
+        await rt.bot.edit_forum_topic(q.group_id, q.thread_id, name=name)
+    except BadRequest as exc:
+        if "not_modified" not in exc.message.lower():
+            log.info("could not rename the topic of question %s: %s", qid, exc.message)
+            return "failed"
+    await questions(rt.store).update_question(qid, title=name)
+    return "edited"
 
 
 def index_pivot(qid: str) -> str:

@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import TEST_PREFIX, TEST_TOKEN
 
-from .people import Person, text
+from .people import Person, buttons, text
 
 pytestmark = pytest.mark.e2e
 
@@ -164,6 +164,7 @@ async def test_demo_as_the_readme_runs_it(tmp_path: Path) -> None:
     import re
     import socket
 
+    from tg_support.demo import SOLVED
     from tg_support.sandbox import SandboxClient
 
     from .world import onboard
@@ -197,10 +198,19 @@ async def test_demo_as_the_readme_runs_it(tmp_path: Path) -> None:
                 "¿Cómo entrego la tarea de la semana 3 en Coursera? No encuentro el botón.",
                 timeout=20,
             )
-            assert "#1" in text(confirm) and "MOOC en español" in text(confirm)
+            # The seeded solved questions took the first numbers.
+            number = f"#{len(SOLVED) + 1}"
+            assert number in text(confirm) and "MOOC en español" in text(confirm)
             # The demo's worker offers the question to Ana, the Spanish-speaking helper.
-            [offer] = await client.wait_for(admin_id, text_contains="#1", timeout=25)
+            [offer] = await client.wait_for(admin_id, text_contains=number, timeout=25)
             assert "semana 3" in text(offer)
+            # Search before asking: a seeded solved question in her language answers her.
+            [suggest] = await maria.send(
+                "/ask No sé cómo descargar el certificado del curso, ya terminé las tareas.",
+                timeout=20,
+            )
+            assert "Descargar certificado" in text(suggest), text(suggest)
+            assert [d for _, d in buttons(suggest) if d.startswith("q:dup:")]
         assert _descendants_with(marker)  # the worker and the embedded Redis are running
     finally:
         os.killpg(proc.pid, signal.SIGINT)

@@ -3,12 +3,15 @@ the small real models in models/ (installed with install_from_path at worker sta
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
 from typing import Any
 
 import pytest
+
+from tests.conftest import TEST_PREFIX
 
 from .people import Person, buttons, data_for, text
 from .world import forum_group, onboard, person, register
@@ -54,6 +57,7 @@ async def test_spanish_question_english_answer_and_edit(world: dict[str, Any], c
         en["id"], thread_id=thread, text_contains="I need help with the assignment", timeout=25
     )
     assert "Translated from Español" in text(post)
+    await renamed_topic(client, en["id"], thread)  # (its service message comes first)
     [shown] = await Person(client, john.user).press(
         post, data_for(post, "Show original"), chat_id=en["id"]
     )
@@ -197,6 +201,33 @@ async def test_hindi_helper_gets_the_spanish_question_in_hindi(
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(10)
+
+
+async def test_topic_title_is_translated_into_the_groups_language(
+    world: dict[str, Any], client: Any, redis_sync: Any
+) -> None:
+    """Issue 20: the group's list of topics shows the Spanish question's title in English."""
+    maria, en = world["maria"], world["en"]
+    [confirm] = await maria.send("Necesito ayuda con la tarea.", timeout=15)
+    assert "#1" in text(confirm)
+    thread = await only_topic(client, en["id"])
+    name = await renamed_topic(client, en["id"], thread)
+    assert name.startswith("#1 · ") and "I need help with the assignment" in name, name
+    assert "tarea" not in name
+    assert redis_sync.hget(f"{TEST_PREFIX}q:1", "title") == name
+
+
+async def renamed_topic(client: Any, chat_id: int, thread: int) -> str:
+    """The topic's name once the worker renamed it into English (editForumTopic)."""
+    name = ""
+    for _ in range(150):
+        state = await client.state()
+        chat = next(c for c in state["chats"] if c["id"] == chat_id)
+        name = next(t["name"] for t in chat["topics"] if t["message_thread_id"] == thread)
+        if "help" in name.lower():
+            break
+        await asyncio.sleep(0.2)
+    return str(name)
 
 
 async def test_unsure_translation_arrives_with_the_original_first(

@@ -201,7 +201,9 @@ def test_widen_admits_other_languages_with_penalty() -> None:
     es_basic = helper(1, languages={"es": "basic"})
     en_native = helper(2, languages={"en": "native", "fr": "fluent"}, tags={"ml"}, reputation=1.0)
     q = question(lang="es", tags=("ml",))
-    assert ids(rank(q, [es_basic, en_native], now=NOW)) == [1]
+    # before widening the tag matcher of another language comes, but after every speaker
+    assert ids(rank(q, [es_basic, en_native], now=NOW)) == [1, 2]
+    assert ids(rank(question(lang="es"), [es_basic, en_native], now=NOW)) == [1]
     ranked = rank(q, [es_basic, en_native], now=NOW, widen=True)
     # es basic: 3*0.4 + 0 + 1 + 0.5 + 0.5 = 3.2 ; en native: 3*0 + 2*0.5 + 1 + 1.0 + 0.5 = 3.5
     assert ids(ranked) == [2, 1]

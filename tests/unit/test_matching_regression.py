@@ -114,11 +114,13 @@ def test_widened_odd_levels_clamps_and_skew() -> None:
         ("widened:es->-", "tags=python", "load=-1/2", "rep=1.30", "idle=0.0h"),
         ("lang=es:conversational", "tags=python,sql", "load=1/4", "rep=-0.20", "idle=1.5h"),
     ]
-    # without widening the helper who speaks no Spanish is out; the odd level stays in
+    # without widening the helper who speaks no Spanish comes after the speakers (shared tag)
     assert [r.helper.user_id for r in rank(q, [speaks_nothing, odd_level, basic], now=NOW)] == [
         3,
         2,
+        1,
     ]
+    assert [r.helper.user_id for r in rank(question(), [speaks_nothing, basic], now=NOW)] == [3]
 
 
 def test_off_hours_tie_without_fairness_horizon() -> None:
@@ -164,12 +166,13 @@ ZONES = ("UTC", "Europe/Madrid", "Asia/Kolkata", "America/Los_Angeles", "UTC+05:
 DST_NIGHT = datetime(2024, 3, 31, 0, 30, tzinfo=UTC)  # a Sunday; Europe moves to summer time
 
 # sha256 of each seed's 100 results, as rank() returned them before it was split into named
-# terms (the old body and the new one were run side by side on these inputs)
+# terms (the old body and the new one were run side by side on these inputs); re-recorded
+# when issue 20 admitted tag matchers of other languages before widening (after speakers)
 DIGESTS = (
-    "01fb180af536", "c515e17cae2c", "72840b4a46cd", "e777d8459221", "ef7672fc16b8",
-    "488633f016f7", "1bf5e6e4531f", "5c01a93073ac", "d3277204903c", "6b1d8f2380d8",
-    "cf2c9d23f5a1", "644e64ea909c", "73cfa455ee3b", "012bbc59c502", "937c9773d8f2",
-    "ecfe9a0ae4b0", "e568cd25a744", "561cda3b7565", "afb98a6e344a", "0443fc54089c",
+    "260784826819", "f0a22d85fd78", "394e8fc3ee7e", "e971c571405a", "7ef1ce6fce58",
+    "fe3cc4ea7d6f", "cb001d12a7b4", "bca60227832d", "e793136976e3", "33937e0338ae",
+    "b00700027809", "04f16d45ff18", "015006c0ce67", "f5cd1be117e0", "c46e8c361da7",
+    "6b4cae08e480", "6903680903ee", "7a18d68bfbc9", "e40723f5410f", "79638f7c42ce",
 )  # fmt: skip
 
 

@@ -71,6 +71,11 @@ def index_pivot(qid: str) -> Job:
     return Job("translate", "workers.translate.index_pivot", (qid,))
 
 
+def translate_topic_title(qid: str) -> Job:
+    """Rename a question's topic into its group's language (the list of topics is read in it)."""
+    return Job("translate", "workers.translate.translate_topic_title", (qid,))
+
+
 def deliver_translated(envelope: dict[str, Any]) -> Job:
     """Translate an envelope (``translation.delivery``, as JSON) and send it."""
     return Job("translate", "workers.translate.deliver_translated", (envelope,))

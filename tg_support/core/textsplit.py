@@ -92,3 +92,17 @@ def _clip(entities: Sequence[MessageEntity], base: int, length: int) -> list[Mes
                 )
             )  # fmt: skip
     return out
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` on one line, at most ``limit`` characters: cut at the last word boundary
+    before the limit, with an ellipsis (a single over-long word is cut inside it). Scripts
+    without spaces (Chinese, Japanese) are cut at the limit."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    head = flat[: limit - 1]
+    space = head.rfind(" ")
+    if space >= limit // 2:
+        head = head[:space]
+    return head.rstrip(" ,.;:·-—") + "…"

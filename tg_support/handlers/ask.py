@@ -9,13 +9,12 @@ Conversation steps (in Redis, per learner):
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from tg_support.core import callbacks, jobs, langid
+from tg_support.core import callbacks, jobs, langid, textsplit
 from tg_support.core.callbacks import CallbackData
 from tg_support.core.i18n import LANGUAGE_NAMES, _, ngettext, use_locale
 from tg_support.core.services import Ctx
@@ -26,6 +25,7 @@ from tg_support.questions import topics
 from tg_support.questions.routing import GroupCard, choose_group
 from tg_support.questions.search import SearchIndex
 from tg_support.questions.store import Question, questions
+from tg_support.questions.tagging import question_tags
 from tg_support.translation.argos import PIVOT, can_translate
 
 from .common import deliver, edit_or_send, esc, keyboard, reply
@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 
 MIN_QUESTION_CHARS = 8
 SUGGESTIONS = 3
-_HASHTAG = re.compile(r"#(\w{2,40})")
 STATUS_ICONS = {"open": "🟡", "answered": "💬", "solved": "✅", "closed": "⚪"}
 
 
@@ -127,14 +126,13 @@ async def on_question_text(update: Update, ctx: Ctx, conv: Conversation, text: s
             update, ctx, _("Please describe your question in a few more words, so people can help.")
         )
         return
+    if conv.step == "ask:suggest" and conv.data.get("qid"):
+        # A new text instead of a choice on the suggestions: that draft is abandoned.
+        await questions(store).discard_draft(str(conv.data["qid"]), uid)
     detection = langid.detect(text, _priors(ctx, update))
     lang = detection.lang
-    tags = list(
-        dict.fromkeys(
-            [t.lower() for t in _HASHTAG.findall(text)]
-            + (ctx.profile.tags if ctx.profile else [])
-        )
-    )[:10]
+    # From the question itself; the profile's courses only when the text names no topic.
+    tags = question_tags(text, ctx.profile.tags if ctx.profile else [])
     # Searched before the draft exists (drafts are not indexed): with nothing similar the
     # question goes straight to a group, so its conversation step is set with it.
     solved = await similar(ctx, text, lang)
@@ -227,6 +225,9 @@ async def _route(update: Update, ctx: Ctx, q: Question, *, created: bool = False
         thread_id = await topics.open_topic(ctx.bot, store, fresh, group, post=False)
         env = await topics.question_envelope(store, fresh, group, thread_id)
         await deliver(ctx, env)
+        if topics.target_language(fresh.lang, group) != fresh.lang:
+            # The topic list shows titles only: a worker renames it in the group's language.
+            await ctx.svc.submit(jobs.translate_topic_title(q.qid))
     finally:
         if token is not None:
             await store.unlock(lock_key, token)
@@ -303,7 +304,8 @@ async def on_question_button(update: Update, ctx: Ctx) -> None:
             await query.answer(_("Your question is already posted."))
             return
         await query.answer()
-        await questions(store).update_question(qid, status="closed", answer=None)
+        # Never posted, never numbered for the learner: the draft goes, its number is reused.
+        await questions(store).discard_draft(qid, q.asker_id)
         await store.redis.hincrby(questions(store).keys.question(str(data.solved_qid)), "helped", 1)
         await store.clear_conv(q.asker_id)
         await edit_or_send(
@@ -376,7 +378,7 @@ async def myquestions_cmd(update: Update, ctx: Ctx) -> None:
         + "</b>"
     ]
     for q in mine:
-        title = esc(" ".join(q.text.split())[:80])
+        title = esc(textsplit.shorten(q.text, 80))
         lines.append(
             f"{STATUS_ICONS.get(q.status, '•')} #{q.qid} · {title} — {status_label(q.status)}"
         )

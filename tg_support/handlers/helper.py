@@ -21,6 +21,7 @@ from tg_support.core.store import Profile
 from tg_support.helpers import reputation
 from tg_support.helpers.index import HelperIndex
 from tg_support.helpers.matching import HelperCard
+from tg_support.helpers.membership import Membership
 from tg_support.helpers.offers import TTL, OfferAction, OfferKeys
 from tg_support.helpers.ratings import RatingVote, apply_rating
 from tg_support.helpers.registry import (
@@ -314,10 +315,7 @@ async def leaderboard_cmd(update: Update, ctx: Ctx) -> None:
 
 
 async def _display_name(ctx: Ctx, uid: int, p: Profile | None) -> str:
-    if p is not None and p.show_name and p.display_name:
-        return p.display_name
-    code = await topics.pseudonym_code(ctx.svc.store, "P", "public", uid)
-    return _("Helper {code}").format(code=code)
+    return await topics.helper_label(ctx.svc.store, uid)
 
 
 # --- offers ---------------------------------------------------------------------------
@@ -376,16 +374,22 @@ async def on_offer_button(update: Update, ctx: Ctx) -> None:
     if conv.step is not None and conv.step.startswith("ask"):
         await store.clear_conv(uid)
     await query.answer()
-    await edit_or_send(
-        update,
-        ctx,
-        _(
+    # Point to the group's topic only when they can write there (issue 20: a helper was sent
+    # to a group she was not in).
+    in_group = q.group_id is not None and await store.repo(Membership).is_member(
+        ctx.bot, q.group_id, uid
+    )
+    if in_group:
+        took = _(
             "You took question #{number}. Write your answer here and I will pass it to the "
             "learner; you can also answer in the group's topic."
         ).format(number=qid)
-        + "\n\n"
-        + esc(q.text[:3500]),
-    )
+    else:
+        took = _(
+            "You took question #{number}. Write your answer here and I will pass it to the "
+            "learner."
+        ).format(number=qid)
+    await edit_or_send(update, ctx, took + "\n\n" + esc(q.text[:3500]))
     await _mark_others_taken(ctx, q, uid)
 
 

@@ -55,7 +55,16 @@ async def _answered(ctx: Ctx, q: Question, helper_id: int, msg: Message) -> None
         values["helper_id"] = helper_id
     await questions(store).update_question(q.qid, **values)
     await questions(store).touch_question(q.qid)
-    await store.repo(HelperStatsStore).record_answer(q.qid, helper_id, q.lang)
+    # The answer's own language too: its board credits the helper (an English answer to a
+    # Spanish question counts on the English board as well as on the Spanish one).
+    helper = await store.get_profile(helper_id)
+    body = msg.text or msg.caption or ""
+    answer_lang = (
+        langid.detect(body, langid.Priors(chosen=helper.lang if helper else None)).lang
+        if body.strip()
+        else (helper.lang if helper and helper.lang else q.lang)
+    )
+    await store.repo(HelperStatsStore).record_answer(q.qid, helper_id, q.lang, answer_lang)
 
 
 async def answer_from_private(update: Update, ctx: Ctx, q: Question, msg: Message) -> None:
@@ -66,10 +75,10 @@ async def answer_from_private(update: Update, ctx: Ctx, q: Question, msg: Messag
     copies: list[tuple[int, int]] = []
     if q.group_id is not None and q.thread_id is not None and msg.text:
         group = await store.get_group(q.group_id)
-        code = await topics.pseudonym_code(store, "H", q.qid, helper_id)
         with use_locale(topics.group_locale(group)):
             head = (
-                _("{helper} answered:").format(helper=_("Helper {code}").format(code=code)) + "\n"
+                _("{helper} answered:").format(helper=await topics.helper_label(store, helper_id))
+                + "\n"
             )
         try:
             posted = await send_parts(
@@ -102,10 +111,9 @@ async def relay_answer(ctx: Ctx, q: Question, msg: Message, helper_id: int) -> b
             await deliver(ctx, env)
             return True
         if msg.effective_attachment is not None and not msg.sticker:
-            code = await topics.pseudonym_code(store, "H", q.qid, helper_id)
             with use_locale(locale):
                 head = _("{helper} answered your question #{number}:").format(
-                    helper=_("Helper {code}").format(code=code), number=q.qid
+                    helper=await topics.helper_label(store, helper_id), number=q.qid
                 )
                 caption, ents = textsplit.prefix(
                     head + "\n", [], msg.caption or "", msg.caption_entities
@@ -150,13 +158,11 @@ async def edited(update: Update, ctx: Ctx) -> None:
         try:
             if chat_id == q.asker_id:
                 locale = await _learner_locale(ctx, q)
-                code = await topics.pseudonym_code(
-                    store, "H", q.qid, msg.from_user.id if msg.from_user else 0
-                )
+                helper_id = msg.from_user.id if msg.from_user else 0
                 with use_locale(locale):
                     head = (
                         _("{helper} answered your question #{number}:").format(
-                            helper=_("Helper {code}").format(code=code), number=q.qid
+                            helper=await topics.helper_label(store, helper_id), number=q.qid
                         )
                         + "\n"
                     )

@@ -40,7 +40,9 @@ group's quota, so some top helpers without the tags always come too), then fills
 the quota from ``hlang:{lang}``, skipping excluded ids and the asker, and returns the picked
 rows from ``hrows`` as one string. Without widening the question's language has the whole
 ``limit``; with widening it has half, and the other languages share the other half (unused
-quota carries over to the next group). The work is O(groups · tags · log N + limit): it grows with the
+quota carries over to the next group). Without widening, ``cross_tags`` adds a tags-only
+group per other language (tag matchers only, up to ``cross_tags`` each, no carry-over): the
+helpers who know the course read the question translated from the first round on. The work is O(groups · tags · log N + limit): it grows with the
 number of candidates returned, not with the number of registered helpers. Card profiles are
 parsed once and cached by their JSON text.
 """
@@ -138,11 +140,12 @@ return 1
 )
 
 # KEYS[1] the rows hash, then per group its tag keys and its language key.
-# ARGV[1] number of groups, then per group (quota, number of tag keys), then the excluded ids.
+# ARGV[1] number of groups, then per group (quota, number of tag keys, tags only 0/1), then
+# the excluded ids. A tags-only group takes tag matchers only (up to its whole quota).
 _CANDIDATES = """
 local ngroups = tonumber(ARGV[1])
 local seen = {}
-for i = 2 + 2 * ngroups, #ARGV do seen[ARGV[i]] = true end
+for i = 2 + 3 * ngroups, #ARGV do seen[ARGV[i]] = true end
 local picked = {}
 -- add up to want unseen ids from key (best first) from rank cursor on;
 -- returns the number added, the new cursor, and whether the key is exhausted
@@ -167,13 +170,16 @@ local carry = 0
 local ki = 2
 local pos = 2
 for g = 1, ngroups do
-  local quota = tonumber(ARGV[pos]) + carry
   local ntags = tonumber(ARGV[pos + 1])
-  pos = pos + 2
+  local tagsonly = ARGV[pos + 2] == '1'
+  -- a tags-only group neither uses nor passes on the other groups' unused quota
+  local quota = tonumber(ARGV[pos]) + (tagsonly and 0 or carry)
+  pos = pos + 3
   local got = 0
   if quota > 0 then
     -- tag matchers first, in equal shares per tag, at most 80% of the quota
     local tagquota = math.floor(quota * 0.8)
+    if tagsonly then tagquota = quota end
     local active = {}
     local cursor = {}
     for t = 1, ntags do active[#active + 1] = t; cursor[t] = 0 end
@@ -192,11 +198,11 @@ for g = 1, ngroups do
       active = still
     end
     -- then the best by reputation
-    if got < quota then
+    if got < quota and not tagsonly then
       local added = fill(KEYS[ki + ntags], quota - got, 0)
       got = got + added
     end
-    carry = quota - got
+    if not tagsonly then carry = quota - got end
   end
   ki = ki + ntags + 1
 end
@@ -409,36 +415,43 @@ class HelperIndex(Repository):
         widen: bool = False,
         limit: int = 500,
         exclude: Collection[int] = (),
+        cross_tags: int = 0,
     ) -> list[HelperCard]:
         """Offerable helpers for ``question`` from the indexes, at most ``limit``.
 
         Speakers of the question's language (tag matchers first, then best reputation);
-        with ``widen`` also speakers of the other languages. The asker and ``exclude`` are
-        skipped. Order is not meaningful: pass the result to :func:`matching.rank`.
+        with ``widen`` also speakers of the other languages. Without ``widen``,
+        ``cross_tags`` more helpers of other languages who share a tag with the question
+        (their offers are translated). The asker and ``exclude`` are skipped. Order is not
+        meaningful: pass the result to :func:`matching.rank`.
         """
         if limit <= 0:
             return []
         lang = _slug(question.lang)
         tags = sorted({_slug(t) for t in question.tags} - {""})
-        groups: list[tuple[str, int]] = [(lang, limit)]
+        groups: list[tuple[str, int, bool]] = [(lang, limit, False)]
+        if not widen and cross_tags > 0 and tags:
+            members = await self.redis.smembers(self._langs_key)
+            others = sorted({_text(m) for m in members} - {lang})
+            groups.extend((other, cross_tags, True) for other in others)
         if widen:
             members = await self.redis.smembers(self._langs_key)
             others = sorted({_text(m) for m in members} - {lang})
             if others:
                 own = max(limit // 2, 1)
-                groups = [(lang, own)]
+                groups = [(lang, own, False)]
                 share = math.ceil((limit - own) / len(others))
                 left = limit - own
                 for other in others:
                     q = min(share, left)
-                    groups.append((other, q))
+                    groups.append((other, q, False))
                     left -= q
         keys: list[str] = [self._rows_key]
         args: list[str] = [str(len(groups))]
-        for g_lang, quota in groups:
+        for g_lang, quota, tags_only in groups:
             keys.extend(self.lang_tag_key(g_lang, t) for t in tags)
             keys.append(self.lang_key(g_lang))
-            args.extend((str(quota), str(len(tags))))
+            args.extend((str(quota), str(len(tags)), "1" if tags_only else "0"))
         args.append(str(question.asker_id))
         args.extend(str(uid) for uid in exclude)
         raw = _text(await self._candidates(keys=keys, args=args))

@@ -7,7 +7,9 @@ A helper is never offered a question when any of these holds:
 * they are the asker, or their id is in ``exclude`` (already offered this question);
 * ``away`` is set;
 * ``capacity <= 0`` or ``open_load >= capacity`` (at or over capacity);
-* they do not speak the question's language and ``widen`` is False.
+* they do not speak the question's language, share no tag with it, and ``widen`` is False
+  (a helper who knows the course reads the question translated, so tag matchers of other
+  languages are eligible from the first round; the language weight still ranks speakers first).
 
 Language codes and tags are compared exactly as given (lower-case slugs by convention;
 :class:`tg_support.helpers.index.HelperIndex` normalises them when storing).
@@ -39,7 +41,8 @@ Score (higher is better), with ``w = Weights()``::
 
 Each fit is a function of its own (:func:`language_fit`, :func:`tag_fit`, :func:`load_fit`,
 :func:`reputation_fit`, :func:`fairness_fit`) and :func:`rank` weighs and sums them.
-``last_offered_at <= 0`` (never offered) counts as fully idle. The score is rounded to 9
+``last_offered_at <= 0`` (never offered) counts as fully idle. Without ``widen``, helpers
+who speak the question's language always come before tag matchers who do not. The score is rounded to 9
 decimals so that equal inputs compare equal. Ties are broken by least recently offered
 (smaller ``last_offered_at``) first, then by smaller ``user_id``: the order is total and
 deterministic.
@@ -178,7 +181,7 @@ def _eligible(
             or h.away
             or h.open_load >= h.capacity
             or h.capacity <= 0
-            or (not widen and lang not in h.languages)
+            or (not widen and lang not in h.languages and not (question.tags & h.tags))
         ):
             continue
         seen.add(uid)
@@ -315,11 +318,17 @@ def rank(
     off_hours = not available
     tier = available or off
     scores = _scores(tier, question, now_ts, weights)
-    # user ids are unique in the tier, so the comparison never reaches the card
-    entries = [(-s, h.last_offered_at, h.user_id, s, h) for s, h in zip(scores, tier, strict=True)]
+    # Before widening, speakers of the language come before tag matchers of other languages
+    # (who only fill a round the speakers leave short). User ids are unique in the tier, so
+    # the comparison never reaches the card.
+    lang = question.lang
+    entries = [
+        (not widen and lang not in h.languages, -s, h.last_offered_at, h.user_id, s, h)
+        for s, h in zip(scores, tier, strict=True)
+    ]
     return [
         Ranked(
             helper=h, score=s, reasons=_reasons(h, question, now_ts, off_hours), off_hours=off_hours
         )
-        for _, _, _, s, h in heapq.nsmallest(k, entries)
+        for _, _, _, _, s, h in heapq.nsmallest(k, entries)
     ]

@@ -8,8 +8,9 @@ mid-send leaves a lease of ``match_job_timeout_seconds``, after which the retrie
 it). Helpers chosen in one round are never chosen again for that question. When nobody
 accepts within ``offer_timeout_seconds`` the next round runs (the job schedules it, under a
 deterministic job id, through RQ's scheduler); rounds ``0 .. offer_rounds - 1`` offer to
-speakers of the question's language, round ``offer_rounds`` widens to helpers of other
-languages, and the round after tells the group's admins. A claimed, closed or solved
+speakers of the question's language and to helpers of other languages who share a tag with
+it (their offer is translated; speakers rank first), round ``offer_rounds`` widens to every
+helper of other languages, and the round after tells the group's admins. A claimed, closed or solved
 question ends the chain. Earlier rounds' offers stay valid: a late Accept still claims.
 
 Key patterns (``{p}`` is the prefix):
@@ -179,7 +180,11 @@ async def offer_round(
         already = {int(x) for x in await store.redis.smembers(keys.chosen(qid))}
         already |= {int(x) for x in await store.redis.smembers(keys.sent(qid))}
         card = question_card(q)
-        cards = await index.candidates(card, widen=widen, exclude=already)
+        # Tag matchers of other languages come from round 0 on (their offer is translated):
+        # waiting for the widened round left them out for minutes.
+        cards = await index.candidates(
+            card, widen=widen, exclude=already, cross_tags=settings.offer_batch_size
+        )
         ranked = rank(
             card, cards, now=datetime.now(UTC), k=settings.offer_batch_size,
             exclude=already, widen=widen,

@@ -29,13 +29,9 @@ class RatingVote(CallbackData, prefix="rt"):
 
 
 async def helper_name(store: Store, qid: str, helper: int) -> str:
-    """How a helper is shown to the learner of ``qid``: the first name they chose to show,
-    else their per-question pseudonym (in the current locale)."""
-    hp = await store.get_profile(helper)
-    if hp and hp.show_name and hp.display_name:
-        return hp.display_name
-    code = await topics.pseudonym_code(store, "H", qid, helper)
-    return _("Helper {code}").format(code=code)
+    """How a helper is shown to the learner of ``qid``: the same name as on their answers
+    and on the boards (:func:`topics.helper_label`)."""
+    return await topics.helper_label(store, helper)
 
 
 async def ask_for_ratings(bot: Bot, store: Store, q: Question) -> None:
@@ -68,7 +64,9 @@ async def ask_for_ratings(bot: Bot, store: Store, q: Question) -> None:
 
 async def apply_rating(store: Store, q: Question, helper: int, helpful: bool) -> float:
     """Count the vote; returns the helper's new reputation (also written to the index)."""
-    s = await store.repo(HelperStatsStore).add_rating(helper, helpful, q.lang, q.group_id)
+    stats = store.repo(HelperStatsStore)
+    langs = [q.lang, *(await stats.answer_langs(q.qid, helper))]
+    s = await stats.add_rating(helper, helpful, langs, q.group_id)
     rep = reputation.reputation(s.helpful, s.rated)
     index = store.repo(HelperIndex)
     if await index.get(helper) is not None:

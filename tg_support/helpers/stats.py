@@ -10,7 +10,9 @@ Key patterns (``{p}`` is the prefix):
 ``{p}hboards:{uid}``             set     leaderboard keys the helper is on (for erasure)
 ``{p}answered:{qid}``            list    helpers who answered the question, in order
 ``{p}rated:{qid}``               hash    helper id → up/down, once per learner's rating
-``{p}lb:lang:{lang}``            zset    helpful answers per helper, by answer language
+``{p}alang:{qid}``               hash    helper id → language of their (first) answer
+``{p}lb:lang:{lang}``            zset    helpful answers per helper, on the board of the
+                                         question's language and of the answer's language
 ``{p}lb:group:{chat_id}``        zset    helpful answers per helper, by group
 ``{p}lb:optout``                 set     helpers who do not want to be listed
 ===============================  ======  ===================================================
@@ -53,6 +55,9 @@ class StatsKeys:
     def rated(self, qid: str) -> str:
         return f"{self.p}rated:{qid}"
 
+    def answer_lang(self, qid: str) -> str:
+        return f"{self.p}alang:{qid}"
+
     def board_lang(self, lang: str) -> str:
         return f"{self.p}lb:lang:{lang}"
 
@@ -88,9 +93,18 @@ class HelperStatsStore(Repository):
             streak_days=reputation.streak(days, int(time.time() // 86400)),
         )
 
-    async def record_answer(self, qid: str, helper_id: int, lang: str) -> None:
-        """Stats, streak days and the answered list; counted once per question and helper."""
+    async def record_answer(
+        self, qid: str, helper_id: int, lang: str, answer_lang: str | None = None
+    ) -> None:
+        """Stats, streak days and the answered list; counted once per question and helper.
+        ``answer_lang``: the language the helper wrote in (kept for the boards)."""
         key = self.keys.answered(qid)
+        if answer_lang:
+            alang = self.keys.answer_lang(qid)
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hsetnx(alang, str(helper_id), answer_lang)
+                pipe.expire(alang, ANSWERED_TTL)
+                await pipe.execute()
         existing = [int(x) for x in await self.redis.lrange(key, 0, -1)]
         if helper_id in existing:
             return
@@ -111,6 +125,11 @@ class HelperStatsStore(Repository):
         end = -1 if limit < 0 else limit - 1
         return [int(x) for x in await self.redis.lrange(self.keys.answered(qid), 0, end)]
 
+    async def answer_langs(self, qid: str, helper: int) -> list[str]:
+        """The language of the helper's answer to ``qid`` (empty when not recorded)."""
+        raw = await self.redis.hget(self.keys.answer_lang(qid), str(helper))
+        return [str(raw)] if raw else []
+
     async def answerer_at(self, qid: str, i: int) -> int | None:
         raw = await self.redis.lindex(self.keys.answered(qid), i)
         return int(raw) if raw is not None else None
@@ -125,15 +144,17 @@ class HelperStatsStore(Repository):
         return bool(first)
 
     async def add_rating(
-        self, helper: int, helpful: bool, lang: str, group_id: int | None
+        self, helper: int, helpful: bool, langs: str | list[str], group_id: int | None
     ) -> reputation.HelperStats:
-        """Count a rating; a helpful one also scores on the language and group boards."""
+        """Count a rating; a helpful one also scores on the boards of ``langs`` (the
+        question's and the answer's language, each once) and of the group."""
+        langs = [langs] if isinstance(langs, str) else langs
         key = self.keys.stats(helper)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hincrby(key, "rated", 1)
             if helpful:
                 pipe.hincrby(key, "helpful", 1)
-                boards = [self.keys.board_lang(lang)]
+                boards = [self.keys.board_lang(lang) for lang in dict.fromkeys(langs)]
                 if group_id is not None:
                     boards.append(self.keys.board_group(group_id))
                 for board in boards:
@@ -180,6 +201,7 @@ class HelperStatsStore(Repository):
             for qid in qids:
                 pipe.lrem(self.keys.answered(qid), 0, str(uid))
                 pipe.hdel(self.keys.rated(qid), str(uid))
+                pipe.hdel(self.keys.answer_lang(qid), str(uid))
             await pipe.execute()
 
     async def erase_questions(self, qids: list[str]) -> None:
@@ -188,5 +210,7 @@ class HelperStatsStore(Repository):
             return
         async with self.redis.pipeline(transaction=True) as pipe:
             for qid in qids:
-                pipe.delete(self.keys.answered(qid), self.keys.rated(qid))
+                pipe.delete(
+                    self.keys.answered(qid), self.keys.rated(qid), self.keys.answer_lang(qid)
+                )
             await pipe.execute()

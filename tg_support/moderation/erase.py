@@ -20,6 +20,7 @@ from tg_support.config import Settings
 from tg_support.core.sending import RedisRateLimiter
 from tg_support.core.store import Store
 from tg_support.helpers.index import HelperIndex
+from tg_support.helpers.membership import Membership
 from tg_support.helpers.offers import Offers
 from tg_support.helpers.stats import HelperStatsStore
 from tg_support.questions.search import SearchIndex
@@ -46,6 +47,7 @@ async def erase_user(store: Store, settings: Settings, bot_id: int, uid: int) ->
     await store.repo(DeadlineStore).erase_user(uid)
     await store.repo(ReflectionStore).erase_user(uid)
     await store.repo(IntroStore).erase_user(uid)
+    await store.repo(Membership).erase_user(uid)
     await store.repo(ReviewStore).erase_user(uid)
     await RedisRateLimiter.erase_chat(store.redis, store.p, bot_id, uid)
     await store.erase_user(uid)

@@ -51,6 +51,17 @@ async def pseudonym_code(store: Store, role: str, qid: str, user_id: int) -> str
     return "".join(_ALPHABET[b % len(_ALPHABET)] for b in digest[:4])
 
 
+async def helper_label(store: Store, helper_id: int) -> str:
+    """How a helper is shown to others, the same everywhere (answers, topic copies, rating
+    prompts, leaderboards): the first name they chose to show, else one public pseudonym
+    per helper, in the current locale."""
+    profile = await store.get_profile(helper_id)
+    if profile is not None and profile.show_name and profile.display_name:
+        return profile.display_name
+    code = await pseudonym_code(store, "P", "public", helper_id)
+    return _("Helper {code}").format(code=code)
+
+
 def learner_head(code: str) -> str:
     """``Learner AB12 (asker):`` in the current locale, the first line of a follow-up."""
     return _("{pseudonym} (asker):").format(pseudonym=_("Learner {code}").format(code=code)) + "\n"
@@ -182,9 +193,8 @@ async def answer_envelope(
     *, show_name: str | None = None,
 ) -> Envelope:  # fmt: skip
     """An answer for the learner, under the helper's pseudonym (or name, if they chose)."""
-    code = await pseudonym_code(store, "H", q.qid, helper_id)
     with use_locale(learner_locale):
-        who = show_name or _("Helper {code}").format(code=code)
+        who = show_name or await helper_label(store, helper_id)
         head = (
             _("{helper} answered your question #{number}:").format(helper=who, number=q.qid) + "\n"
         )
