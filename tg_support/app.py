@@ -38,6 +38,7 @@ from tg_support.handlers import (
     group,
     guards,
     helper,
+    helptext,
     private,
     relay,
     review,
@@ -54,7 +55,7 @@ log = logging.getLogger(__name__)
 
 # Feature handler modules, in the order their handlers join group 0.
 COMMUNITY = (community_courses, community_circles, community_deadlines, community_path)
-FEATURES = (start, ask, relay, helper, group, translate, admin, review, *COMMUNITY)
+FEATURES = (start, helptext, ask, relay, helper, group, translate, admin, review, *COMMUNITY)
 
 App = Application[Any, Ctx, Any, Any, Any, Any]
 

@@ -24,8 +24,11 @@ async def onboard(p: Person, lang: str, *, role: str = "learner", courses: str =
     [msg] = await p.press(msg, f"ob:role:{role}")
     [msg] = await p.press(msg, "ob:plat:done")
     if courses:
-        # Kept as a free topic, as every profile was before the course catalog.
+        # Kept as free topics, as every profile was before the course catalog; several
+        # courses in one message get one picker each, one after the other.
         [pick] = await p.send(courses)
+        for _ in range(len([c for c in courses.split(",") if c.strip()]) - 1):
+            [added, pick] = await p.press(pick, "obc:tag:0", count=2)
         [added] = await p.press(pick, "obc:tag:0")
         await p.press(added, "obc:done:0")
     else:

@@ -19,7 +19,6 @@ from typing import Literal
 from babel import Locale
 from babel.dates import get_timezone_location
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from tg_support.community import picker
@@ -588,90 +587,6 @@ async def on_language_button(update: Update, ctx: Ctx) -> None:
     )
 
 
-async def help_cmd(update: Update, ctx: Ctx) -> None:
-    """/help: what the bot does and the commands this person can use here, by role."""
-    chat = update.effective_chat
-    if chat is not None and chat.type != "private":
-        await reply(update, ctx, await _group_help(update, ctx))
-        return
-    profile = ctx.profile
-    uid = _uid(update)
-    is_admin = any(g.registered_by == uid for g in await ctx.svc.store.list_groups())
-    lines = [
-        _("I connect MOOC learners with volunteers who speak their language."),
-        "",
-        _("Send me a question in any language and I will find help."),
-        "",
-        "<b>" + _("Questions") + "</b>",
-        "/ask — " + _("ask a new question"),
-        "/myquestions — " + _("your questions and their status"),
-        "/review — " + _("swap feedback on drafts with another learner"),
-        "",
-        "<b>" + _("Learning together") + "</b>",
-        "/courses — " + _("your courses and their sessions"),
-        "/circles — " + _("study circles of your courses"),
-        "/deadlines — " + _("course deadlines and reminders"),
-        "/path — " + _("where you stand on your learning pathway"),
-        "/intro — " + _("introduce yourself to a group"),
-    ]
-    if profile is not None and profile.is_helper:
-        lines += [
-            "",
-            "<b>" + _("For helpers") + "</b>",
-            "/helper — " + _("your helper settings: languages, hours, capacity"),
-            "/away — " + _("pause new offers"),
-            "/back — " + _("receive offers again"),
-            "/stats — " + _("your answers, ratings and badges"),
-            "/leaderboard — " + _("the top helpers in your language"),
-        ]
-    else:
-        lines += ["/leaderboard — " + _("the top helpers in your language")]
-    if is_admin:
-        lines += [
-            "",
-            "<b>" + _("For group admins") + "</b>",
-            "/broadcast — " + _("send an announcement to your groups"),
-            "/broadcasts — " + _("your announcements and their delivery"),
-        ]
-    lines += [
-        "",
-        "<b>" + _("Your account") + "</b>",
-        "/start — " + _("set up your profile"),
-        "/profile — " + _("see or edit your profile"),
-        "/language — " + _("change the language I speak"),
-        "/cancel — " + _("stop what you are doing"),
-        "/forget — " + _("erase everything stored about you"),
-        "/help — " + _("this help"),
-    ]
-    await reply(update, ctx, "\n".join(lines))
-
-
-async def _group_help(update: Update, ctx: Ctx) -> str:
-    """The group's commands; the admin ones only for the group's administrators."""
-    chat, user = update.effective_chat, update.effective_user
-    assert chat is not None
-    lines = [
-        _("I connect MOOC learners with volunteers who speak their language."),
-        "",
-        "/groupinfo — " + _("how this group is set up"),
-        "/leaderboard — " + _("the top helpers in this group"),
-    ]
-    try:
-        member = await ctx.bot.get_chat_member(chat.id, user.id if user else 0)
-        admin = member.status in ("creator", "administrator")
-    except TelegramError:
-        admin = False
-    if admin:
-        lines += [
-            "",
-            "<b>" + _("For group admins") + "</b>",
-            "/register — " + _("register this group (languages, region, topics)"),
-            "/unregister — " + _("remove this group from the network"),
-        ]
-    lines += ["", _("Write to me in private to ask a question or to help others.")]
-    return "\n".join(lines)
-
-
 async def cancel_cmd(update: Update, ctx: Ctx) -> None:
     """/cancel: leave any multi-step flow; the profile stays as it was."""
     uid = _uid(update)
@@ -736,7 +651,6 @@ def handlers() -> list[BaseHandler[Update, Ctx, None]]:
         CommandHandler("start", start, filters=private),
         CommandHandler("profile", profile_cmd, filters=private),
         CommandHandler("language", language_cmd, filters=private),
-        CommandHandler("help", help_cmd),
         CommandHandler("cancel", cancel_cmd, filters=private),
         CommandHandler("forget", forget_cmd, filters=private),
         CallbackQueryHandler(on_forget_button, pattern=ForgetAnswer.pattern()),
