@@ -138,13 +138,16 @@ async def test_worker_killed_mid_translation_still_delivers_once(
         await onboard(maria, "es")
         await maria.send("Tengo una pregunta.", timeout=15)
         # The question's translation job: kill its worker while it runs (SIGKILL, no cleanup).
+        # A loaded CI machine can take many seconds to get the job to the worker: wait on a
+        # clock, not a count of polls (400 polls of 10 ms once ran out before the start).
         wip = f"rq:wip:{TEST_PREFIX}translate"
-        for _ in range(400):
+        deadline = asyncio.get_running_loop().time() + 30
+        while asyncio.get_running_loop().time() < deadline:
             if redis_sync.zcard(wip) or redis_sync.exists(
                 f"{TEST_PREFIX}sent:env:post:1:{en['id']}:4"
             ):
                 break
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.005)
         assert redis_sync.zcard(wip), "the translate worker never started the job"
         os.killpg(translator.pid, signal.SIGKILL)
         translator.wait(10)
