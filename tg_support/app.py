@@ -34,13 +34,16 @@ from tg_support.core.store import Store
 from tg_support.handlers import (
     admin,
     ask,
+    edits,
     errors,
     group,
     guards,
     helper,
     helptext,
     private,
+    region,
     relay,
+    reopen,
     review,
     start,
     translate,
@@ -55,7 +58,10 @@ log = logging.getLogger(__name__)
 
 # Feature handler modules, in the order their handlers join group 0.
 COMMUNITY = (community_courses, community_circles, community_deadlines, community_path)
-FEATURES = (start, helptext, ask, relay, helper, group, translate, admin, review, *COMMUNITY)
+FEATURES = (
+    start, helptext, ask, relay, edits, helper, group, translate, admin, review, region, reopen,
+    *COMMUNITY,
+)  # fmt: skip
 
 App = Application[Any, Ctx, Any, Any, Any, Any]
 

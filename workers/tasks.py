@@ -10,8 +10,9 @@ from typing import Any
 from tg_support.core.i18n import _, use_locale
 from tg_support.core.jobs import enqueue_in
 from tg_support.core.messages import send_parts
-from tg_support.helpers import offers
+from tg_support.helpers import offer_edits, offers
 from tg_support.questions import topics
+from tg_support.questions.reopen import reopen_markup
 from tg_support.questions.store import Question, questions
 
 from .runtime import Runtime, run
@@ -32,6 +33,11 @@ def match_helpers(qid: str, round_no: int = 0) -> dict[str, Any]:
         return await offers.offer_round(rt.bot, rt.store, rt.settings, qid, round_no)
 
     return run(job)
+
+
+def refresh_offers(qid: str) -> int:
+    """The learner edited question ``qid``: helpers' offers show the new text."""
+    return run(lambda rt: offer_edits.refresh_offers(rt.bot, rt.store, rt.settings, qid))
 
 
 def check_question(qid: str) -> str:
@@ -85,6 +91,7 @@ async def close_idle(rt: Runtime, q: Question, locale: str) -> None:
             _(
                 "I closed question #{number} because it was quiet for a while. Ask again any time."
             ).format(number=q.qid),
+            reply_markup=reopen_markup(q.qid),
         )
 
 

@@ -79,6 +79,8 @@ from tg_support.helpers.registry import (
     HelperOpen,
     HelperToggle,
 )
+from tg_support.questions.regions import LEARNER_REGIONS, NO_REGION, OPEN, RegionChoice
+from tg_support.questions.reopen import QuestionReopen, reopen_markup
 from tg_support.questions.topics import QuestionSolved, answer_markup
 from tg_support.translation.delivery import TranslationToggle
 
@@ -95,6 +97,10 @@ WIRE: list[tuple[CallbackData, str]] = [
     (QuestionSolved(qid=3), "q:solve:3"),
     (QuestionGo(qid=3), "q:go:3"),
     (QuestionDuplicate(qid=3, solved_qid=1), "q:dup:3:1"),
+    (QuestionReopen(qid=3), "qr:3"),
+    (RegionChoice(region="open"), "pf:rg:open"),
+    (RegionChoice(region="middle-east"), "pf:rg:middle-east"),
+    (RegionChoice(region="none"), "pf:rg:none"),
     (BroadcastAudience(kind="learners"), "bc:aud:learners"),
     (BroadcastFilterLanguage(lang="es"), "bc:fl:es"),
     (BroadcastFilterRegion(region="middle-east"), "bc:fr:middle-east"),
@@ -221,6 +227,8 @@ def test_every_value_the_keyboards_draw_packs() -> None:
         *(BroadcastFilterRegion(region=r) for r in REGIONS),
         *(BroadcastReplaceText(bid=10**12, lang=c) for c in LOCALES),
         RatingVote(qid=10**15, index=2, vote="down"),
+        *(RegionChoice(region=r) for r in (*LEARNER_REGIONS, OPEN, NO_REGION)),
+        QuestionReopen(qid=10**15),
     ]
     for obj in drawn:
         assert type(obj).parse(obj.pack()) == obj
@@ -239,6 +247,7 @@ def test_callback_data_does_not_depend_on_the_language() -> None:
                     tuple(markup_data(offer_markup("7"))),
                     tuple(markup_data(answer_markup("7"))),
                     tuple(markup_data(panel_markup("4"))),
+                    tuple(markup_data(reopen_markup("7"))),
                 )
             )
     assert seen == {
@@ -246,6 +255,7 @@ def test_callback_data_does_not_depend_on_the_language() -> None:
             ("of:acc:7", "of:pass:7"),
             ("q:solve:7",),
             ("bc:ok:4", "bc:at:4:1", "bc:at:4:24", "bc:x:4"),
+            ("qr:7",),
         )
     }
 
@@ -459,6 +469,8 @@ def test_every_button_reaches_exactly_one_handler(wire: str) -> None:
         ("pf:edit:x", "on_profile_edit"),
         ("lang:en:x", "on_language_button"),
         ("gr:lang", "on_register_button"),
+        ("qr:x", "on_reopen_button"),
+        ("pf:rg:<x>", "on_region_button"),
     ],
 )
 def test_malformed_data_under_a_prefix_still_gets_an_answer(data: str, handler: str) -> None:

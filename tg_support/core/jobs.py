@@ -95,6 +95,11 @@ def retranslate(
     )
 
 
+def refresh_offers(qid: str) -> Job:
+    """Redraw the offers of a question the learner edited (translated for some helpers)."""
+    return Job("translate", "workers.tasks.refresh_offers", (qid,))
+
+
 def prepare_broadcast(bid: str) -> Job:
     """Translate a broadcast into its audience's languages and send the previews."""
     return Job("translate", "workers.broadcast.prepare", (bid,))

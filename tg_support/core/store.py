@@ -6,8 +6,8 @@ Key patterns (``{p}`` is ``Settings.redis_prefix``):
 =================================  =========  =================================================
 ``{p}user:{uid}``                  hash       profile: lang, tg_lang, role, platforms (JSON),
                                               courses (JSON: course ids and free topics),
-                                              course_tags (JSON), tz, goal, onboarded,
-                                              blocked, created_at, updated_at
+                                              course_tags (JSON), tz, region, goal,
+                                              onboarded, blocked, created_at, updated_at
 ``{p}users``                       set        every user id that has a profile
 ``{p}users:lang:{lang}``           set        user ids by chosen language (broadcast audiences)
 ``{p}conv:{uid}``                  string     JSON ``{"step": ..., "data": {...}}``: where the
@@ -154,6 +154,8 @@ class Profile:
     # community.course_store), so routing and matching need no catalog lookup.
     course_tags: list[str] = field(default_factory=list)
     tz: str | None = None
+    # One of ``labels.REGIONS`` (never "international"): routing prefers a group of it.
+    region: str | None = None
     goal: str | None = None
     onboarded: bool = False
     blocked: bool = False

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from tg_support.core import callbacks, jobs, langid, textsplit
@@ -22,6 +22,7 @@ from tg_support.core.store import Conversation, Group
 from tg_support.helpers.ratings import ask_for_ratings
 from tg_support.helpers.stats import HelperStatsStore
 from tg_support.questions import topics
+from tg_support.questions.reopen import can_reopen, reopen_button, reopen_markup
 from tg_support.questions.routing import GroupCard, choose_group
 from tg_support.questions.search import SearchIndex
 from tg_support.questions.store import Question, questions
@@ -136,7 +137,11 @@ async def on_question_text(update: Update, ctx: Ctx, conv: Conversation, text: s
     # Searched before the draft exists (drafts are not indexed): with nothing similar the
     # question goes straight to a group, so its conversation step is set with it.
     solved = await similar(ctx, text, lang)
-    q = await questions(store).new_question(uid, text, lang, tags, conv_step="" if solved else "ask:thread")
+    # The message that holds the text, so the learner's edits of it apply (handlers.edits).
+    src = update.message.message_id if update.message and update.message.text == text else None
+    q = await questions(store).new_question(
+        uid, text, lang, tags, conv_step="" if solved else "ask:thread", src_msg=src
+    )
     if not solved:
         # Just created, and no button offers it yet: the draft needs no reading back.
         await _route(update, ctx, q, created=True)
@@ -208,7 +213,8 @@ async def _route(update: Update, ctx: Ctx, q: Question, *, created: bool = False
             GroupCard(g.chat_id, frozenset(g.languages), g.region, frozenset(g.tags), g.active)
             for g in groups
         ]
-        card = choose_group(fresh.lang, fresh.tags, cards)
+        region = ctx.profile.region if ctx.profile is not None else None
+        card = choose_group(fresh.lang, fresh.tags, cards, region=region)
         if card is None:
             await questions(store).update_question(q.qid, status="open")
             await reply(
@@ -339,6 +345,7 @@ async def mark_solved(ctx: Ctx, q: Question) -> None:
         _(
             "Marked question #{number} as solved. Thank you! Your question now helps others who search."
         ).format(number=q.qid),
+        reply_markup=reopen_markup(q.qid),
     )
     await ask_for_ratings(ctx.bot, store, q)
 
@@ -382,7 +389,10 @@ async def myquestions_cmd(update: Update, ctx: Ctx) -> None:
         lines.append(
             f"{STATUS_ICONS.get(q.status, '•')} #{q.qid} · {title} — {status_label(q.status)}"
         )
-    await reply(update, ctx, "\n".join(lines))
+    # Ended questions the learner may still reopen, one button each (questions.reopen).
+    label = _("🔄 Reopen #{number}")
+    rows = [[reopen_button(q.qid, label.format(number=q.qid))] for q in mine if can_reopen(q)]
+    await reply(update, ctx, "\n".join(lines), InlineKeyboardMarkup(rows) if rows else None)
 
 
 async def free_message(update: Update, ctx: Ctx, conv: Conversation, text: str | None) -> bool:

@@ -27,12 +27,15 @@ from tg_support.community.dates import format_day, parse_date
 from tg_support.community.reflections import prompt_job
 from tg_support.core.callbacks import CallbackData
 from tg_support.core.i18n import LANGUAGE_NAMES, LOCALES, _, get_locale, negotiate, set_locale
+from tg_support.core.labels import region_label
 from tg_support.core.services import Ctx
 from tg_support.core.store import PLATFORMS, ROLES, Conversation, Profile
 from tg_support.core.timezones import parse_timezone, to_tzinfo, utc_offset_label
 from tg_support.helpers.index import HelperIndex
 from tg_support.helpers.registry import HelperOpen, ensure_card
 from tg_support.moderation.erase import erase_user
+from tg_support.questions.regions import OPEN as REGION_OPEN
+from tg_support.questions.regions import RegionChoice
 
 from .common import edit_or_send, esc, grid, keyboard, offer_course, reply
 from .steps import StepHandler
@@ -140,6 +143,7 @@ def profile_summary(p: Profile, courses: list[str] | None = None) -> str:
             courses=esc(", ".join(shown)) if shown else _("none")
         ),
         _("Time zone: {tz}").format(tz=tz_label(p.tz)),
+        _("Region: {region}").format(region=region_label(p.region) if p.region else _("not set")),
         _("Learning goal: {goal}").format(goal=esc(p.goal) if p.goal else _("not set")),
     ]
     return "\n".join(lines)
@@ -280,7 +284,7 @@ async def _finish(update: Update, ctx: Ctx, conv: Conversation, *, edit: bool) -
         await ensure_card(store.repo(HelperIndex), profile)
     labels = await picker.names(store.repo(CourseStore), profile.courses)
     text = profile_summary(profile, labels) + "\n\n" + next_steps(profile)
-    rows = [[(_("Edit profile"), ProfileEdit().pack())]]
+    rows = profile_rows()
     if profile.is_helper:
         rows.append([(_("Helper settings"), HelperOpen().pack())])
     markup = keyboard(rows)
@@ -533,9 +537,16 @@ async def profile_cmd(update: Update, ctx: Ctx) -> None:
     if p is None or not p.onboarded:
         await reply(update, ctx, _("You have no profile yet. Send /start to create one."))
         return
-    markup = keyboard([[(_("Edit profile"), ProfileEdit().pack())]])
     labels = await picker.names(ctx.svc.store.repo(CourseStore), p.courses)
-    await reply(update, ctx, profile_summary(p, labels), markup)
+    await reply(update, ctx, profile_summary(p, labels), keyboard(profile_rows()))
+
+
+def profile_rows() -> list[list[tuple[str, str]]]:
+    """The profile's buttons: edit it all, or set the region alone (handlers.region)."""
+    return [
+        [(_("Edit profile"), ProfileEdit().pack())],
+        [(_("My region"), RegionChoice(region=REGION_OPEN).pack())],
+    ]
 
 
 async def on_profile_edit(update: Update, ctx: Ctx) -> None:

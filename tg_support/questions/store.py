@@ -6,7 +6,9 @@ Key patterns (``{p}`` is ``Settings.redis_prefix``):
 ``{p}qseq``                        string     last question number (INCR)
 ``{p}q:{qid}``                     hash       question: asker, lang, text, status, group,
                                               thread, title, pseudonym, tags (JSON),
-                                              created_at, updated_at, reminded, helper
+                                              created_at, updated_at, reminded, helper,
+                                              src_msg (the asker's private message that
+                                              holds the question's text, for edits)
 ``{p}q:user:{uid}``                zset       the learner's question ids by creation time
 ``{p}q:active``                    zset       open/answered question ids by last activity
                                               (the idle checker's index)
@@ -88,6 +90,7 @@ class Question:
     answer_lang: str | None = None
     helper_id: int | None = None
     prompt_msg: int | None = None
+    src_msg: int | None = None
 
 
 # A new question: its number, its hash and the asker's index in one round trip.
@@ -136,14 +139,15 @@ class QuestionStore(Repository):
         self._discard_draft = redis.register_script(_DISCARD_DRAFT)
 
     async def new_question(
-        self, asker_id: int, text: str, lang: str, tags: list[str], *, conv_step: str = ""
-    ) -> Question:
+        self, asker_id: int, text: str, lang: str, tags: list[str], *, conv_step: str = "",
+        src_msg: int | None = None,
+    ) -> Question:  # fmt: skip
         """A draft question, numbered. With ``conv_step``, the asker's conversation moves to
         that step about this question in the same script (one round trip for both)."""
         now = time.time()
         q = Question(
             qid="", asker_id=asker_id, text=text, lang=lang, tags=tags,
-            created_at=now, updated_at=now,
+            created_at=now, updated_at=now, src_msg=src_msg,
         )  # fmt: skip
         fields = [x for kv in to_hash(q).items() if kv[0] != "qid" for x in kv]
         qid = await self._new_question(

@@ -167,6 +167,8 @@ async def question_envelope(store: Store, q: Question, group: Group, thread_id: 
         text=q.text,
         src_lang=q.lang,
         dst_lang=target_language(q.lang, group),
+        # The asker's message is edited into the post (questions.edits).
+        relay=[q.asker_id, q.src_msg, q.qid] if q.src_msg else None,
     )
 
 
