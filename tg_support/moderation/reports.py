@@ -11,10 +11,10 @@ Key patterns (``{p}`` is the prefix; every key expires :data:`TTL` after its las
                                            target's member code), group, question, text and
                                            context (the reported message and what it answered),
                                            status (``open``/``done``), action, by, at
-``{p}mod:report:{rid}:msgs``       hash    admin id → message id of their copy of the report
+``{p}mod:report:{rid}:msgs``       hash    admin id → ``message id:locale`` of their copy
 ``{p}mod:held:{qid}``              hash    a question the gate held: asker, reason, group,
                                            status (``open``/``done``), action, by, at
-``{p}mod:held:{qid}:msgs``         hash    admin id → message id of their copy
+``{p}mod:held:{qid}:msgs``         hash    admin id → ``message id:locale`` of their copy
 ``{p}mod:reports:user:{uid}``      set     ``r<rid>`` / ``h<qid>`` naming this user (as reporter,
                                            target, asker or admin), for /forget and /export
 =================================  ======  ================================================
@@ -149,15 +149,20 @@ class Reports(Repository):
 
     # --- admins' copies --------------------------------------------------------------
 
-    async def add_copy(self, ref: str, admin: int, msg_id: int) -> None:
+    async def add_copy(self, ref: str, admin: int, msg_id: int, locale: str) -> None:
         key = self._msgs_key(ref)
-        await self.redis.hset(key, str(admin), str(msg_id))
+        await self.redis.hset(key, str(admin), f"{msg_id}:{locale}")
         await self.redis.expire(key, TTL)
         await self._index(ref, admin)
 
-    async def copies(self, ref: str) -> dict[int, int]:
+    async def copies(self, ref: str) -> dict[int, tuple[int, str]]:
+        """Admin id → (message id of their copy, the locale it was written in)."""
         raw = cast(dict[str, str], await self.redis.hgetall(self._msgs_key(ref)))
-        return {int(k): int(v) for k, v in raw.items()}
+        out = {}
+        for k, v in raw.items():
+            msg_id, _, locale = v.partition(":")
+            out[int(k)] = (int(msg_id), locale or "en")
+        return out
 
     def _msgs_key(self, ref: str) -> str:
         kind, num = ref[0], int(ref[1:])

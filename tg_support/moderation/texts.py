@@ -210,15 +210,14 @@ async def send_to_admins(
                 except (Forbidden, BadRequest):
                     continue  # an admin who never started the bot cannot be messaged
             sent.add(user.id)
-            await reports.add_copy(ref, user.id, msg.message_id)
+            await reports.add_copy(ref, user.id, msg.message_id, locale)
     return len(sent)
 
 
 async def edit_copies(bot: Bot, store: Store, ref: str, render: Callable[[], str]) -> None:
     """Every admin's copy of a report or held question now says what was decided."""
-    for admin_id, msg_id in (await store.repo(Reports).copies(ref)).items():
-        profile = await store.get_profile(admin_id)
-        with use_locale(profile.lang if profile and profile.lang else "en"):
+    for admin_id, (msg_id, locale) in (await store.repo(Reports).copies(ref)).items():
+        with use_locale(locale):
             text = render()
         try:
             await bot.edit_message_text(text, admin_id, msg_id)
