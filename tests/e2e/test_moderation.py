@@ -4,7 +4,6 @@ shadow ban; /modlog."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
