@@ -86,7 +86,9 @@ async def test_a_link_flood_from_a_new_account_is_held_until_an_admin_approves(
     assert "aprobó tu pregunta #1" in text(approved) and "MOOC en español" in text(approved)
     assert redis_sync.hget(f"{TEST_PREFIX}q:1", "status") == "open"
     thread_id = int(redis_sync.hget(f"{TEST_PREFIX}q:1", "thread_id"))
-    [post] = await client.wait_for(es["id"], thread_id=thread_id, text_contains="bit.ly", timeout=20)
+    [post] = await client.wait_for(
+        es["id"], thread_id=thread_id, text_contains="bit.ly", timeout=20
+    )
     assert "Nina" not in text(post)
     again = await ana.press_answer(review, "mod:h:no:1", force=True)
     assert again["show_alert"]  # decided once

@@ -198,7 +198,9 @@ async def test_a_shadow_banned_spammer_sees_acceptance_and_reaches_nobody(
     await register(ana, es["id"], ["es"], "americas")
     await onboard(sam, "es")
     await onboard(lucia, "es", role="helper")
-    [real] = await sam.send("¿Alguien quiere ganar dinero fácil con el curso de Python?", timeout=20)
+    [real] = await sam.send(
+        "¿Alguien quiere ganar dinero fácil con el curso de Python?", timeout=20
+    )
     thread_id = topic_of(redis_sync, "1")
     post = await post_of(client, es["id"], thread_id, "dinero")
     since_ana = await ana.seq()
@@ -209,7 +211,9 @@ async def test_a_shadow_banned_spammer_sees_acceptance_and_reaches_nobody(
     assert "Hecho" in text(done)
 
     topics_before = await topic_count(client, es["id"])
-    [accepted] = await sam.send("/ask ¿Quieres ganar dinero fácil? Escríbeme por privado", timeout=20)
+    [accepted] = await sam.send(
+        "/ask ¿Quieres ganar dinero fácil? Escríbeme por privado", timeout=20
+    )
     # Word for word what a posted question gets.
     assert text(accepted) == text(real).replace("#1", "#2"), text(accepted)
     [added] = await sam.send("Es una oferta única, de verdad.")
@@ -228,3 +232,39 @@ async def topic_count(client: Any, group_id: int) -> int:
     state = await client.state()
     chat = next(c for c in state["chats"] if c["id"] == group_id)
     return len(chat["topics"])
+
+
+async def test_ban_by_reply_and_unban_by_code(bot: Any, client: Any, redis_sync: Any) -> None:
+    ana = await person(client, "Ana", "es")
+    maria = await person(client, "María", "es")
+    pablo = await person(client, "Pablo", "es")
+    es = await forum_group(client, "MOOC en español", ana, [maria, pablo])
+    await ana.send("/start")
+    await register(ana, es["id"], ["es"], "americas")
+    await onboard(maria, "es")
+    await onboard(pablo, "es")
+    await maria.send("¿Dónde descargo el certificado del curso de Python?", timeout=20)
+    thread_id = topic_of(redis_sync, "1")
+    spam = await client.send_text(pablo.id, "Compra seguidores baratos aquí", es["id"],
+                                  message_thread_id=thread_id)  # fmt: skip
+
+    # A member cannot ban; the group's admin can, by replying to the message.
+    [no] = await send_reply(
+        client, pablo, "/ban", es["id"], spam["message_id"], thread_id=thread_id
+    )
+    assert "administradores" in text(no)
+    [banned] = await send_reply(
+        client, ana, "/ban", es["id"], spam["message_id"], thread_id=thread_id
+    )
+    assert "eliminado de la red" in text(banned), text(banned)
+    code = text(banned).split(":")[0].split()[-1]
+    [refusal] = await pablo.send("¿Cómo se calcula la nota final del curso de Python?")
+    assert "eliminaron" in text(refusal)
+
+    # Lifted with the member's code, from the admin's private chat.
+    [lifted] = await ana.send(f"/unban {code}")
+    assert "eliminación revertida" in text(lifted), text(lifted)
+    [ok] = await pablo.send("/ask ¿Cómo se calcula la nota final del curso de Python?", timeout=20)
+    assert "#2" in text(ok), text(ok)
+    [usage] = await ana.send("/unban NOPE42")
+    assert "/unban" in text(usage)
