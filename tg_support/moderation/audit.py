@@ -29,6 +29,7 @@ from typing import Any, Final
 from redis.asyncio import Redis
 
 from tg_support.core.store import Repository
+from tg_support.moderation.sanctions import Sanctions
 
 KEEP: Final = 5000
 # Actions (stable codes; handlers map them to localized labels).
@@ -135,9 +136,10 @@ class AuditLog(Repository):
             await self.redis.hset(self.keys.entries, str(entry.id), json.dumps(asdict(entry)))
         await self.redis.delete(self.keys.actor(uid))
 
-    async def export_user(self, uid: int, target_hash: str) -> dict[str, Any]:
+    async def export_user(self, uid: int) -> dict[str, Any]:
         """What this person did as an admin, and what was done about them (but nothing that
         would reveal a shadow ban)."""
+        target_hash = await Sanctions(self.redis, self.p).user_hash(uid)
         mine = await self._load([str(i) for i in await self.redis.smembers(self.keys.actor(uid))])
         about = await self._load(
             [str(i) for i in await self.redis.smembers(self.keys.target(target_hash))]
