@@ -15,7 +15,7 @@ from .world import forum_group, onboard, person, register
 
 pytestmark = pytest.mark.e2e
 
-MUTE_S = 5.0  # the first mute length on offer, scaled down from an hour
+MUTE_S = 15.0  # the first mute length on offer, scaled down from an hour (room for a slow CI)
 
 
 @pytest.fixture
@@ -268,3 +268,46 @@ async def test_ban_by_reply_and_unban_by_code(bot: Any, client: Any, redis_sync:
     assert "#2" in text(ok), text(ok)
     [usage] = await ana.send("/unban NOPE42")
     assert "/unban" in text(usage)
+
+
+async def test_report_in_words_forged_buttons_and_hints(
+    bot: Any, client: Any, redis_sync: Any
+) -> None:
+    ana = await person(client, "Ana", "es")
+    maria = await person(client, "María", "es")
+    es = await forum_group(client, "MOOC en español", ana, [maria])
+    await ana.send("/start")
+    await register(ana, es["id"], ["es"], "americas")
+    await onboard(maria, "es")
+
+    # In a group without a reply: how to do it.
+    [hint] = await maria.send("/report", chat_id=es["id"])
+    assert "Responde /report al mensaje" in text(hint)
+    # In private without a reply: the next message describes the problem.
+    [ask] = await maria.send("/report")
+    assert "¿Qué quieres denunciar?" in text(ask)
+    since_ana = await ana.seq()
+    [thanks] = await maria.send("Un usuario me escribe por privado ofreciendo respuestas pagadas.")
+    assert "moderadores" in text(thanks)
+    [report] = await client.wait_for(ana.id, since_seq=since_ana, timeout=20)
+    assert "respuestas pagadas" in text(report)
+    assert [d for _, d in buttons(report)] == ["mod:a:dismiss:1:0"]  # about nobody: dismiss
+    # Forged or stale presses get an alert, never an action.
+    for forged in (
+        "mod:a:remove:1:0",
+        "mod:a:mute:99:0",
+        "mod:a:mute:1:7",
+        "mod:h:ok:5",
+        "mod:a:x",
+    ):
+        answer = await ana.press_answer(report, forged, force=True)
+        assert answer["show_alert"], forged
+    assert redis_sync.hget(f"{TEST_PREFIX}mod:report:1", "status") == "open"
+    [done] = await ana.press(report, "mod:a:dismiss:1:0")
+    assert "denuncia descartada" in text(done)
+    # Media where a description is expected: asked for words.
+    await maria.send("/report")
+    since = await maria.seq()
+    await client.send_photo(maria.id)
+    [words] = await client.wait_for(maria.id, since_seq=since, timeout=20)
+    assert "con palabras" in text(words), text(words)

@@ -93,7 +93,7 @@ def rephrase_text(reason: str) -> str:
 async def gate_context(ctx: Ctx, uid: int) -> gate.GateContext:
     qs = questions(ctx.svc.store)
     now = time.time()
-    recent = [q for q in await qs.user_questions(uid, limit=20) if q.created_at > now - RECENT_S]
+    recent = [q for q in await qs.user_questions(uid, limit=10) if q.created_at > now - RECENT_S]
     created = ctx.profile.created_at if ctx.profile and ctx.profile.created_at else now
     return gate.GateContext(
         first_question=await qs.count_user_questions(uid) == 0,
