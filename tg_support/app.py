@@ -40,6 +40,7 @@ from tg_support.handlers import (
     guards,
     helper,
     helptext,
+    moderation,
     private,
     region,
     relay,
@@ -59,8 +60,8 @@ log = logging.getLogger(__name__)
 # Feature handler modules, in the order their handlers join group 0.
 COMMUNITY = (community_courses, community_circles, community_deadlines, community_path)
 FEATURES = (
-    start, helptext, ask, relay, edits, helper, group, translate, admin, review, region, reopen,
-    *COMMUNITY,
+    start, helptext, ask, relay, edits, helper, group, translate, admin, review, moderation,
+    region, reopen, *COMMUNITY,
 )  # fmt: skip
 
 App = Application[Any, Ctx, Any, Any, Any, Any]
@@ -125,6 +126,7 @@ def private_commands() -> list[BotCommand]:
         BotCommand("profile", _("see or edit your profile")),
         BotCommand("language", _("change the language I speak")),
         BotCommand("help", _("what I can do")),
+        BotCommand("report", _("report a message to the moderators")),
         BotCommand("cancel", _("stop what you are doing")),
         BotCommand("forget", _("erase everything stored about you")),
         BotCommand("broadcast", _("announce to learners and groups (group admins)")),
@@ -136,6 +138,7 @@ def group_commands() -> list[BotCommand]:
     return [
         BotCommand("groupinfo", _("how this group is registered")),
         BotCommand("leaderboard", _("top helpers of this group")),
+        BotCommand("report", _("report a message to the moderators")),
     ]
 
 
@@ -143,6 +146,7 @@ def group_admin_commands() -> list[BotCommand]:
     return [
         BotCommand("register", _("register this group for questions")),
         BotCommand("unregister", _("stop routing questions here")),
+        BotCommand("modlog", _("the moderation log (sent to you privately)")),
         *group_commands(),
     ]
 
@@ -199,7 +203,13 @@ def private_routes() -> Routes:
     """Private-chat messages by conversation step; free messages go to onboarding, then a
     helper's answer, then a question."""
     return Routes(
-        steps={**start.STEPS, **admin.STEPS, **review.STEPS, **COMMUNITY_STEPS},
+        steps={
+            **start.STEPS,
+            **admin.STEPS,
+            **review.STEPS,
+            **moderation.STEPS,
+            **COMMUNITY_STEPS,
+        },
         free=[start.not_onboarded, relay.helper_answer, ask.free_message],
         free_prefixes=("ask:",),
         long_text_prefixes=("bc:",),

@@ -91,6 +91,16 @@ class Settings(BaseSettings):
     circle_checkin_window_hours: float = Field(default=24.0, gt=0)
     circle_first_checkin_days: float = Field(default=3.0, ge=0)
 
+    # Moderation: the mute lengths offered on a report (hours; the first is /mute's default).
+    moderation_mute_hours: tuple[float, ...] = (1.0, 24.0, 168.0)
+
+    @field_validator("moderation_mute_hours")
+    @classmethod
+    def _mute_hours(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if not v or len(v) > 4 or any(not 0 < h <= 24 * 365 for h in v):
+            raise ValueError("1 to 4 lengths in hours, each above 0 and at most a year")
+        return v
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, v: SecretStr | None) -> SecretStr | None:

@@ -79,6 +79,7 @@ from tg_support.helpers.registry import (
     HelperOpen,
     HelperToggle,
 )
+from tg_support.moderation.texts import HeldAction, ModlogPage, ReportAction
 from tg_support.questions.regions import LEARNER_REGIONS, NO_REGION, OPEN, RegionChoice
 from tg_support.questions.reopen import QuestionReopen, reopen_markup
 from tg_support.questions.topics import QuestionSolved, answer_markup
@@ -160,6 +161,11 @@ WIRE: list[tuple[CallbackData, str]] = [
     (RequestAction(action="rematch", rid=12), "rv:rq:rematch:12"),
     (RateReview(rid=12, score="2"), "rv:rate:12:2"),
     (SwapAction(action="write", sid=3), "rv:sw:write:3"),
+    (ReportAction(action="mute", rid=12, choice=1), "mod:a:mute:12:1"),
+    (ReportAction(action="dismiss", rid=12, choice=0), "mod:a:dismiss:12:0"),
+    (HeldAction(action="ok", qid=7), "mod:h:ok:7"),
+    (HeldAction(action="no", qid=7), "mod:h:no:7"),
+    (ModlogPage(page=2), "mod:log:2"),
 ]
 CLASSES: list[type[CallbackData]] = list(dict.fromkeys(type(obj) for obj, _ in WIRE))
 
@@ -471,6 +477,9 @@ def test_every_button_reaches_exactly_one_handler(wire: str) -> None:
         ("gr:lang", "on_register_button"),
         ("qr:x", "on_reopen_button"),
         ("pf:rg:<x>", "on_region_button"),
+        ("mod:a:ban:1:0", "on_report_action"),
+        ("mod:h:yes:1", "on_held_action"),
+        ("mod:log:x", "on_modlog_page"),
     ],
 )
 def test_malformed_data_under_a_prefix_still_gets_an_answer(data: str, handler: str) -> None:

@@ -219,6 +219,14 @@ def course_merged(keep: str, drop: str) -> Job:
     return Job("match", "workers.community.course_merged", (keep, drop))
 
 
+def lift_mute(uid: int, until: float) -> Job:
+    """End the mute of ``uid`` that runs until ``until`` (epoch seconds), and tell them."""
+    return Job(
+        "interactive", "workers.moderation.lift_mute", (uid, until),
+        {"job_id": f"mute-{uid}-{int(until)}"},
+    )  # fmt: skip
+
+
 def match_options(settings: Settings) -> dict[str, Any]:
     """Options of every ``match_helpers`` job: a timeout, and retries after a failure or a
     crash (the job is idempotent)."""

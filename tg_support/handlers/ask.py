@@ -21,6 +21,7 @@ from tg_support.core.services import Ctx
 from tg_support.core.store import Conversation, Group
 from tg_support.helpers.ratings import ask_for_ratings
 from tg_support.helpers.stats import HelperStatsStore
+from tg_support.moderation.screen import screen_question
 from tg_support.questions import topics
 from tg_support.questions.reopen import can_reopen, reopen_button, reopen_markup
 from tg_support.questions.routing import GroupCard, choose_group
@@ -33,7 +34,6 @@ from .common import deliver, edit_or_send, esc, keyboard, reply
 
 log = logging.getLogger(__name__)
 
-MIN_QUESTION_CHARS = 8
 SUGGESTIONS = 3
 STATUS_ICONS = {"open": "🟡", "answered": "💬", "solved": "✅", "closed": "⚪"}
 
@@ -117,16 +117,14 @@ async def on_question_text(update: Update, ctx: Ctx, conv: Conversation, text: s
     """Typed text from an onboarded learner: a follow-up or a new question."""
     store = ctx.svc.store
     uid = update.effective_user.id if update.effective_user else 0
+    # Sanctions, then the gate for a new question (it also asks for more words when short).
+    if await screen_question(update, ctx, conv, text):
+        return
     if conv.step == "ask:thread":
         q = await questions(store).get_question(str(conv.data.get("qid", "")))
         if q is not None and q.status in ("open", "answered") and q.group_id:
             await _follow_up(update, ctx, conv, q, text)
             return
-    if len(text.strip()) < MIN_QUESTION_CHARS:
-        await reply(
-            update, ctx, _("Please describe your question in a few more words, so people can help.")
-        )
-        return
     if conv.step == "ask:suggest" and conv.data.get("qid"):
         # A new text instead of a choice on the suggestions: that draft is abandoned.
         await questions(store).discard_draft(str(conv.data["qid"]), uid)

@@ -57,6 +57,7 @@ async def help_cmd(update: Update, ctx: Ctx) -> None:
             "<b>" + _("For group admins") + "</b>",
             "/broadcast — " + _("send an announcement to your groups"),
             "/broadcasts — " + _("your announcements and their delivery"),
+            "/modlog — " + _("the moderation log (sent to you privately)"),
         ]
     lines += [
         "",
@@ -65,6 +66,7 @@ async def help_cmd(update: Update, ctx: Ctx) -> None:
         "/profile — " + _("see or edit your profile"),
         "/language — " + _("change the language I speak"),
         "/cancel — " + _("stop what you are doing"),
+        "/report — " + _("report a message to the moderators"),
         "/forget — " + _("erase everything stored about you"),
         "/help — " + _("this help"),
     ]
@@ -80,6 +82,7 @@ async def _group_help(update: Update, ctx: Ctx) -> str:
         "",
         "/groupinfo — " + _("how this group is set up"),
         "/leaderboard — " + _("the top helpers in this group"),
+        "/report — " + _("report a message to the moderators"),
     ]
     try:
         member = await ctx.bot.get_chat_member(chat.id, user.id if user else 0)
@@ -92,6 +95,9 @@ async def _group_help(update: Update, ctx: Ctx) -> str:
             "<b>" + _("For group admins") + "</b>",
             "/register — " + _("register this group (languages, region, topics)"),
             "/unregister — " + _("remove this group from the network"),
+            "/ban, /mute, /shadowban — "
+            + _("as a reply: remove, mute or shadow ban its author in every group"),
+            "/modlog — " + _("the moderation log (sent to you privately)"),
         ]
     lines += ["", _("Write to me in private to ask a question or to help others.")]
     return "\n".join(lines)

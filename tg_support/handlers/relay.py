@@ -15,6 +15,7 @@ from tg_support.core.services import Ctx
 from tg_support.core.store import Conversation
 from tg_support.helpers.offers import Offers
 from tg_support.helpers.stats import HelperStatsStore
+from tg_support.moderation.screen import screen_relay
 from tg_support.questions import topics
 from tg_support.questions.store import Question, questions
 from tg_support.translation.delivery import entities_json
@@ -39,6 +40,8 @@ async def from_topic(update: Update, ctx: Ctx) -> None:
     q = await questions(store).get_question(qid) if qid else None
     if q is None or q.asker_id == user.id or q.status in ("draft",):
         return  # not one of ours, or the learner writing in their own topic
+    if await screen_relay(update, ctx):
+        return  # removed, muted or shadow banned: not relayed
     if await relay_answer(ctx, q, msg, user.id):
         await _answered(ctx, q, user.id, msg)
 
@@ -204,6 +207,8 @@ async def helper_answer(update: Update, ctx: Ctx, conv: Conversation, text: str 
     q = await ctx.svc.store.repo(Offers).helping_question(profile.user_id)
     if q is None:
         return False
+    if await screen_relay(update, ctx, q):
+        return True
     await answer_from_private(update, ctx, q, msg)
     return True
 

@@ -49,6 +49,7 @@ from tg_support.core.sending import send_once, sent_message_id
 from tg_support.core.store import Repository, Store
 from tg_support.helpers.index import HelperIndex
 from tg_support.helpers.matching import QuestionCard, rank
+from tg_support.moderation.sanctions import Sanctions
 from tg_support.questions.store import Question, QuestionStore, questions
 
 log = logging.getLogger(__name__)
@@ -184,6 +185,10 @@ async def offer_round(
         # waiting for the widened round left them out for minutes.
         cards = await index.candidates(
             card, widen=widen, exclude=already, cross_tags=settings.offer_batch_size
+        )
+        # Removed, shadow banned and muted helpers get no offers (moderation.sanctions).
+        already |= await Sanctions(store.redis, store.keys.p).excluded(
+            [c.user_id for c in cards]
         )
         ranked = rank(
             card, cards, now=datetime.now(UTC), k=settings.offer_batch_size,
