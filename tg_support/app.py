@@ -37,6 +37,7 @@ from tg_support.handlers import (
     errors,
     group,
     guards,
+    health,
     helper,
     helptext,
     private,
@@ -55,7 +56,9 @@ log = logging.getLogger(__name__)
 
 # Feature handler modules, in the order their handlers join group 0.
 COMMUNITY = (community_courses, community_circles, community_deadlines, community_path)
-FEATURES = (start, helptext, ask, relay, helper, group, translate, admin, review, *COMMUNITY)
+FEATURES = (
+    start, helptext, ask, relay, helper, group, translate, admin, review, health, *COMMUNITY
+)
 
 App = Application[Any, Ctx, Any, Any, Any, Any]
 
@@ -137,6 +140,7 @@ def group_admin_commands() -> list[BotCommand]:
     return [
         BotCommand("register", _("register this group for questions")),
         BotCommand("unregister", _("stop routing questions here")),
+        BotCommand("health", _("community health of this group")),
         *group_commands(),
     ]
 

@@ -57,6 +57,7 @@ async def help_cmd(update: Update, ctx: Ctx) -> None:
             "<b>" + _("For group admins") + "</b>",
             "/broadcast — " + _("send an announcement to your groups"),
             "/broadcasts — " + _("your announcements and their delivery"),
+            "/health — " + _("community health of your groups, and the weekly digest"),
         ]
     lines += [
         "",
