@@ -60,6 +60,7 @@ from tg_support.handlers.community.courses import (
 from tg_support.handlers.community.deadlines import DeadlineAdd, DeadlineCourse, DeadlineRemove
 from tg_support.handlers.community.path import IntroAction, IntroPost
 from tg_support.handlers.group import GroupChoice
+from tg_support.handlers.health import HealthGroup
 from tg_support.handlers.start import (
     _TZ_SUGGESTIONS,
     ForgetAnswer,
@@ -154,6 +155,7 @@ WIRE: list[tuple[CallbackData, str]] = [
     (RequestAction(action="rematch", rid=12), "rv:rq:rematch:12"),
     (RateReview(rid=12, score="2"), "rv:rate:12:2"),
     (SwapAction(action="write", sid=3), "rv:sw:write:3"),
+    (HealthGroup(chat=1001000000001), "hl:g:1001000000001"),
 ]
 CLASSES: list[type[CallbackData]] = list(dict.fromkeys(type(obj) for obj, _ in WIRE))
 
