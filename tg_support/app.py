@@ -25,7 +25,7 @@ from telegram.ext import (
 )
 
 from tg_support.config import Settings
-from tg_support.core import langid
+from tg_support.core import langid, metrics
 from tg_support.core.bot import make_bot
 from tg_support.core.i18n import LOCALES, _, check_catalogs, use_locale
 from tg_support.core.redis_conn import async_client, sync_client
@@ -51,6 +51,7 @@ from tg_support.handlers.community import courses as community_courses
 from tg_support.handlers.community import deadlines as community_deadlines
 from tg_support.handlers.community import path as community_path
 from tg_support.handlers.steps import Routes
+from tg_support.ops import metrics as ops_metrics
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,8 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         self._users[key] += 1
         try:
             async with self._locks[key]:
-                await coroutine
+                with metrics.handling(update):
+                    await coroutine
         finally:
             self._users[key] -= 1
             if not self._users[key]:
@@ -165,6 +167,8 @@ async def set_command_menus(app: App) -> None:
 async def _post_init(app: App) -> None:
     # Load the language models now (~0.2 s) rather than while the first learners wait.
     await asyncio.to_thread(langid.warm_up)
+    services: Services = app.bot_data["services"]
+    app.bot_data["metrics"] = ops_metrics.serve(services.settings, services.rq_connection)
     try:
         await set_command_menus(app)
     except TelegramError:
@@ -173,6 +177,8 @@ async def _post_init(app: App) -> None:
 
 
 async def _post_shutdown(app: App) -> None:
+    if app.bot_data.get("metrics") is not None:
+        app.bot_data["metrics"].stop()
     services: Services = app.bot_data["services"]
     await services.redis.aclose()
     services.rq_connection.close()

@@ -97,9 +97,16 @@ def cmd_worker(args: argparse.Namespace) -> int:
     # A SimpleWorker: jobs run in this process, so loaded models stay loaded (see jobs.py).
     worker = Worker([settings.redis_prefix + q for q in names], connection=conn)
     worker.grace = args.grace
-    worker.work(
-        burst=args.burst, with_scheduler=not args.no_scheduler, logging_level=settings.log_level
-    )
+    from tg_support.ops.process import worker_started
+
+    metrics = worker_started(settings, conn, burst=args.burst)  # /metrics, the digest planner
+    try:
+        worker.work(
+            burst=args.burst, with_scheduler=not args.no_scheduler, logging_level=settings.log_level
+        )
+    finally:
+        if metrics is not None:
+            metrics.stop()
     return 0
 
 

@@ -214,6 +214,20 @@ def course_merged(keep: str, drop: str) -> Job:
     return Job("match", "workers.community.course_merged", (keep, drop))
 
 
+# --- ops: the weekly health digest ---------------------------------------------------------
+
+
+def plan_digests(day: str) -> Job:
+    """Schedule every group's next health digest, then the planner of the next day (``day``
+    is the UTC date, YYYYMMDD: workers starting the same day plan once)."""
+    return Job("match", "workers.health.plan_digests", (), {"job_id": f"hl-plan-{day}"})
+
+
+def health_digest(chat_id: int, day: str, job_id: str) -> Job:
+    """Send group ``chat_id``'s weekly health digest of ``day`` (its local date) to its admins."""
+    return Job("broadcast", "workers.health.send_digest", (chat_id, day), {"job_id": job_id})
+
+
 def match_options(settings: Settings) -> dict[str, Any]:
     """Options of every ``match_helpers`` job: a timeout, and retries after a failure or a
     crash (the job is idempotent)."""

@@ -37,6 +37,7 @@ from telegram import Message
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from tg_support.core import metrics
 from tg_support.core.batching import Batcher
 
 log = logging.getLogger(__name__)
@@ -179,6 +180,8 @@ class RedisRateLimiter(BaseRateLimiter[RateLimitArgs]):
             wait = float(await self._taker((holds + keys, [len(keys), *args])))
             if wait <= 0:
                 return
+            metrics.LIMITER_WAITS.inc()
+            metrics.LIMITER_WAIT_SECONDS.inc(min(wait, 60.0))
             await asyncio.sleep(min(wait, 60.0))
 
     async def _take_many(self, batch: list[_Take]) -> list[Any]:
@@ -220,9 +223,11 @@ class RedisRateLimiter(BaseRateLimiter[RateLimitArgs]):
             await self._acquire(endpoint, chat_id, priority)
             if before_send is not None and not await before_send():
                 raise SendCancelled(endpoint)
+            metrics.API_CALLS.labels(endpoint).inc()
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
+                metrics.API_429.labels(endpoint).inc()
                 if attempt >= self._limits.max_retries:
                     raise
                 delay = _seconds(exc.retry_after)
