@@ -5,13 +5,15 @@ for everybody else."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
+import redis
 
-from tests.conftest import TEST_PREFIX, TEST_TOKEN
+from tests.conftest import TEST_PREFIX, TEST_TOKEN, make_settings, run_worker
 
 from .people import Person, text
 from .world import forum_group, onboard, person, register
@@ -114,3 +116,40 @@ async def test_health_digest_switch_and_forged_button(
     [msg] = await admin.send("/help")
     answer = await admin.press_answer(msg, "hl:g:4242", force=True)
     assert answer["show_alert"] and answer["text"]
+
+
+async def test_weekly_digest_planned_and_sent_once_to_admins_who_want_it(
+    world: dict[str, Any], client: Any, sandbox: Any, redis_url: str, redis_sync: Any,
+    worker_env: dict[str, str],
+) -> None:  # fmt: skip
+    from rq import Queue
+
+    from tg_support.core import jobs
+    from tg_support.ops.digest import digest_job_id, next_digest
+
+    admin, carlos, es = world["admin"], world["carlos"], world["es"]
+    await client.add_member(es["id"], carlos.id, status="administrator")
+    await carlos.send("/health digest off")  # an admin who does not want it
+    settings = make_settings(sandbox.url, redis_url)
+
+    # The planner (as a worker runs it at start): the group's next Monday 09:00, in the
+    # zone its admin set, and tomorrow's planner.
+    await admin.send("/health tz Asia/Tokyo", chat_id=es["id"])
+    jobs.enqueue_now(settings, jobs.plan_digests("20261207"))
+    await run_worker(worker_env)
+    conn = redis.Redis.from_url(redis_url)
+    scheduled = Queue(TEST_PREFIX + "broadcast", connection=conn).scheduled_job_registry
+    due = next_digest(time.time(), "Asia/Tokyo")
+    assert scheduled.get_job_ids() == [digest_job_id(es["id"], due)]
+    when = scheduled.get_scheduled_time(digest_job_id(es["id"], due))
+    assert abs(when.timestamp() - due.timestamp()) < 1
+    conn.close()
+
+    # The digest itself, run now: the admin gets the chart in Spanish, once.
+    since = await admin.seq()
+    for _ in range(2):  # a retried job sends nobody twice
+        jobs.enqueue_now(settings, jobs.health_digest(es["id"], "20261207", "hl-dg-test"))
+        await run_worker(worker_env)
+    got = [m for m in await client.messages(admin.id) if int(m["seq"]) > since]
+    assert len(got) == 1 and got[0].get("photo") and "Resumen semanal" in text(got[0])
+    assert not [m for m in await client.messages(carlos.id) if m.get("photo")]
