@@ -571,6 +571,11 @@ def publish_pairs(conn: Any, prefix: str) -> set[tuple[str, str]]:
     return pairs
 
 
+def published_pairs(conn: Any, prefix: str) -> set[str]:
+    """The ``src-dst`` pairs the workers published (a synchronous client; for status)."""
+    return {x.decode() if isinstance(x, bytes) else str(x) for x in conn.smembers(f"{prefix}tr:pairs")}
+
+
 _PAIRS_TTL = 10.0
 _NO_PAIRS_TTL = 1.0
 # Per client object (not per id(), which a new client may reuse) and prefix.
