@@ -102,3 +102,18 @@ async def test_concurrent_first_answers_count_once(r: aioredis.Redis) -> None:
     await s.asked("8", -1, "en", now=T0)
     results = await asyncio.gather(*[s.answered("8", now=T0 + 1) for _ in range(20)])
     assert results.count(True) == 1
+
+
+async def test_circles_and_swaps_count_once_each(r: aioredis.Redis) -> None:
+    from tg_support.community.circle_store import CircleStore
+    from tg_support.ops.stats import ALL_GROUPS
+
+    s = HealthStats(r, "t:")
+    circles = CircleStore(r, "t:")
+    await circles.set_topic("c1", -100, 7)
+    await circles.set_topic("c1", -100, 9)  # its topic made again: still one circle
+    await circles.set_topic("c2", -200, 3)
+    assert await s.count_once("swp", ALL_GROUPS, "5")
+    assert not await s.count_once("swp", ALL_GROUPS, "5")
+    w = await s.window(-100)
+    assert (w.circles, w.swaps) == (1, 1)

@@ -64,6 +64,9 @@ def summary(h: Health) -> str:
         _("Solved rate: {rate}").format(
             rate="—" if rate is None else format_percent(rate, locale=get_locale())
         ),
+        _("Study circles opened here: {circles}. Peer-review swaps started (all groups): {swaps}.").format(
+            circles=w.circles, swaps=w.swaps
+        ),
         ngettext(
             "Helpers: {load} open questions for a capacity of {capacity} ({count} helper).",
             "Helpers: {load} open questions for a capacity of {capacity} ({count} helpers).",

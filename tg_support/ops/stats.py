@@ -1,5 +1,8 @@
 """Community health counters, kept as things happen (never by scanning questions).
 
+Study circles opened in a group and peer-review swaps started (which belong to no group)
+are counted once each the same way (``count_once``); events will join when they land.
+
 A question counts once when it is posted in a group (``asked``), once at its first answer
 (``answered``) and once when it ends (``ended``: solved or closed). Each event lands in the
 group's bucket of the day (UTC day number); durations go to bounded per-day samples, so
@@ -11,7 +14,10 @@ Key patterns (``{p}`` is the prefix; ``{day}`` is days since 1970-01-01 UTC):
 ``{p}hl:q:{qid}``                  hash    g (group), l (language), t (posted at), a (first
                                            answer at), e (ended at); 90 days
 ``{p}hl:day:{chat}:{day}``         hash    ``a:{lang}`` questions posted, ``ans`` first
-                                           answers, ``sol`` solved, ``cls`` closed; 40 days
+                                           answers, ``sol`` solved, ``cls`` closed, ``circ``
+                                           study circles opened; 40 days. Chat 0 (all
+                                           groups): ``swp`` peer-review swaps started
+``{p}hl:once:{kind}:{id}``         string  set when circle or swap ``id`` was counted
 ``{p}hl:ttfa:{chat}:{day}``        list    seconds to the first answer (latest ``SAMPLE``)
 ``{p}hl:tts:{chat}:{day}``         list    seconds from posting to solved (latest ``SAMPLE``)
 ``{p}hl:open:{chat}``              set     question ids posted and not yet answered or ended
@@ -37,6 +43,7 @@ DAY = 86400
 DAY_TTL = 40 * DAY  # four weeks shown, with room for a late digest
 META_TTL = 90 * DAY  # a question not ended in 90 days no longer counts as open
 SAMPLE = 256  # durations kept per group and day: medians from at most 28 * 256 values
+ALL_GROUPS = 0  # the bucket of what belongs to no group (peer-review swaps)
 
 # KEYS: meta, day hash, open set. ARGV: qid, chat, lang, now, day ttl, meta ttl.
 # A question posted again (its topic recreated) keeps its first record.
@@ -47,6 +54,14 @@ redis.call('EXPIRE', KEYS[1], ARGV[6])
 redis.call('HINCRBY', KEYS[2], 'a:' .. ARGV[3], 1)
 redis.call('EXPIRE', KEYS[2], ARGV[5])
 redis.call('SADD', KEYS[3], ARGV[1])
+return 1
+"""
+# KEYS: marker, day hash. ARGV: field, day ttl. Something counted once (a circle's topic may
+# be set again, a swap's creation retried).
+_ONCE = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then return 0 end
+redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+redis.call('EXPIRE', KEYS[2], ARGV[2])
 return 1
 """
 # KEYS: meta. ARGV: prefix, qid, now, day, day ttl, sample size, kind (ans|sol|cls).
@@ -92,6 +107,9 @@ class HealthKeys:
     def open(self, chat_id: int) -> str:
         return f"{self.p}hl:open:{chat_id}"
 
+    def once(self, kind: str, item: str) -> str:
+        return f"{self.p}hl:once:{kind}:{item}"
+
     def tz(self, chat_id: int) -> str:
         return f"{self.p}hl:tz:{chat_id}"
 
@@ -114,6 +132,8 @@ class Window:
     first_answer_days: list[list[int]] = field(default_factory=list)
     solve_days: list[list[int]] = field(default_factory=list)
     unanswered: int = 0
+    circles: int = 0  # study circles opened in this group's topics
+    swaps: int = 0  # peer-review swaps started, all groups (swaps belong to no group)
 
     @property
     def first_answer_seconds(self) -> list[int]:
@@ -161,6 +181,7 @@ class HealthStats(Repository):
         self.keys = HealthKeys(prefix)
         self._asked = redis.register_script(_ASKED)
         self._event = redis.register_script(_EVENT)
+        self._once = redis.register_script(_ONCE)
 
     async def asked(self, qid: str, chat_id: int, lang: str, now: float | None = None) -> bool:
         """Question ``qid`` was posted in group ``chat_id``; False when it was counted before."""
@@ -176,6 +197,15 @@ class HealthStats(Repository):
         """``qid`` was solved (``status == "solved"``) or closed; counts once."""
         return await self._record(qid, "sol" if status == "solved" else "cls", now)
 
+    async def count_once(
+        self, kind: str, chat_id: int, item: str, now: float | None = None
+    ) -> bool:
+        """``kind`` (``circ``, ``swp``) happened for ``item`` in ``chat_id`` (``ALL_GROUPS``
+        for what has no group); False when ``item`` was counted before."""
+        now = time.time() if now is None else now
+        keys = [self.keys.once(kind, item), self.keys.day(chat_id, day_number(now))]
+        return bool(await self._once(keys=keys, args=[kind, DAY_TTL]))
+
     async def _record(self, qid: str, kind: str, now: float | None) -> bool:
         now = time.time() if now is None else now
         args: list[str | int | float] = [self.p, qid, now, day_number(now), DAY_TTL, SAMPLE, kind]
@@ -190,9 +220,12 @@ class HealthStats(Repository):
                 pipe.hgetall(self.keys.day(chat_id, d))
                 pipe.lrange(self.keys.ttfa(chat_id, d), 0, -1)
                 pipe.lrange(self.keys.tts(chat_id, d), 0, -1)
+            for d in range(first, today + 1):
+                pipe.hget(self.keys.day(ALL_GROUPS, d), "swp")
             pipe.scard(self.keys.open(chat_id))
             raw = await pipe.execute()
         w = Window(chat_id=chat_id, first_day=first, unanswered=int(raw[-1]))
+        w.swaps = sum(int(x or 0) for x in raw[3 * days : 4 * days])
         for i in range(days):
             counts = cast(dict[str, str], raw[3 * i])
             w.asked.append(
@@ -201,6 +234,7 @@ class HealthStats(Repository):
             w.answered.append(int(counts.get("ans", 0)))
             w.solved.append(int(counts.get("sol", 0)))
             w.closed.append(int(counts.get("cls", 0)))
+            w.circles += int(counts.get("circ", 0))
             w.first_answer_days.append([int(x) for x in raw[3 * i + 1]])
             w.solve_days.append([int(x) for x in raw[3 * i + 2]])
         return w
