@@ -104,3 +104,31 @@ async def test_worker_metrics_scrape(
             await asyncio.to_thread(proc.wait, 30)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def test_a_taken_port_moves_to_the_next_of_the_range(redis_url: str) -> None:
+    import redis as redis_lib
+
+    from tests.conftest import make_settings
+    from tg_support.ops.metrics import serve
+
+    first = free_port()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", first))
+        busy.listen()
+        conn = redis_lib.Redis.from_url(redis_url)
+        settings = make_settings("http://127.0.0.1:1", redis_url, metrics_port=first,
+                                 metrics_ports=3, metrics_listen="127.0.0.1")  # fmt: skip
+        server = serve(settings, conn)
+        try:
+            assert server is not None and server.port in (first + 1, first + 2)
+            body = httpx.get(f"http://127.0.0.1:{server.port}/metrics").text
+            assert "tgs_redis_up 1.0" in body
+        finally:
+            if server is not None:
+                server.stop()
+            conn.close()
+        alone = make_settings("http://127.0.0.1:1", redis_url, metrics_port=first,
+                              metrics_ports=1, metrics_listen="127.0.0.1")  # fmt: skip
+        assert serve(alone, redis_lib.Redis.from_url(redis_url)) is None  # logged, not fatal
+    assert serve(make_settings("http://127.0.0.1:1", redis_url), None) is None  # off by default
