@@ -15,7 +15,7 @@ import redis
 
 from tests.conftest import TEST_PREFIX, TEST_TOKEN, make_settings, run_worker
 
-from .people import Person, text
+from .people import Person, buttons, data_for, text
 from .world import forum_group, onboard, person, register
 
 pytestmark = pytest.mark.e2e
@@ -153,3 +153,18 @@ async def test_weekly_digest_planned_and_sent_once_to_admins_who_want_it(
     got = [m for m in await client.messages(admin.id) if int(m["seq"]) > since]
     assert len(got) == 1 and got[0].get("photo") and "Resumen semanal" in text(got[0])
     assert not [m for m in await client.messages(carlos.id) if m.get("photo")]
+
+
+async def test_admin_of_two_groups_chooses_one(world: dict[str, Any], client: Any) -> None:
+    admin: Person = world["admin"]
+    en = await forum_group(client, "MOOC Help (English)", admin, [])
+    await register(admin, en["id"], ["en"], "international")
+    [choice] = await admin.send("/health")
+    assert "¿Qué grupo?" in text(choice)
+    labels = [label for label, _ in buttons(choice)]
+    assert sorted(labels) == ["MOOC Help (English)", "MOOC en español"]
+    [photo] = await admin.press(choice, data_for(choice, "English"), timeout=30)
+    assert photo.get("photo") and "MOOC Help (English)" in text(photo)
+    # The same button pressed by someone who administers nothing there: refused.
+    answer = await world["maria"].press_answer(choice, data_for(choice, "English"), force=True)
+    assert answer["show_alert"] and "administradores" in answer["text"]
