@@ -3,7 +3,9 @@ FROM python:3.11-slim
 
 # DATA_DIR: argos packages (installed by each worker at start) and any embedded Redis.
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 DATA_DIR=/data
+# Noto fonts: the /health charts' labels in Chinese, Hindi and Arabic (ops/chart.py).
 RUN apt-get update && apt-get install -y --no-install-recommends gettext \
+    fonts-noto-core fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 

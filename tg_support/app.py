@@ -25,7 +25,7 @@ from telegram.ext import (
 )
 
 from tg_support.config import Settings
-from tg_support.core import langid
+from tg_support.core import langid, metrics
 from tg_support.core.bot import make_bot
 from tg_support.core.i18n import LOCALES, _, check_catalogs, use_locale
 from tg_support.core.redis_conn import async_client, sync_client
@@ -38,6 +38,7 @@ from tg_support.handlers import (
     errors,
     group,
     guards,
+    health,
     helper,
     helptext,
     moderation,
@@ -54,6 +55,7 @@ from tg_support.handlers.community import courses as community_courses
 from tg_support.handlers.community import deadlines as community_deadlines
 from tg_support.handlers.community import path as community_path
 from tg_support.handlers.steps import Routes
+from tg_support.ops import metrics as ops_metrics
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +63,7 @@ log = logging.getLogger(__name__)
 COMMUNITY = (community_courses, community_circles, community_deadlines, community_path)
 FEATURES = (
     start, helptext, ask, relay, edits, helper, group, translate, admin, review, moderation,
-    region, reopen, *COMMUNITY,
+    region, reopen, health, *COMMUNITY,
 )  # fmt: skip
 
 App = Application[Any, Ctx, Any, Any, Any, Any]
@@ -93,7 +95,8 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         self._users[key] += 1
         try:
             async with self._locks[key]:
-                await coroutine
+                with metrics.handling(update):
+                    await coroutine
         finally:
             self._users[key] -= 1
             if not self._users[key]:
@@ -147,6 +150,7 @@ def group_admin_commands() -> list[BotCommand]:
         BotCommand("register", _("register this group for questions")),
         BotCommand("unregister", _("stop routing questions here")),
         BotCommand("modlog", _("the moderation log (sent to you privately)")),
+        BotCommand("health", _("community health of this group")),
         *group_commands(),
     ]
 
@@ -171,6 +175,8 @@ async def set_command_menus(app: App) -> None:
 async def _post_init(app: App) -> None:
     # Load the language models now (~0.2 s) rather than while the first learners wait.
     await asyncio.to_thread(langid.warm_up)
+    services: Services = app.bot_data["services"]
+    app.bot_data["metrics"] = ops_metrics.serve(services.settings, services.rq_connection)
     try:
         await set_command_menus(app)
     except TelegramError:
@@ -179,6 +185,8 @@ async def _post_init(app: App) -> None:
 
 
 async def _post_shutdown(app: App) -> None:
+    if app.bot_data.get("metrics") is not None:
+        app.bot_data["metrics"].stop()
     services: Services = app.bot_data["services"]
     await services.redis.aclose()
     services.rq_connection.close()

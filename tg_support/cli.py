@@ -1,4 +1,4 @@
-"""The ``tg-support`` command: run, demo, worker, sandbox, models."""
+"""The ``tg-support`` command: run, demo, worker, status, sandbox, models."""
 
 from __future__ import annotations
 
@@ -97,9 +97,16 @@ def cmd_worker(args: argparse.Namespace) -> int:
     # A SimpleWorker: jobs run in this process, so loaded models stay loaded (see jobs.py).
     worker = Worker([settings.redis_prefix + q for q in names], connection=conn)
     worker.grace = args.grace
-    worker.work(
-        burst=args.burst, with_scheduler=not args.no_scheduler, logging_level=settings.log_level
-    )
+    from tg_support.ops.process import worker_started
+
+    metrics = worker_started(settings, conn, burst=args.burst)  # /metrics, the digest planner
+    try:
+        worker.work(
+            burst=args.burst, with_scheduler=not args.no_scheduler, logging_level=settings.log_level
+        )
+    finally:
+        if metrics is not None:
+            metrics.stop()
     return 0
 
 
@@ -243,6 +250,12 @@ async def _translate_lines(
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from tg_support.ops.status import main as status
+
+    return status(load_settings(), requeue=args.requeue, as_json=args.json)
+
+
 def _serve(main: Coroutine[Any, Any, None], args: argparse.Namespace) -> int:
     """Run a server until Ctrl-C; a port that cannot be bound is a one-line error."""
     try:
@@ -353,6 +366,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="one JSON object per line: text, confident, score, threshold, legs",
     )  # fmt: skip
     translate.set_defaults(func=cmd_translate)
+
+    status = sub.add_parser(
+        "status",
+        help="queues, workers, failed jobs, the rate limiter and translation pairs",
+        description="Show the RQ queues, workers and failed jobs, the shared rate limiter's "
+        "state and the translation pairs the workers published, from REDIS_URL. For a web "
+        "view of the queues, run rq-dashboard (see the README).",
+    )
+    status.add_argument(
+        "--requeue", action="store_true", help="put every failed job back in its queue"
+    )
+    status.add_argument("--json", action="store_true", help="print JSON instead of text")
+    status.set_defaults(func=cmd_status)
 
     sandbox = sub.add_parser(
         "sandbox",

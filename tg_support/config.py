@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
 
+    # Prometheus /metrics (ops/metrics.py): 0 = off. A process finding the port taken tries
+    # the next ones, up to METRICS_PORTS in all (several workers on one host).
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    metrics_ports: int = Field(default=16, ge=1, le=1000)
+    metrics_listen: str = "0.0.0.0"
+
     default_locale: str = "en"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

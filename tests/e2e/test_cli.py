@@ -26,7 +26,7 @@ def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> s
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("command", ["run", "demo", "worker", "sandbox", "models"])
+@pytest.mark.parametrize("command", ["run", "demo", "worker", "status", "sandbox", "models"])
 def test_every_subcommand_has_help(command: str) -> None:
     res = cli(command, "--help")
     assert res.returncode == 0 and "usage: tg-support " + command in res.stdout

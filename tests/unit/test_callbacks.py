@@ -60,6 +60,7 @@ from tg_support.handlers.community.courses import (
 from tg_support.handlers.community.deadlines import DeadlineAdd, DeadlineCourse, DeadlineRemove
 from tg_support.handlers.community.path import IntroAction, IntroPost
 from tg_support.handlers.group import GroupChoice
+from tg_support.handlers.health import HealthGroup
 from tg_support.handlers.start import (
     _TZ_SUGGESTIONS,
     ForgetAnswer,
@@ -166,6 +167,7 @@ WIRE: list[tuple[CallbackData, str]] = [
     (HeldAction(action="ok", qid=7), "mod:h:ok:7"),
     (HeldAction(action="no", qid=7), "mod:h:no:7"),
     (ModlogPage(page=2), "mod:log:2"),
+    (HealthGroup(chat=1001000000001), "hl:g:1001000000001"),
 ]
 CLASSES: list[type[CallbackData]] = list(dict.fromkeys(type(obj) for obj, _ in WIRE))
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("tg_support", "workers")
-FEATURES = ("questions", "helpers", "translation", "broadcast", "community", "moderation")
+FEATURES = ("questions", "helpers", "translation", "broadcast", "community", "moderation", "ops")
 MAX_LINES = 700
 
 

@@ -41,6 +41,7 @@ from typing import Any, cast
 from redis.asyncio import Redis
 
 from tg_support.core.store import Repository
+from tg_support.ops.stats import HealthStats
 
 ANSWERS_TTL = 60 * 24 * 3600
 
@@ -492,6 +493,7 @@ class CircleStore(Repository):
             pipe.hset(self.keys.circle(circle_id), mapping={"group_id": chat_id, "thread_id": thread_id})
             pipe.set(self.keys.topic(chat_id, thread_id), circle_id)
             await pipe.execute()
+        await HealthStats(self.redis, self.p).count_once("circ", chat_id, circle_id)
 
     async def circle_for_topic(self, chat_id: int, thread_id: int) -> str | None:
         raw = await self.redis.get(self.keys.topic(chat_id, thread_id))

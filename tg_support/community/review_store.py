@@ -43,6 +43,7 @@ from redis.asyncio import Redis
 from tg_support.community.reviews import ReviewRequest
 from tg_support.core.store import Repository, from_hash, to_hash_values
 from tg_support.helpers import reputation
+from tg_support.ops.stats import ALL_GROUPS, HealthStats
 
 TTL = 120 * 24 * 3600  # a finished request or swap is kept this long, then forgotten
 GotState = Literal["pending", "delivered", "noshow", "rematched", "ended"]
@@ -290,6 +291,7 @@ class ReviewStore(Repository):
         args += [json.dumps(rids), json.dumps(uids)]
         if not await self._create_swap(keys=keys, args=args):
             return None
+        await HealthStats(self.redis, self.p).count_once("swp", ALL_GROUPS, sid, now)
         return Swap(sid, rids, uids, "active", now)
 
     async def swap(self, sid: str) -> Swap | None:

@@ -225,6 +225,18 @@ def lift_mute(uid: int, until: float) -> Job:
         "interactive", "workers.moderation.lift_mute", (uid, until),
         {"job_id": f"mute-{uid}-{int(until)}"},
     )  # fmt: skip
+# --- ops: the weekly health digest ---------------------------------------------------------
+
+
+def plan_digests(day: str) -> Job:
+    """Schedule every group's next health digest, then the planner of the next day (``day``
+    is the UTC date, YYYYMMDD: workers starting the same day plan once)."""
+    return Job("match", "workers.health.plan_digests", (), {"job_id": f"hl-plan-{day}"})
+
+
+def health_digest(chat_id: int, day: str, job_id: str) -> Job:
+    """Send group ``chat_id``'s weekly health digest of ``day`` (its local date) to its admins."""
+    return Job("broadcast", "workers.health.send_digest", (chat_id, day), {"job_id": job_id})
 
 
 def match_options(settings: Settings) -> dict[str, Any]:

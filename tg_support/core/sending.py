@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
@@ -37,6 +37,7 @@ from telegram import Message
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from tg_support.core import metrics
 from tg_support.core.batching import Batcher
 
 log = logging.getLogger(__name__)
@@ -179,6 +180,8 @@ class RedisRateLimiter(BaseRateLimiter[RateLimitArgs]):
             wait = float(await self._taker((holds + keys, [len(keys), *args])))
             if wait <= 0:
                 return
+            metrics.LIMITER_WAITS.inc()
+            metrics.LIMITER_WAIT_SECONDS.inc(min(wait, 60.0))
             await asyncio.sleep(min(wait, 60.0))
 
     async def _take_many(self, batch: list[_Take]) -> list[Any]:
@@ -220,9 +223,11 @@ class RedisRateLimiter(BaseRateLimiter[RateLimitArgs]):
             await self._acquire(endpoint, chat_id, priority)
             if before_send is not None and not await before_send():
                 raise SendCancelled(endpoint)
+            metrics.API_CALLS.labels(endpoint).inc()
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
+                metrics.API_429.labels(endpoint).inc()
                 if attempt >= self._limits.max_retries:
                     raise
                 delay = _seconds(exc.retry_after)
@@ -282,3 +287,40 @@ async def sent_message_id(redis: Redis, prefix: str, key: str) -> int | None:
     if isinstance(raw, bytes):
         raw = raw.decode()
     return int(raw) if raw and str(raw).lstrip("-").isdigit() else None
+
+
+@dataclass(frozen=True)
+class LimiterState:
+    """What ``tg-support status`` shows of one bot's limiter (read, never changed)."""
+
+    bot_id: str
+    global_tokens: float | None  # as last written (refills with time); None: bucket idle
+    global_hold: float  # seconds left on a bot-wide hold from Telegram (0: none)
+    chat_holds: dict[int, float]  # chat id -> seconds left on its hold
+
+
+def limiter_states(
+    conn: Any, prefix: str, bot_ids: Iterable[str] = (), *, max_chats: int = 20
+) -> list[LimiterState]:
+    """The limiter state of ``bot_ids`` and of every bot with a live bucket (an idle bucket
+    expires), from Redis (a synchronous client with decoded replies). It SCANs: for an
+    operator's command, not for hot paths."""
+    states = []
+    found = {
+        key[len(f"{prefix}rl:{{") : -len("}:global")]
+        for key in conn.scan_iter(match=f"{prefix}rl:{{*}}:global", count=1000)
+    }
+    for bot_id in sorted(found | set(bot_ids)):
+        base = f"{prefix}rl:{{{bot_id}}}:"
+        tokens = conn.hget(f"{base}global", "tokens")
+        holds: dict[int, float] = {}
+        for hold in conn.scan_iter(match=f"{base}hold:*", count=1000):
+            chat = hold[len(base) + len("hold:") :]
+            ms = conn.pttl(hold)
+            if chat.lstrip("-").isdigit() and ms > 0 and len(holds) < max_chats:
+                holds[int(chat)] = ms / 1000
+        ms = conn.pttl(f"{base}hold:global")
+        states.append(
+            LimiterState(bot_id, float(tokens) if tokens else None, max(ms, 0) / 1000, holds)
+        )
+    return states

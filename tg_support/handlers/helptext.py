@@ -58,6 +58,7 @@ async def help_cmd(update: Update, ctx: Ctx) -> None:
             "/broadcast — " + _("send an announcement to your groups"),
             "/broadcasts — " + _("your announcements and their delivery"),
             "/modlog — " + _("the moderation log (sent to you privately)"),
+            "/health — " + _("community health of your groups, and the weekly digest"),
         ]
     lines += [
         "",

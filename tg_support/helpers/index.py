@@ -408,6 +408,18 @@ class HelperIndex(Repository):
             return None
         return self._card(str(user_id), *(_text(v) if v is not None else "0" for v in vals))
 
+    async def load(self, langs: Collection[str]) -> tuple[int, int, int]:
+        """(open load, capacity, helpers) of the helpers speaking any of ``langs`` (every
+        helper for ``*``), away ones left out: one HVALS of the rows, O(helpers)."""
+        wanted = {_slug(x) for x in langs}
+        load = capacity = count = 0
+        for row in await self.redis.hvals(self._rows_key):
+            card = self._line_card(_text(row))
+            if card.away or ("*" not in wanted and not wanted & set(card.languages)):
+                continue
+            load, capacity, count = load + card.open_load, capacity + card.capacity, count + 1
+        return load, capacity, count
+
     async def candidates(
         self,
         question: QuestionCard,

@@ -28,6 +28,7 @@ from redis.asyncio import Redis
 
 from tg_support.core.store import Repository
 from tg_support.helpers import reputation
+from tg_support.ops.stats import HealthStats
 
 ANSWERED_TTL = 90 * 24 * 3600
 RATED_TTL = 365 * 24 * 3600
@@ -98,6 +99,7 @@ class HelperStatsStore(Repository):
     ) -> None:
         """Stats, streak days and the answered list; counted once per question and helper.
         ``answer_lang``: the language the helper wrote in (kept for the boards)."""
+        await HealthStats(self.redis, self.p).answered(qid)  # the group's health counts it once
         key = self.keys.answered(qid)
         if answer_lang:
             alang = self.keys.answer_lang(qid)

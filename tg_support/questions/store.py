@@ -36,6 +36,7 @@ from tg_support.core.store import (
     to_hash,
     to_hash_values,
 )
+from tg_support.ops.stats import HealthStats
 
 
 class QuestionKeys:
@@ -186,6 +187,8 @@ class QuestionStore(Repository):
             elif status in ("solved", "closed"):
                 pipe.zrem(self.keys.active_questions, qid)
             await pipe.execute()
+        if status in ("solved", "closed"):
+            await HealthStats(self.redis, self.p).ended(qid, status)
 
     async def touch_question(self, qid: str) -> None:
         """Activity on an open question postpones its reminder and auto-close."""

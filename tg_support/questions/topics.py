@@ -22,6 +22,7 @@ from tg_support.core.callbacks import CallbackData
 from tg_support.core.i18n import LANGUAGE_NAMES, LOCALES, _, use_locale
 from tg_support.core.messages import send_parts
 from tg_support.core.store import Group, Store
+from tg_support.ops.stats import HealthStats
 from tg_support.questions.store import Question, questions
 from tg_support.translation.delivery import Envelope, entities_json
 
@@ -105,6 +106,7 @@ async def open_topic(
         topic = await bot.create_forum_topic(group.chat_id, name=short_title(q.qid, q.text))
         thread_id = topic.message_thread_id
         await questions(store).attach_topic(q.qid, group.chat_id, thread_id, topic.name)
+        await store.repo(HealthStats).asked(q.qid, group.chat_id, q.lang)
         if post:  # (the pseudonym is only needed for the post)
             learner = await pseudonym_code(store, "L", q.qid, q.asker_id)
             await send_parts(

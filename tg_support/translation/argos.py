@@ -45,7 +45,7 @@ from typing import Any, cast
 from redis.asyncio import Redis
 from telegram import MessageEntity
 
-from tg_support.core import textsplit
+from tg_support.core import metrics, textsplit
 from tg_support.translation import confidence
 
 log = logging.getLogger(__name__)
@@ -541,9 +541,12 @@ async def translate_messages(
     keys = [cache.key(version, src, dst, masked[i][0]) for i in order]
     cached = await cache.get_many(keys)
     todo = [i for i, hit in zip(order, cached, strict=True) if hit is None]
+    metrics.TRANSLATION_CACHE.labels("hit").inc(len(order) - len(todo))
+    metrics.TRANSLATION_CACHE.labels("miss").inc(len(todo))
     fresh: dict[int, str] = {}
     if todo:
-        outputs = engine.translate_scored([masked[i][0] for i in todo], src, dst)
+        with metrics.TRANSLATION_SECONDS.time():
+            outputs = engine.translate_scored([masked[i][0] for i in todo], src, dst)
         fresh = {
             i: json.dumps({"t": o.text, "s": o.scores}, ensure_ascii=False)
             for i, o in zip(todo, outputs, strict=True)
@@ -566,6 +569,11 @@ def publish_pairs(conn: Any, prefix: str) -> set[tuple[str, str]]:
     if pairs:
         conn.sadd(f"{prefix}tr:pairs", *[f"{a}-{b}" for a, b in pairs])
     return pairs
+
+
+def published_pairs(conn: Any, prefix: str) -> set[str]:
+    """The ``src-dst`` pairs the workers published (a synchronous client; for status)."""
+    return {x.decode() if isinstance(x, bytes) else str(x) for x in conn.smembers(f"{prefix}tr:pairs")}
 
 
 _PAIRS_TTL = 10.0
