@@ -18,6 +18,14 @@ from .two_bots import two_bots
 
 pytestmark = pytest.mark.e2e
 
+# Quick presses are the point here: the per-user flood budget must not drop any.
+NO_FLOOD = {"flood_updates": 1000}
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return dict(NO_FLOOD)
+
 
 async def _answers(p: Person, qids: list[str]) -> list[dict[str, Any]]:
     """The bot's answerCallbackQuery for each press (waits up to 30 s each)."""
@@ -49,7 +57,7 @@ async def test_two_processes_onboarding_one_user_lose_no_choice(
     user = await client.create_user(first_name="Kofi", language_code="en")
     p = Person(client, user)
     conv_key = f"{TEST_PREFIX}conv:{p.id}"
-    async with two_bots(sandbox, redis_url):
+    async with two_bots(sandbox, redis_url, **NO_FLOOD):
         [picker] = await p.send("/start", timeout=30)
         [role_msg] = await p.press(picker, "ob:lang:en", timeout=30)
         [plat] = await p.press(role_msg, "ob:role:learner", timeout=30)
@@ -90,3 +98,81 @@ async def test_two_processes_onboarding_one_user_lose_no_choice(
     assert profile["tz"] == "UTC" and profile["goal"] == "Get a data job"
     assert profile["onboarded"] == "1" and profile["role"] == "learner"
     assert not redis_sync.exists(conv_key)
+
+
+async def test_helper_settings_racing_offers_keep_open_load_exact(
+    bot: Any, client: Any, redis_sync: Any, redis_url: str
+) -> None:
+    """/helper's buttons change the settings while offers take and release the helper's
+    load in another process: every take and release counts, every setting sticks."""
+    import redis.asyncio as aioredis
+
+    from tg_support.helpers.index import HelperIndex
+    from tg_support.helpers.registry import HOURS
+
+    from .world import onboard, person
+
+    h = await person(client, "Ana", "en")
+    await onboard(h, "en", role="helper")
+    [settings] = await h.send("/helper", timeout=30)
+    conn = aioredis.from_url(redis_url, decode_responses=True)
+    index = HelperIndex(conn, TEST_PREFIX)
+    answer = await h.press_answer(settings, "hp:cap:10")
+    assert not answer.get("show_alert")
+
+    held = [0] * 8
+    go = asyncio.Event()
+    go.set()
+    busy = [0]
+    stop = False
+
+    async def offers(lane: int) -> None:
+        """Accepts take a unit of load, solved questions give it back: eight workers at
+        once, each a sawtooth 0..1 (at most 8 of the capacity of 10 in all)."""
+        rising = True
+        while not stop:
+            await go.wait()
+            busy[0] += 1
+            if rising and await index.try_take_load(h.id):
+                held[lane] += 1
+            elif not rising:
+                await index.release_load(h.id)
+                held[lane] -= 1
+            rising = held[lane] < 1 if rising else held[lane] == 0
+            await index.mark_offered(h.id, time.time())
+            busy[0] -= 1
+
+    async def load_now() -> tuple[int, int]:
+        """The card's load and the offers' count, with the offers paused in between."""
+        go.clear()
+        await _until(lambda: busy[0] == 0, "the offers to pause")
+        card = await index.get(h.id)
+        go.set()
+        assert card is not None
+        return card.open_load, sum(held)
+
+    tasks = [asyncio.create_task(offers(lane)) for lane in range(len(held))]
+    presets = [p for p in HOURS if p != "any"]
+    presses = [f"hp:hours:{presets[i % len(presets)]}" for i in range(24)]
+    presses += ["hp:lang:es", "hp:lang:es", "hp:lang:fr", "hp:lang:es", "hp:lang:fr", "hp:lang:es"]
+    seen: list[tuple[str, int, int]] = []
+    try:
+        for data in presses:
+            answer = await h.press_answer(settings, data)
+            assert not answer.get("show_alert"), (data, answer)
+            # Checked after every press: a lost take and a lost release cannot cancel out.
+            seen.append((data, *await load_now()))
+    finally:
+        stop = True
+        go.set()
+        await asyncio.gather(*tasks)
+    assert [s for s in seen if s[1] != s[2]] == []
+    card = await index.get(h.id)
+    await conn.aclose()
+    assert card is not None
+    assert card.open_load == sum(held)
+    assert card.capacity == 10 and dict(card.hours) == HOURS[presets[23 % len(presets)]]
+    assert dict(card.languages) == {"en": "native", "fr": "fluent"}
+    # The index and the denormalised row agree with the card.
+    row = redis_sync.hget(f"{TEST_PREFIX}hrows", str(h.id)).split("\t")
+    assert int(row[3]) == sum(held) and int(row[2]) == 10

@@ -39,11 +39,12 @@ async def _pump(sandbox_url: str, apps: list[Any], stop: asyncio.Event) -> None:
 
 
 @contextlib.asynccontextmanager
-async def two_bots(sandbox: Any, redis_url: str) -> AsyncIterator[list[Any]]:
+async def two_bots(sandbox: Any, redis_url: str, **overrides: Any) -> AsyncIterator[list[Any]]:
     from tg_support.app import build_application
 
     apps = [
-        build_application(make_settings(sandbox.url, redis_url), redis_url) for _ in range(2)
+        build_application(make_settings(sandbox.url, redis_url, **overrides), redis_url)
+        for _ in range(2)
     ]
     for app in apps:
         await app.initialize()
