@@ -176,3 +176,30 @@ async def test_helper_settings_racing_offers_keep_open_load_exact(
     # The index and the denormalised row agree with the card.
     row = redis_sync.hget(f"{TEST_PREFIX}hrows", str(h.id)).split("\t")
     assert int(row[3]) == sum(held) and int(row[2]) == 10
+
+
+async def test_two_processes_register_a_group_with_every_language_tapped(
+    sandbox: Any, client: Any, redis_sync: Any, redis_url: str
+) -> None:
+    from .world import forum_group, person
+
+    admin = await person(client, "Ana", "es")
+    group = await forum_group(client, "MOOC multilingüe", admin, [])
+    async with two_bots(sandbox, redis_url, **NO_FLOOD):
+        [msg] = await admin.send("/register", chat_id=group["id"], timeout=30)
+        langs = ["es", "pt", "fr", "en"]
+        answers = await _burst(admin, msg, [f"gr:lang:{code}" for code in langs])
+        assert not [a for a in answers if a.get("show_alert")], answers
+        answer = await admin.press_answer(msg, "gr:lang:done")
+        assert not answer.get("show_alert"), answer
+        # The toggles' edits are paced by the group's rate limit: wait for the region step.
+        deadline = time.monotonic() + 30
+        while "gr:reg:europe" not in [d for _, d in buttons(msg)]:
+            assert time.monotonic() < deadline, "the region step never showed"
+            await asyncio.sleep(0.1)
+            [msg] = [m for m in await client.messages(group["id"]) if m["message_id"] == msg["message_id"]]
+        answer = await admin.press_answer(msg, "gr:reg:europe")
+        assert not answer.get("show_alert"), answer
+    stored = redis_sync.hgetall(f"{TEST_PREFIX}group:{group['id']}")
+    assert sorted(json.loads(stored["languages"])) == sorted(langs)
+    assert stored["region"] == "europe"
