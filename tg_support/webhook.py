@@ -23,7 +23,7 @@ from aiohttp import web
 from telegram import Update
 
 from tg_support.config import Settings
-from tg_support.core.inbox import Inbox, LeaseLost
+from tg_support.core.inbox import HANDLING, Inbox, LeaseLost
 from tg_support.core.services import Services
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class InboxRunner:
                 update_id, body = nxt
                 if body is not None:
                     async with self._slots:
-                        await self._handle(body)
+                        await self._handle(update_id, body)
                 await self.inbox.done(key, token, update_id)
         except LeaseLost:
             log.warning("lost the lease of a user's updates; another process goes on")
@@ -104,12 +104,15 @@ class InboxRunner:
             await asyncio.sleep(LEASE_S / 3)
             alive = await self.inbox.renew(key, token, LEASE_S)
 
-    async def _handle(self, body: str) -> None:
+    async def _handle(self, update_id: int, body: str) -> None:
+        marker = HANDLING.set((update_id, [0]))  # its Bot API calls are made once
         try:
             update = Update.de_json(json.loads(body), self.app.bot)
             await self.app.process_update(update)
         except Exception:  # the error handler saw handler errors; this is the rest
             log.exception("an update could not be handled")
+        finally:
+            HANDLING.reset(marker)
 
     async def sweep(self) -> None:
         """Take over users whose updates wait with no live drainer (a dead process)."""

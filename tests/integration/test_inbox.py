@@ -4,6 +4,7 @@ lease, released only when empty, taken over after a dead holder's lease ran out.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -63,3 +64,40 @@ async def test_erase_and_export(r: aioredis.Redis) -> None:
     await inbox.erase_user(9)
     assert await inbox.export_user(9) == {"pending_updates": 0}
     assert not await r.exists(f"{PREFIX}in:u:1") and await inbox.pending_keys(5) == []
+
+
+async def test_a_rerun_update_sends_nothing_twice(
+    sandbox: Any, client: Any, redis_url: str, r: aioredis.Redis
+) -> None:
+    """Through the real limiter and HTTP client to the emulator: the same update handled
+    again (its first process died) repeats no call; a call claimed but never recorded (cut
+    off by the kill) is not made again either."""
+    from tests.conftest import TEST_PREFIX, make_settings
+    from tg_support.core.bot import make_bot
+    from tg_support.core.inbox import HANDLING, AlreadySent
+
+    user = await client.create_user(first_name="Ines", language_code="es")
+    await client.send_text(user["id"], "/start")
+    bot = make_bot(make_settings(sandbox.url, redis_url), r)
+    await bot.initialize()
+    try:
+        sent = []
+        for _run in range(2):
+            marker = HANDLING.set((77, [0]))
+            try:
+                sent.append(await bot.send_message(user["id"], "hola"))
+            finally:
+                HANDLING.reset(marker)
+        assert sent[0].message_id == sent[1].message_id
+        assert len(await client.messages(user["id"], from_bot=True)) == 1
+        await r.set(f"{TEST_PREFIX}in:sent:78:1", "")  # claimed, then the process died
+        marker = HANDLING.set((78, [0]))
+        try:
+            with pytest.raises(AlreadySent):
+                await bot.send_message(user["id"], "otra vez")
+        finally:
+            HANDLING.reset(marker)
+        await bot.send_message(user["id"], "fuera de una actualización")  # not gated
+        assert len(await client.messages(user["id"], from_bot=True)) == 2
+    finally:
+        await bot.shutdown()

@@ -23,22 +23,34 @@ without a user):
 ``{p}in:keys``                   set      keys with pending updates (for the sweep)
 ``{p}in:proc:{name}``            hash     per process: ``admitted`` and ``handled`` counts
                                           (TTL 1 day; for operators and tests)
+``{p}in:sent:{update_id}:{n}``   string   the n-th Bot API call made while handling the
+                                          update: claimed ('') just before it goes out, then
+                                          its result as JSON (TTL 1 day)
 ===============================  =======  ==================================================
 
-Delivery into the handlers is at least once: an update whose handler was running when its
-process was killed is handled again by the next process (its sends before the kill may
-repeat). Everything acknowledged to Telegram is handled; nothing admitted is handled twice
-otherwise.
+An update whose handler was running when its process was killed is handled again by the
+next process. Its calls that had gone out are not made again (:class:`OnceRateLimiter`:
+the re-run gets the recorded result), so the user sees each reply once; a call cut off
+between its claim and the request leaving the process is the one thing that can be lost.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
+from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
 from typing import Any, cast
 
 from redis.asyncio import Redis
+from telegram.error import NetworkError, TelegramError
 
+from .sending import RateLimitArgs, RedisRateLimiter
 from .store import Repository
+
+# The update being handled from the inbox, and how many Bot API calls it made so far
+# (set by tg_support.webhook around each update; unset elsewhere).
+HANDLING: ContextVar[tuple[int, list[int]] | None] = ContextVar("inbox_handling", default=None)
 
 SEEN_TTL = 24 * 3600
 
@@ -177,3 +189,56 @@ class Inbox(Repository):
         """How many of the user's updates wait to be handled (their content is the user's
         own messages, exported by their owners once handled)."""
         return {"pending_updates": int(await self.redis.zcard(self._k("q", uid)))}
+
+
+class AlreadySent(NetworkError):
+    """A call a killed process claimed, with no recorded result: it may have reached
+    Telegram, so it is not made again."""
+
+
+class OnceRateLimiter(RedisRateLimiter):
+    """The shared limiter, plus: while an inbox update is handled, each Bot API call that
+    changes something is made once per update, whichever process handles it again."""
+
+    def __init__(self, redis: Redis, bot_id: int | str, *, prefix: str, **kw: Any) -> None:
+        super().__init__(redis, bot_id, prefix=prefix, **kw)
+        self._once_redis = redis
+        self._once_prefix = prefix
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: RateLimitArgs | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        handling = HANDLING.get()
+        if handling is None or endpoint.lower().startswith("get"):
+            return await super().process_request(
+                callback, args, kwargs, endpoint, data, rate_limit_args
+            )
+        update_id, counter = handling
+        counter[0] += 1
+        key = f"{self._once_prefix}in:sent:{update_id}:{counter[0]}"
+        redis = self._once_redis
+
+        async def once(*a: Any, **kw: Any) -> bool | dict[str, Any] | list[dict[str, Any]]:
+            # Claimed after the limiter let it through, right before it leaves.
+            if not await redis.set(key, "", nx=True, ex=SEEN_TTL):
+                recorded = cast(str | None, await redis.get(key))
+                if recorded:
+                    return cast(bool | dict[str, Any] | list[dict[str, Any]], json.loads(recorded))
+                raise AlreadySent(f"{endpoint} was sent by a process that stopped")
+            try:
+                result = await callback(*a, **kw)
+            except NetworkError:
+                raise  # it may have arrived: keep the claim
+            except TelegramError:
+                await redis.delete(key)  # Telegram refused it: nothing was sent
+                raise
+            await redis.set(key, json.dumps(result), ex=SEEN_TTL)
+            return result
+
+        return await super().process_request(once, args, kwargs, endpoint, data, rate_limit_args)
