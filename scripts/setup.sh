@@ -25,6 +25,8 @@ PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null 2>&1 || PY=python3
 # GNU gettext's msgfmt validates the catalogs (scripts/i18n.py check).
 command -v msgfmt >/dev/null 2>&1 || apt_install gettext
+# The scale-out test puts Debian's haproxy in front of two bot processes (deploy/haproxy.cfg).
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || apt_install haproxy
 # The browser tests drive Debian's chromium through playwright; they never download a browser.
 if [ "$WITH_BROWSER" = 1 ] && [ ! -x /usr/bin/chromium ]; then apt_install chromium fonts-noto-color-emoji; fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv

@@ -51,16 +51,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.webhook or settings.mode == "webhook":
             if not settings.webhook_url:
                 raise ConfigError("WEBHOOK_URL: required in webhook mode (the public https URL)")
-            app.run_webhook(
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
-                url_path="telegram",
-                webhook_url=f"{settings.webhook_url}/telegram",
-                secret_token=(
-                    settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-                ),
-                allowed_updates=Update.ALL_TYPES,
-            )
+            from tg_support.webhook import run_webhook
+
+            run_webhook(app, settings)  # several processes may serve one URL (webhook.py)
         else:
             app.run_polling(allowed_updates=Update.ALL_TYPES)
     finally:

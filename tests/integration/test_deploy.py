@@ -25,12 +25,17 @@ def load(path: str) -> Any:
 def test_compose_services_and_their_mounts() -> None:
     compose = load("docker-compose.yml")
     services = compose["services"]
-    assert {"redis", "bot", "worker", "prometheus", "grafana", "rq-dashboard"} <= set(services)
-    port = int(services["bot"]["environment"]["METRICS_PORT"])
+    bots = ["bot1", "bot2"]  # two webhook processes behind the proxy
+    assert {"redis", *bots, "proxy", "worker", "prometheus", "grafana", "rq-dashboard"} <= set(
+        services
+    )
+    port = int(services["bot1"]["environment"]["METRICS_PORT"])
+    assert int(services["bot2"]["environment"]["METRICS_PORT"]) == port
     assert int(services["worker"]["environment"]["METRICS_PORT"]) == port
+    assert set(services["prometheus"]["depends_on"]) >= {*bots, "worker"}
     prom = load("deploy/prometheus.yml")
     jobs = {j["job_name"]: j for j in prom["scrape_configs"]}
-    assert jobs["tg-support-bot"]["static_configs"][0]["targets"] == [f"bot:{port}"]
+    assert jobs["tg-support-bot"]["static_configs"][0]["targets"] == [f"{b}:{port}" for b in bots]
     [dns] = jobs["tg-support-worker"]["dns_sd_configs"]
     assert dns["names"] == ["worker"] and dns["port"] == port
     for name in ("prometheus", "grafana"):

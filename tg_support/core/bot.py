@@ -11,7 +11,8 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from tg_support.config import Settings
 from tg_support.core.http import AiohttpRequest
-from tg_support.core.sending import RateLimitArgs, RedisRateLimiter, SendLimits
+from tg_support.core.inbox import OnceRateLimiter
+from tg_support.core.sending import RateLimitArgs, SendLimits
 
 TELEGRAM_API = "https://api.telegram.org/bot"
 TELEGRAM_FILES = "https://api.telegram.org/file/bot"
@@ -40,7 +41,8 @@ def make_bot(settings: Settings, redis: Redis) -> ExtBot[RateLimitArgs]:
     getUpdates gets its own request object (one connection), as PTB's builder does, so a
     long poll never holds up a send."""
     token = settings.token()
-    limiter = RedisRateLimiter(
+    # The shared limiter; it also makes each call of an inbox update once (core.inbox).
+    limiter = OnceRateLimiter(
         redis, token.split(":", 1)[0], prefix=settings.redis_prefix, limits=send_limits(settings)
     )
     return ExtBot(

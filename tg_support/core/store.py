@@ -37,10 +37,12 @@ import functools
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal, TypeVar, cast, get_type_hints
 
 from redis.asyncio import Redis
+from redis.exceptions import WatchError
 
 Role = Literal["learner", "helper", "both"]
 ROLES: tuple[Role, ...] = ("learner", "helper", "both")
@@ -238,6 +240,11 @@ end
 return {{}, false, count, ''}
 """
 CONV_TTL = 30 * 24 * 3600  # long enough to come back to a half-finished flow, short enough to clean up
+CONV_ATTEMPTS = 50  # compare-and-set rounds before update_conv gives up (ConvBusy)
+
+
+class ConvBusy(RuntimeError):
+    """:meth:`Store.update_conv` lost the race :data:`CONV_ATTEMPTS` times in a row."""
 
 
 class Repository:
@@ -319,8 +326,40 @@ class Store(Repository):
         return [k.user(uid), k.conv(uid), k.flood(uid), k.groups_version]
 
     async def set_conv(self, uid: int, conv: Conversation) -> None:
-        payload = json.dumps({"step": conv.step, "data": conv.data}, ensure_ascii=False)
-        await self.redis.set(self.keys.conv(uid), payload, ex=CONV_TTL)
+        """Replace the state outright: for starting a flow. A change of the state the user
+        is in goes through :meth:`update_conv`, or a concurrent press is lost."""
+        await self.redis.set(self.keys.conv(uid), _dump_conv(conv), ex=CONV_TTL)
+
+    async def update_conv(self, uid: int, fn: Callable[[Conversation], T]) -> T:
+        """Compare-and-set on ``uid``'s conversation (WATCH/MULTI): ``fn`` changes the
+        state it is given in place and returns what the caller needs. When another process
+        wrote the state between the read and the write, ``fn`` runs again on the new state,
+        so two quick presses handled by two processes both count. ``fn`` may therefore run
+        more than once: it must only read and change the conversation. Nothing is written
+        when ``fn`` left the state as it was; an emptied state (no step, no data) deletes
+        the key."""
+        key = self.keys.conv(uid)
+        for _ in range(CONV_ATTEMPTS):
+            async with self.redis.pipeline(transaction=True) as pipe:
+                await pipe.watch(key)
+                raw = await pipe.get(key)
+                conv = _conversation(raw)
+                before = _dump_conv(conv)
+                result = fn(conv)
+                after = _dump_conv(conv)
+                if after == before:
+                    return result
+                pipe.multi()  # type: ignore[no-untyped-call]
+                if conv.step is None and not conv.data:
+                    pipe.delete(key)
+                else:
+                    pipe.set(key, after, ex=CONV_TTL)
+                try:
+                    await pipe.execute()
+                except WatchError:
+                    continue
+                return result
+        raise ConvBusy(f"conversation of a user changed {CONV_ATTEMPTS} times under us")
 
     async def clear_conv(self, uid: int) -> None:
         await self.redis.delete(self.keys.conv(uid))
@@ -420,6 +459,10 @@ class Store(Repository):
             except (ValueError, TypeError):
                 continue
         return out
+
+
+def _dump_conv(conv: Conversation) -> str:
+    return json.dumps({"step": conv.step, "data": conv.data}, ensure_ascii=False)
 
 
 def _conversation(raw: str | bytes | None) -> Conversation:

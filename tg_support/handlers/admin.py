@@ -162,9 +162,6 @@ async def _show_filters(update: Update, ctx: Ctx, conv: Conversation, *, edit: b
         await edit_or_send(update, ctx, text, markup)
     else:
         await reply(update, ctx, text, markup)
-    conv.step = "bc:filter"
-    assert update.effective_user is not None
-    await ctx.svc.store.set_conv(update.effective_user.id, conv)
 
 
 def _toggle(values: list[str], value: str) -> list[str]:
@@ -181,29 +178,25 @@ async def on_button(update: Update, ctx: Ctx) -> None:
     if isinstance(data, PANEL_BUTTONS):
         await _on_broadcast_button(update, ctx, data)
         return
-    conv = await ctx.svc.store.get_conv(user.id)
-    if not (conv.step or "").startswith("bc:"):
+    valid = (
+        (isinstance(data, BroadcastAudience) and data.kind in bc.AUDIENCES)
+        or (isinstance(data, BroadcastFilterLanguage) and data.lang in LOCALES)
+        or (isinstance(data, BroadcastFilterRegion) and data.region in REGIONS)
+        or isinstance(data, (BroadcastAskTags, BroadcastContinue))
+    )
+    if not valid:
+        await query.answer(_("This button is not valid."), show_alert=True)
+        return
+    conv = await ctx.svc.store.update_conv(user.id, lambda c: _press(c, data))
+    if conv is None:
         await query.answer(_("This menu has expired. Send /broadcast to start again."))
         return
-    aud = bc.Audience.from_json(conv.data.get("aud"))
-    if isinstance(data, BroadcastAudience) and data.kind in bc.AUDIENCES:
-        aud = bc.Audience(kind=data.kind)
-    elif isinstance(data, BroadcastFilterLanguage) and data.lang in LOCALES:
-        aud.langs = _toggle(aud.langs, data.lang)
-    elif isinstance(data, BroadcastFilterRegion) and data.region in REGIONS:
-        aud.regions = _toggle(aud.regions, data.region)
-    elif isinstance(data, BroadcastAskTags):
-        conv.step = "bc:tags"
-        await ctx.svc.store.set_conv(user.id, conv)
-        await query.answer()
+    await query.answer()
+    if conv.step == "bc:tags":
         await reply(
             update, ctx, _("Type course tags separated by commas (for example: python, ml).")
         )
-        return
-    elif isinstance(data, BroadcastContinue):
-        conv.step = "bc:text"
-        await ctx.svc.store.set_conv(user.id, conv)
-        await query.answer()
+    elif conv.step == "bc:text":
         await reply(
             update,
             ctx,
@@ -212,13 +205,31 @@ async def on_button(update: Update, ctx: Ctx) -> None:
                 "I will translate it for each audience language and show you a preview."
             ),
         )
-        return
     else:
-        await query.answer(_("This button is not valid."), show_alert=True)
-        return
+        await _show_filters(update, ctx, conv, edit=True)
+
+
+def _press(conv: Conversation, data: object) -> Conversation | None:
+    """A (valid) menu button's change to the state; None when no broadcast is being set up.
+    A compare-and-set may run it again on a newer state: it only changes ``conv``."""
+    if not (conv.step or "").startswith("bc:"):
+        return None
+    aud = bc.Audience.from_json(conv.data.get("aud"))
+    if isinstance(data, BroadcastAskTags):
+        conv.step = "bc:tags"
+        return conv
+    if isinstance(data, BroadcastContinue):
+        conv.step = "bc:text"
+        return conv
+    if isinstance(data, BroadcastAudience):
+        aud = bc.Audience(kind=data.kind)
+    elif isinstance(data, BroadcastFilterLanguage):
+        aud.langs = _toggle(aud.langs, data.lang)
+    elif isinstance(data, BroadcastFilterRegion):
+        aud.regions = _toggle(aud.regions, data.region)
     conv.data["aud"] = aud.to_json()
-    await query.answer()
-    await _show_filters(update, ctx, conv, edit=True)
+    conv.step = "bc:filter"
+    return conv
 
 
 async def on_text(update: Update, ctx: Ctx, conv: Conversation) -> None:
@@ -230,10 +241,10 @@ async def on_text(update: Update, ctx: Ctx, conv: Conversation) -> None:
         await reply(update, ctx, _("Please send the announcement as text."))
         return
     if conv.step == "bc:tags":
-        aud = bc.Audience.from_json(conv.data.get("aud"))
-        aud.tags = normalize_tags(msg.text)
-        conv.data["aud"] = aud.to_json()
-        await _show_filters(update, ctx, conv, edit=False)
+        tags = normalize_tags(msg.text)
+        new = await ctx.svc.store.update_conv(user.id, lambda c: _typed_tags(c, tags))
+        if new is not None:
+            await _show_filters(update, ctx, new, edit=False)
         return
     if len(msg.text) > bc.MAX_TEXT:
         await reply(
@@ -274,6 +285,16 @@ async def on_text(update: Update, ctx: Ctx, conv: Conversation) -> None:
             number=b.bid
         ),
     )
+
+
+def _typed_tags(conv: Conversation, tags: list[str]) -> Conversation | None:
+    if conv.step != "bc:tags":
+        return None
+    aud = bc.Audience.from_json(conv.data.get("aud"))
+    aud.tags = tags
+    conv.data["aud"] = aud.to_json()
+    conv.step = "bc:filter"
+    return conv
 
 
 def _lang_counts(recipients: list[tuple[int, str]]) -> dict[str, int]:

@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from tg_support.core.i18n import _
+from tg_support.core.inbox import AlreadySent
 from tg_support.core.services import Ctx
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,9 @@ async def on_error(update: object, ctx: Ctx) -> None:
     if isinstance(err, Forbidden) and uid is not None:
         log.info("user blocked the bot or left: %s", err.message)
         await ctx.svc.store.set_blocked(uid, True)
+        return
+    if isinstance(err, AlreadySent):  # a re-run after a process died: the user has the reply
+        log.info("update %s: %s", upd.update_id if upd else "-", err)
         return
     log.error("error while handling update %s", upd.update_id if upd else "-", exc_info=err)
     chat = upd.effective_chat if upd else None

@@ -120,9 +120,50 @@ async def _show_languages(update: Update, ctx: Ctx, conv: Conversation, *, edit:
     msg = await (
         edit_or_send(update, ctx, text, markup) if edit else reply(update, ctx, text, markup)
     )
-    conv.data["msg"] = msg.message_id if msg else None
     assert update.effective_chat is not None
-    await ctx.svc.store.set_conv(update.effective_chat.id, conv)
+    msg_id = msg.message_id if msg else None
+    if not edit:  # a new registration starts here
+        conv.data["msg"] = msg_id
+        await ctx.svc.store.set_conv(update.effective_chat.id, conv)
+        return
+
+    def note(c: Conversation) -> None:
+        if c.step == "register:langs":
+            c.data["msg"] = msg_id
+
+    await ctx.svc.store.update_conv(update.effective_chat.id, note)
+
+
+# What a press did to the registration (see _press): the answer follows from it.
+_Outcome = Literal["expired", "not_by", "no_language", "invalid", "toggled", "region", "done"]
+
+
+def _press(
+    conv: Conversation, kind: str, value: str, msg_id: int | None, by: int
+) -> tuple[_Outcome, Conversation]:
+    """The change of one registration button to the state (a compare-and-set: it may run
+    again on a newer state, so it only reads and changes ``conv``)."""
+    if conv.step is None or not conv.step.startswith("register") or conv.data.get("msg") != msg_id:
+        return "expired", conv
+    if by != conv.data.get("by"):
+        return "not_by", conv
+    if kind == "lang" and conv.step == "register:langs":
+        if value == "done":
+            if not conv.data.get("languages"):
+                return "no_language", conv
+            conv.step = "register:region"
+            return "region", conv
+        if value not in (*LOCALES, ANY_LANGUAGE):
+            return "invalid", conv
+        langs: list[str] = list(conv.data.get("languages", []))
+        langs.remove(value) if value in langs else langs.append(value)
+        conv.data["languages"] = langs
+        return "toggled", conv
+    if kind == "reg" and conv.step == "register:region" and value in REGIONS:
+        done = Conversation(step=conv.step, data=conv.data)
+        conv.step, conv.data = None, {}
+        return "done", done
+    return "invalid", conv
 
 
 async def on_register_button(update: Update, ctx: Ctx) -> None:
@@ -134,42 +175,33 @@ async def on_register_button(update: Update, ctx: Ctx) -> None:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
     store = ctx.svc.store
-    conv = await store.get_conv(chat.id)
     msg_id = query.message.message_id if query.message else None
-    if conv.step is None or not conv.step.startswith("register") or conv.data.get("msg") != msg_id:
+    kind, value = data.step, data.value
+    outcome, conv = await store.update_conv(
+        chat.id, lambda c: _press(c, kind, value, msg_id, query.from_user.id)
+    )
+    if outcome == "expired":
         await query.answer(
             _("This button has expired. Please use the latest message."), show_alert=True
         )
-        return
-    if query.from_user.id != conv.data.get("by"):
+    elif outcome == "not_by":
         await query.answer(
             _("Only the administrator who started the registration can choose."), show_alert=True
         )
-        return
-    kind, value = data.step, data.value
-    if kind == "lang" and conv.step == "register:langs":
-        if value == "done":
-            if not conv.data.get("languages"):
-                await query.answer(_("Choose at least one language."), show_alert=True)
-                return
-            conv.step = "register:region"
-            await query.answer()
-            buttons = [(region_label(r), GroupChoice(step="reg", value=r).pack()) for r in REGIONS]
-            await edit_or_send(
-                update, ctx, _("Which region is this group for?"), keyboard(grid(buttons))
-            )
-            await store.set_conv(chat.id, conv)
-            return
-        if value not in (*LOCALES, ANY_LANGUAGE):
-            await query.answer(_("This button is not valid."), show_alert=True)
-            return
-        langs: list[str] = list(conv.data.get("languages", []))
-        langs.remove(value) if value in langs else langs.append(value)
-        conv.data["languages"] = langs
+    elif outcome == "no_language":
+        await query.answer(_("Choose at least one language."), show_alert=True)
+    elif outcome == "invalid":
+        await query.answer(_("This button is not valid."), show_alert=True)
+    elif outcome == "toggled":
         await query.answer()
         await _show_languages(update, ctx, conv, edit=True)
-        return
-    if kind == "reg" and conv.step == "register:region" and value in REGIONS:
+    elif outcome == "region":
+        await query.answer()
+        buttons = [(region_label(r), GroupChoice(step="reg", value=r).pack()) for r in REGIONS]
+        await edit_or_send(
+            update, ctx, _("Which region is this group for?"), keyboard(grid(buttons))
+        )
+    else:
         group = Group(
             chat_id=chat.id,
             title=str(conv.data.get("title") or chat.title or ""),
@@ -179,7 +211,6 @@ async def on_register_button(update: Update, ctx: Ctx) -> None:
             registered_by=int(conv.data.get("by") or 0),
         )
         await store.save_group(group)
-        await store.clear_conv(chat.id)
         await query.answer()
         await edit_or_send(
             update,
@@ -188,8 +219,6 @@ async def on_register_button(update: Update, ctx: Ctx) -> None:
             + "\n\n"
             + _("Done! Questions in these languages will arrive here, one topic per question."),
         )
-        return
-    await query.answer(_("This button is not valid."), show_alert=True)
 
 
 async def groupinfo(update: Update, ctx: Ctx) -> None:

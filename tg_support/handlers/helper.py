@@ -7,6 +7,7 @@ Their keys are owned by ``helpers.stats`` and ``helpers.offers``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, cast
 
 from telegram import Update
@@ -169,24 +170,13 @@ async def on_helper_button(update: Update, ctx: Ctx) -> None:
         await query.answer()
         await reply(update, ctx, _settings_text(card, profile), _settings_markup(card, profile))
         return
-    if isinstance(data, HelperLanguage) and data.lang in LOCALES:
-        value = data.lang
-        langs = dict(card.languages)
-        cycle = [*LEVELS, None]
-        current = langs.get(value)
-        nxt = cycle[(cycle.index(current) + 1) % len(cycle)] if current in cycle else "native"
-        if nxt is None:
-            if len(langs) == 1:
-                await query.answer(_("Keep at least one language."), show_alert=True)
-                return
-            langs.pop(value, None)
-        else:
-            langs[value] = nxt
-        card = with_changes(card, languages=langs)
-    elif isinstance(data, HelperCapacity) and data.capacity in CAPACITIES:
-        card = with_changes(card, capacity=data.capacity)
-    elif isinstance(data, HelperHours) and data.preset in HOURS:
-        card = with_changes(card, hours=HOURS[data.preset])
+    change = _settings_change(data)
+    if change is not None:
+        changed = await index.update_settings(profile.user_id, change)
+        if changed is None:  # only the language cycle declines: the last language stays
+            await query.answer(_("Keep at least one language."), show_alert=True)
+            return
+        card = changed
     elif isinstance(data, HelperToggle) and data.setting == "name":
         profile.show_name = not profile.show_name
         # The name is kept only while the helper wants it shown.
@@ -199,9 +189,37 @@ async def on_helper_button(update: Update, ctx: Ctx) -> None:
     else:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
-    await index.upsert(card)
     await query.answer()
     await edit_or_send(update, ctx, _settings_text(card, profile), _settings_markup(card, profile))
+
+
+def _settings_change(data: object) -> Callable[[HelperCard], HelperCard | None] | None:
+    """What a settings button does to the card (applied by a compare-and-set on the
+    settings alone: offers change the load meanwhile); None for other buttons."""
+    if isinstance(data, HelperLanguage) and data.lang in LOCALES:
+        lang = data.lang
+
+        def cycle_level(card: HelperCard) -> HelperCard | None:
+            langs = dict(card.languages)
+            cycle = [*LEVELS, None]
+            current = langs.get(lang)
+            nxt = cycle[(cycle.index(current) + 1) % len(cycle)] if current in cycle else "native"
+            if nxt is None:
+                if len(langs) == 1:
+                    return None
+                langs.pop(lang, None)
+            else:
+                langs[lang] = nxt
+            return with_changes(card, languages=langs)
+
+        return cycle_level
+    if isinstance(data, HelperCapacity) and data.capacity in CAPACITIES:
+        capacity = data.capacity
+        return lambda card: with_changes(card, capacity=capacity)
+    if isinstance(data, HelperHours) and data.preset in HOURS:
+        hours = HOURS[data.preset]
+        return lambda card: with_changes(card, hours=hours)
+    return None
 
 
 async def away_cmd(update: Update, ctx: Ctx) -> None:

@@ -25,6 +25,7 @@ from tg_support.community import picker
 from tg_support.community.course_store import CourseStore, set_learner_courses
 from tg_support.community.dates import format_day, parse_date
 from tg_support.community.reflections import prompt_job
+from tg_support.core import onboarding as flow
 from tg_support.core.callbacks import CallbackData
 from tg_support.core.i18n import LANGUAGE_NAMES, LOCALES, _, get_locale, negotiate, set_locale
 from tg_support.core.labels import region_label
@@ -253,8 +254,14 @@ async def _show_step(update: Update, ctx: Ctx, conv: Conversation, *, edit: bool
         if edit
         else await reply(update, ctx, text, markup)
     )
-    conv.data["msg"] = msg.message_id if msg else None
-    await ctx.svc.store.set_conv(_uid(update), conv)
+    await _remember(ctx, _uid(update), step, msg)
+
+
+async def _remember(ctx: Ctx, uid: int, step: str | None, msg: Message | None) -> None:
+    """The message now showing ``step``: presses on older messages are stale. Written only
+    while the user is still in that step (a concurrent update may have moved on)."""
+    msg_id = msg.message_id if msg else None
+    await ctx.svc.store.update_conv(uid, lambda c: flow.note_message(c, step, msg_id))
 
 
 async def _finish(update: Update, ctx: Ctx, conv: Conversation, *, edit: bool) -> None:
@@ -274,7 +281,6 @@ async def _finish(update: Update, ctx: Ctx, conv: Conversation, *, edit: bool) -
         str(cid): date.fromisoformat(day) for cid, day in dict(d.get("sessions") or {}).items()
     }
     await set_learner_courses(store, profile, list(d.get("courses", [])), sessions)
-    await store.clear_conv(uid)
     ctx.profile = profile
     for cid, day in sessions.items():
         planned = prompt_job(uid, profile.tz, cid, day, time.time()) if day else None
@@ -336,13 +342,13 @@ async def store_ref(ctx: Ctx, uid: int, ref: str | None) -> None:
 
 
 async def on_onboarding_button(update: Update, ctx: Ctx) -> None:
-    """Every ``ob:*`` button: validated against the step the user is actually in."""
+    """Every ``ob:*`` button: validated against the step the user is actually in, and
+    applied with a compare-and-set (two processes may handle two quick presses)."""
     query = update.callback_query
     assert query is not None
     data = OnboardingChoice.parse(query.data)
     uid = _uid(update)
     store = ctx.svc.store
-    conv = await store.get_conv(uid)
     if data is None:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
@@ -355,18 +361,16 @@ async def on_onboarding_button(update: Update, ctx: Ctx) -> None:
         "tz": parse_timezone(value) == value,
         "skip": value in ("courses", "goal"),
     }
-    expected = {"lang": "lang", "role": "role", "plat": "platforms", "tz": "tz"}.get(kind, value)
     if not valid.get(kind, False):
         await query.answer(_("This button is not valid."), show_alert=True)
         return
-    if conv.step != expected or conv.data.get("msg") != msg_id:
+    conv = await store.update_conv(uid, lambda c: flow.press(c, kind, value, msg_id))
+    if conv is None:
         await query.answer(
             _("This button has expired. Please use the latest message."), show_alert=True
         )
         return
-
     if kind == "lang":
-        conv.data["lang"] = value
         # Saved now, not at the end: every later update (even after a restart) speaks it.
         profile = ctx.profile or Profile(user_id=uid)
         profile.lang = value
@@ -374,21 +378,6 @@ async def on_onboarding_button(update: Update, ctx: Ctx) -> None:
         ctx.profile = profile
         set_locale(value)
         ctx.locale = value
-        conv.step = "role"
-    elif kind == "role":
-        conv.data["role"] = value
-        conv.step = "platforms"
-    elif kind == "plat" and value == "done":
-        conv.step = "courses"
-    elif kind == "plat":
-        chosen: list[str] = list(conv.data.get("platforms", []))
-        chosen.remove(value) if value in chosen else chosen.append(value)
-        conv.data["platforms"] = chosen
-    elif kind == "tz":
-        conv.data["tz"] = value
-        conv.step = "goal"
-    else:  # skip
-        conv.step = "tz" if value == "courses" else "done"
     await query.answer()
     if conv.step == "done":
         await _finish(update, ctx, conv, edit=True)
@@ -399,10 +388,12 @@ async def on_onboarding_button(update: Update, ctx: Ctx) -> None:
 async def on_onboarding_text(update: Update, ctx: Ctx, conv: Conversation, text: str) -> None:
     """Typed answers for the steps that take text; called by the private-text router."""
     uid = _uid(update)
-    if conv.step == "courses":
+    step = conv.step
+    if step == "courses":
         await _course_text(update, ctx, conv, text)
         return
-    if conv.step == "tz":
+    value: str
+    if step == "tz":
         tz = parse_timezone(text)
         if tz is None:
             await reply(
@@ -413,9 +404,8 @@ async def on_onboarding_text(update: Update, ctx: Ctx, conv: Conversation, text:
                 ).format(text=esc(text[:64])),
             )
             return
-        conv.data["tz"] = tz
-        conv.step = "goal"
-    elif conv.step == "goal":
+        value = tz
+    elif step == "goal":
         goal = " ".join(text.split())
         if len(goal) > MAX_GOAL_LEN:
             await reply(
@@ -424,13 +414,18 @@ async def on_onboarding_text(update: Update, ctx: Ctx, conv: Conversation, text:
                 _("Please keep your goal under {limit} characters.").format(limit=MAX_GOAL_LEN),
             )
             return
-        conv.data["goal"] = goal
-        conv.step = "done"
-    if conv.step == "done":
-        await _finish(update, ctx, conv, edit=False)
+        value = goal
     else:
-        await ctx.svc.store.set_conv(uid, conv)
-        await _show_step(update, ctx, conv, edit=False)
+        return
+
+    assert step is not None
+    new = await ctx.svc.store.update_conv(uid, lambda c: flow.typed(c, step, value))
+    if new is None:
+        log.info("a typed onboarding answer arrived after its step had moved on")
+    elif new.step == "done":
+        await _finish(update, ctx, new, edit=False)
+    else:
+        await _show_step(update, ctx, new, edit=False)
 
 
 async def on_text_step(update: Update, ctx: Ctx, conv: Conversation, text: str | None) -> None:
@@ -458,8 +453,10 @@ async def _course_text(update: Update, ctx: Ctx, conv: Conversation, text: str) 
     last = conv.data.get("last")
     day = parse_date(text, get_locale(), date.today()) if last else None
     if day is not None:
-        conv.data.setdefault("sessions", {})[last] = day.isoformat()
-        await ctx.svc.store.set_conv(_uid(update), conv)
+        iso = day.isoformat()
+        if not await ctx.svc.store.update_conv(_uid(update), lambda c: flow.dated(c, str(last), iso)):
+            log.info("a session date arrived after its course step had moved on")
+            return
         line = _("📅 Your session starts on {date}.").format(date=format_day(day, get_locale()))
         await _after_choice(update, ctx, conv, line + "\n\n" + picker.next_prompt(None, session=False))
         return
@@ -476,16 +473,14 @@ def _course_button(action: picker.Action, index: int) -> str:
 
 async def _offer(update: Update, ctx: Ctx, conv: Conversation, queries: list[str]) -> None:
     pick, msg = await offer_course(update, ctx, queries, _course_button)
-    conv.data["pick"] = pick.to_json()
-    conv.data["msg"] = msg.message_id if msg else None
-    await ctx.svc.store.set_conv(_uid(update), conv)
+    msg_id = msg.message_id if msg else None
+    await ctx.svc.store.update_conv(_uid(update), lambda c: flow.offered(c, pick.to_json(), msg_id))
 
 
 async def _after_choice(update: Update, ctx: Ctx, conv: Conversation, text: str) -> None:
     markup = keyboard([[(_("Done"), _course_button("done", 0))]])
     msg = await (edit_or_send(update, ctx, text, markup) if update.callback_query else reply(update, ctx, text, markup))
-    conv.data["msg"] = msg.message_id if msg else None
-    await ctx.svc.store.set_conv(_uid(update), conv)
+    await _remember(ctx, _uid(update), "courses", msg)
 
 
 async def on_course_button(update: Update, ctx: Ctx) -> None:
@@ -497,35 +492,46 @@ async def on_course_button(update: Update, ctx: Ctx) -> None:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
     store = ctx.svc.store
-    conv = await store.get_conv(_uid(update))
+    uid = _uid(update)
     msg_id = query.message.message_id if query.message else None
-    if conv.step != "courses" or conv.data.get("msg") != msg_id:
-        await query.answer(_("This button has expired. Please use the latest message."), show_alert=True)
-        return
+    expired = _("This button has expired. Please use the latest message.")
     if data.action == "done":
+        conv = await store.update_conv(uid, lambda c: flow.courses_done(c, msg_id))
+        if conv is None:
+            await query.answer(expired, show_alert=True)
+            return
         await query.answer()
-        conv.data.pop("pick", None)
-        conv.step = "tz"
         await _show_step(update, ctx, conv, edit=True)
         return
-    pick = picker.Pick.from_json(conv.data.get("pick"))
+    raw = await store.update_conv(uid, lambda c: flow.claim_pick(c, msg_id))
+    pick = picker.Pick.from_json(raw)
     courses = store.repo(CourseStore)
-    choice = await picker.choose(courses, pick, data.action, data.index, _uid(update)) if pick else None
-    if pick is None or choice is None:
-        await query.answer(_("This button has expired. Please use the latest message."), show_alert=True)
+    choice = await picker.choose(courses, pick, data.action, data.index, uid) if pick else None
+    if pick is None or choice is None or choice.refused:
+        if raw is not None:
+            await store.update_conv(uid, lambda c: flow.unclaim(c, msg_id, raw))
+        refused = choice is not None and choice.refused
+        await query.answer(picker.refused_text() if refused else expired, show_alert=True)
         return
-    if choice.refused:
-        await query.answer(picker.refused_text(), show_alert=True)
+    catalog = await courses.catalog()
+
+    def recorded(c: Conversation) -> tuple[bool, str | None]:
+        if c.step != "courses":
+            return False, None
+        return True, picker.record(c.data, choice, catalog)
+
+    kept, added = await store.update_conv(uid, recorded)
+    if not kept:
+        await query.answer(expired, show_alert=True)
         return
     await query.answer()
-    added = picker.record(conv.data, choice, await courses.catalog())
-    conv.data.pop("pick", None)
     if pick.rest:
         if added:
             await edit_or_send(update, ctx, _("✅ Added: {item}.").format(item=added))
-        await _offer(update, ctx, conv, pick.rest)
+        await _offer(update, ctx, Conversation(step="courses"), pick.rest)
         return
-    await _after_choice(update, ctx, conv, picker.next_prompt(added, session=choice.course is not None))
+    after = Conversation(step="courses")
+    await _after_choice(update, ctx, after, picker.next_prompt(added, session=choice.course is not None))
 
 
 STEPS: dict[str, StepHandler] = {step: on_text_step for step in TEXT_STEPS}

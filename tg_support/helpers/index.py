@@ -24,8 +24,8 @@ Key patterns (``{p}`` is the prefix, ``tgs:`` by default)
 Invariants and atomicity
 ------------------------
 Membership of a helper in its index keys mirrors "offerable" (``a == 0`` and ``l < c``); every
-mutation (upsert, remove, set_away, try_take_load, release_load, set_reputation, mark_offered)
-runs as one Lua script that updates the hash and then re-synchronises the index keys named in
+mutation (upsert, create, update_settings, remove, set_away, try_take_load, release_load,
+set_reputation, mark_offered) runs as one Lua script that updates the hash and then re-synchronises the index keys named in
 ``idx`` and the ``hrows`` row, so readers never see a half-applied change and
 :meth:`HelperIndex.try_take_load` cannot overshoot capacity under concurrency. The scripts
 touch index keys derived from the hash (not declared in ``KEYS``): fine on a single Redis
@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -80,9 +80,7 @@ end
 """
 
 # KEYS[3] hlangs; ARGV[2] idx, ARGV[3] langs (space separated), ARGV[4..] field/value pairs
-_UPSERT = (
-    _SYNC
-    + """
+_WRITE_CARD = """
 local old = redis.call('HGET', KEYS[1], 'idx')
 if old then
   for k in string.gmatch(old, '%S+') do redis.call('ZREM', k, ARGV[1]) end
@@ -93,7 +91,28 @@ for l in string.gmatch(ARGV[3], '%S+') do redis.call('SADD', KEYS[3], l) end
 sync(KEYS[1], KEYS[2], ARGV[1])
 return 1
 """
+_UPSERT = _SYNC + _WRITE_CARD
+# The same, only when there is no card yet (two first /helper presses make one card).
+_CREATE = _SYNC + "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n" + _WRITE_CARD
+
+# The settings (profile ``p``, capacity ``c``) of an existing card, compare-and-set: ARGV[2]
+# and ARGV[3] the ``p`` and ``c`` the change was computed from, ARGV[4] the new idx, ARGV[5]
+# the new languages, ARGV[6] and ARGV[7] the new ``p`` and ``c``. Load, last offer,
+# reputation and away are not touched. Returns 1, 0 (settings changed meanwhile), -1 (no card).
+_SET_SETTINGS = (
+    _SYNC
+    + """
+local f = redis.call('HMGET', KEYS[1], 'p', 'c', 'idx')
+if not f[1] then return -1 end
+if f[1] ~= ARGV[2] or f[2] ~= ARGV[3] then return 0 end
+for k in string.gmatch(f[3] or '', '%S+') do redis.call('ZREM', k, ARGV[1]) end
+redis.call('HSET', KEYS[1], 'idx', ARGV[4], 'p', ARGV[6], 'c', ARGV[7])
+for l in string.gmatch(ARGV[5], '%S+') do redis.call('SADD', KEYS[3], l) end
+sync(KEYS[1], KEYS[2], ARGV[1])
+return 1
+"""
 )
+SETTINGS_ATTEMPTS = 50
 
 _REMOVE = """
 local old = redis.call('HGET', KEYS[1], 'idx')
@@ -244,6 +263,8 @@ class HelperIndex(Repository):
         self._langs_key = f"{prefix}hlangs"
         self._rows_key = f"{prefix}hrows"
         self._upsert = redis.register_script(_UPSERT)
+        self._create = redis.register_script(_CREATE)
+        self._set_settings = redis.register_script(_SET_SETTINGS)
         self._remove = redis.register_script(_REMOVE)
         self._set_field = redis.register_script(_SET_FIELD)
         self._take = redis.register_script(_TAKE)
@@ -350,11 +371,49 @@ class HelperIndex(Repository):
     async def upsert(self, card: HelperCard) -> None:
         """Write the card (all fields, replacing any previous one) and re-index it.
 
-        This overwrites ``open_load`` and ``last_offered_at`` too: for live changes use
+        This overwrites ``open_load`` and ``last_offered_at`` too (seeding and tests only):
+        a helper's settings change with :meth:`update_settings`, live state with
         :meth:`try_take_load`, :meth:`release_load` and :meth:`mark_offered`.
         """
         args, keys = self._encode(card)
         await self._upsert(keys=keys, args=args)
+
+    async def create(self, card: HelperCard) -> bool:
+        """Write ``card`` only if the helper has none yet; False when one was there."""
+        args, keys = self._encode(card)
+        return int(await self._create(keys=keys, args=args)) == 1
+
+    async def update_settings(
+        self, user_id: int, change: Callable[[HelperCard], HelperCard | None]
+    ) -> HelperCard | None:
+        """Change a card's settings (languages, tags, time zone, hours, capacity) and
+        nothing else: ``open_load``, ``last_offered_at``, reputation and away stay as the
+        offers left them. ``change`` gets the current card and returns the changed one (None:
+        no change); when another process changed the settings meanwhile it runs again on
+        them (compare-and-set), so it must only compute. The new card, or None when there
+        is no card or ``change`` declined."""
+        key = self.helper_key(user_id)
+        for _attempt in range(SETTINGS_ATTEMPTS):
+            vals = await self.redis.hmget(key, ["p", "c", "l", "r", "o", "a"])
+            if vals[0] is None:
+                return None
+            raw = [_text(v) if v is not None else "0" for v in vals]
+            new = change(self._card(str(user_id), *raw))
+            if new is None:
+                return None
+            args, keys = self._encode(new)
+            fields = dict(zip(args[3::2], args[4::2], strict=True))
+            settings = [args[1], args[2], fields["p"], fields["c"]]
+            res = int(
+                await self._set_settings(
+                    keys=keys, args=[str(user_id), raw[0], raw[1], *settings]
+                )
+            )
+            if res == 1:
+                return new
+            if res == -1:
+                return None
+        raise RuntimeError(f"helper settings changed {SETTINGS_ATTEMPTS} times under us")
 
     async def upsert_many(self, cards: Iterable[HelperCard], *, batch: int = 1000) -> int:
         """Bulk :meth:`upsert`, one pipelined round trip per ``batch`` cards."""

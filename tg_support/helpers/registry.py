@@ -99,14 +99,21 @@ def with_changes(card: HelperCard, **changes: Any) -> HelperCard:
 
 
 async def ensure_card(index: HelperIndex, profile: Profile) -> HelperCard:
-    """The helper's card, created from the profile the first time; tags follow the profile."""
-    card = await index.get(profile.user_id)
-    tags = frozenset(profile.tags + profile.platforms)
+    """The helper's card, created from the profile the first time; tags and time zone
+    follow the profile (changed field by field: never the live load or last offer)."""
+    uid = profile.user_id
+    card = await index.get(uid)
     if card is None:
         card = default_card(profile)
-    elif card.tags != tags or card.tz != (profile.tz or card.tz):
-        card = with_changes(card, tags=tags, tz=profile.tz or card.tz)
-    else:
+        if await index.create(card):
+            return card
+        card = await index.get(uid) or card  # another process made it meanwhile
+    tags = frozenset(profile.tags + profile.platforms)
+
+    def follow(c: HelperCard) -> HelperCard | None:
+        tz = profile.tz or c.tz
+        return with_changes(c, tags=tags, tz=tz) if c.tags != tags or c.tz != tz else None
+
+    if follow(card) is None:
         return card
-    await index.upsert(card)
-    return card
+    return await index.update_settings(uid, follow) or await index.get(uid) or card
