@@ -177,7 +177,8 @@ async def similar(ctx: Ctx, text: str, lang: str) -> list[Any]:
         ctx.svc.redis, ctx.svc.settings.redis_prefix, lang, PIVOT
     ):
         try:
-            pivot = await ctx.svc.call(jobs.translate_text(text, lang, PIVOT))
+            owner = ctx.profile.user_id if ctx.profile else 0
+            pivot = await ctx.svc.call(jobs.translate_text(text, lang, PIVOT, owner))
         except Exception:
             log.warning("could not translate a search query", exc_info=True)
     return list(await search_index(ctx).query(text, lang, k=SUGGESTIONS, pivot_text=pivot))

@@ -167,6 +167,8 @@ async def question_envelope(store: Store, q: Question, group: Group, thread_id: 
         text=q.text,
         src_lang=q.lang,
         dst_lang=target_language(q.lang, group),
+        people=[q.asker_id],
+        requires=questions(store).keys.question(q.qid),
     )
 
 
@@ -185,6 +187,8 @@ async def followup_envelope(store: Store, q: Question, group: Group, msg: Messag
         src_lang=q.lang,
         dst_lang=target_language(q.lang, group),
         relay=[msg.chat_id, msg.message_id, q.qid],
+        people=[q.asker_id],
+        requires=questions(store).keys.question(q.qid),
     )
 
 
@@ -209,6 +213,8 @@ async def answer_envelope(
         dst_lang=learner_locale,
         markup=markup,
         relay=[msg.chat_id, msg.message_id, q.qid],
+        people=[q.asker_id, helper_id],
+        requires=questions(store).keys.question(q.qid),
     )
 
 

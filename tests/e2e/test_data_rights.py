@@ -1,0 +1,222 @@
+"""Data rights through the real stack (PTB against the emulator, Redis, a real worker
+process translating with argostranslate): a learner who asked, got answers both ways,
+rated, received a broadcast and joined a course, then ``/forget`` leaves no key naming her;
+``/export`` sends everything stored about her as a JSON document."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+
+from tests.conftest import TEST_PREFIX
+from tg_support.broadcast.broadcasts import Audience, Broadcasts
+
+from .people import buttons, text
+from .world import forum_group, onboard, person, register
+
+pytestmark = pytest.mark.e2e
+
+QUESTION = "¿Cómo entrego la tarea de la semana 7 del curso de Python?"
+FOLLOW_UP = "Gracias, ¿y si ya pasó la fecha límite de la semana 7?"
+ANSWER = "The assignment is due on Friday."
+BROADCAST = "New cohort starts on Monday!"
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    # The first translation in a fresh worker imports argostranslate (seconds).
+    return {"translation_timeout_seconds": 40}
+
+
+@pytest.fixture
+async def aredis(redis_url: str) -> Any:
+    r = Redis.from_url(redis_url, decode_responses=True)
+    yield r
+    await r.aclose()
+
+
+async def until(pred: Callable[[], Any], what: str, within: float = 40.0) -> None:
+    """Wait on a condition with a generous deadline (a slow CI machine)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        result = pred()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def queues_idle(redis_sync: Any) -> bool:
+    """No job waiting or running on any of our queues (scheduled ones may wait: they find
+    nothing to do once her data is gone)."""
+    import redis
+    from rq import Queue
+    from rq.registry import StartedJobRegistry
+
+    from tg_support.core.services import QUEUES
+
+    conn = redis.Redis(connection_pool=redis_sync.connection_pool)
+    for name in QUEUES:
+        q = Queue(TEST_PREFIX + name, connection=conn)
+        if q.count or StartedJobRegistry(queue=q).count:
+            return False
+    return True
+
+
+def token_re(uid: int) -> re.Pattern[str]:
+    # Her id as a whole number: not a piece of a longer one (timestamps, other ids).
+    return re.compile(rf"(?<!\d){uid}(?!\d)")
+
+
+def mentions(redis_sync: Any, uid: int, texts: list[str]) -> dict[str, str]:
+    """Every key of the test prefix whose name or content names ``uid`` or holds one of
+    ``texts``: string values, hash fields and values, set and zset members, list items."""
+    pattern = token_re(uid)
+
+    def hit(value: str) -> bool:
+        return bool(pattern.search(value)) or any(t in value for t in texts)
+
+    found: dict[str, str] = {}
+    for key in redis_sync.scan_iter(f"{TEST_PREFIX}*", count=1000):
+        name = key[len(TEST_PREFIX) :]
+        if pattern.search(name):
+            found[name] = "name"
+            continue
+        kind = redis_sync.type(key)
+        if kind == "string":
+            values = [redis_sync.get(key) or ""]
+        elif kind == "hash":
+            values = [x for kv in redis_sync.hgetall(key).items() for x in kv]
+        elif kind == "set":
+            values = list(redis_sync.smembers(key))
+        elif kind == "zset":
+            values = list(redis_sync.zrange(key, 0, -1))
+        elif kind == "list":
+            values = list(redis_sync.lrange(key, 0, -1))
+        else:
+            values = []
+        for v in values:
+            if hit(str(v)):
+                found[name] = f"{kind}: {str(v)[:120]}"
+                break
+    return found
+
+
+# What may still name her after /forget, and why. Empty: nothing does. (RQ's own job
+# records are outside the prefix: transient, compressed, and expire with their result TTL.)
+ALLOWED: dict[str, str] = {}
+
+
+async def start_broadcast(aredis: Redis, admin: int, body: str) -> str:
+    """A confirmed broadcast to everyone without the admin conversation (test_broadcast
+    covers that), run by the worker."""
+    import os
+
+    from redis import Redis as SyncRedis
+    from rq import Queue
+
+    store = Broadcasts(aredis, TEST_PREFIX)
+    b = await store.create(admin, "en", "en", body, [], Audience(kind="all"))
+    for lang in ("en", "es"):
+        await store.set_text(b.bid, lang, body, [], "original")
+    await store.transition(b.bid, ["translating"], "queued")
+    conn = SyncRedis.from_url(os.environ["REDIS_URL"])  # set by the worker_env fixture
+    Queue(TEST_PREFIX + "broadcast", connection=conn).enqueue("workers.broadcast.start", b.bid)
+    conn.close()
+    return b.bid
+
+
+async def arrives(client: Any, chat_id: int, within: float = 60.0, **match: Any) -> dict[str, Any]:
+    """The bot's message matching ``match`` in a chat, however long the worker takes (the
+    emulator's wait is cut at 20 s a call, under the client's HTTP timeout)."""
+    from tg_support.sandbox.client import SandboxError
+
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            found = await client.wait_for(chat_id, timeout=20, **match)
+            return dict(found[-1])
+        except (SandboxError, httpx.TimeoutException):
+            if time.monotonic() > deadline:
+                raise
+
+
+async def only_topic(client: Any, chat_id: int) -> int:
+    state = await client.state()
+    chat = next(c for c in state["chats"] if c["id"] == chat_id)
+    [topic] = [t for t in chat.get("topics", []) if t["message_thread_id"] != 1]
+    return int(topic["message_thread_id"])
+
+
+@pytest.fixture
+async def life(bot: Any, client: Any, worker: Any, redis_sync: Any, aredis: Redis) -> dict[str, Any]:
+    """María's whole life with the bot, up to the moment she asks about her data."""
+    admin = await person(client, "Ana", "en", username="ana_admin")
+    maria = await person(client, "María", "es", username="maria_learns")
+    john = await person(client, "John", "en", username="john_helps")
+    en = await forum_group(client, "MOOC Help (international)", admin, [john])
+    # English, and any language nobody else takes: her Spanish question lands here.
+    await register(admin, en["id"], ["en", "*"], "international")
+    await onboard(maria, "es")
+    await onboard(john, "en", role="helper")
+
+    # She asks; the question reaches the group translated (the worker).
+    [confirm] = await maria.send(QUESTION, timeout=20)
+    assert "#1" in text(confirm)
+    thread = await only_topic(client, en["id"])
+    await arrives(client, en["id"], thread_id=thread, text_contains="#1")
+
+    # John answers in the topic; she gets it translated into Spanish, one tap from the original.
+    since = await maria.seq()
+    await client.send_text(john.id, ANSWER, chat_id=en["id"], message_thread_id=thread)
+    got = await arrives(client, maria.id, since_seq=since, text_contains="#1")
+    assert "q:solve:1" in [d for _, d in buttons(got)]
+
+    # Her follow-up goes the other way, translated into English.
+    since_topic = await maria.seq(en["id"], thread_id=thread)
+    await maria.send(FOLLOW_UP, count=1, timeout=20)
+    await arrives(client, en["id"], thread_id=thread, since_seq=since_topic, text_contains="(asker)")
+
+    # Solved, and a 👍 for John.
+    [_solved, rating] = await maria.press(got, "q:solve:1", count=2)
+    up = next(d for _, d in buttons(rating) if d.endswith(":up"))
+    await maria.press(rating, up)
+    assert redis_sync.hget(f"{TEST_PREFIX}rated:1", str(john.id)) == "up"
+
+    # An announcement to everyone reaches her.
+    bid = await start_broadcast(aredis, admin.id, BROADCAST)
+    await arrives(client, maria.id, text_contains=BROADCAST)
+    await until(
+        lambda: redis_sync.hget(f"{TEST_PREFIX}bc:{bid}", "status") == "done", "the broadcast"
+    )
+    # Every job she caused has run (the pivot translation for search, offers to helpers).
+    await until(lambda: redis_sync.exists(f"{TEST_PREFIX}search:d:1"), "the search index")
+    await until(lambda: queues_idle(redis_sync), "idle queues")
+    return {"maria": maria, "john": john, "admin": admin, "en": en, "thread": thread}
+
+
+async def test_forget_leaves_no_key_naming_her(life: dict[str, Any], redis_sync: Any) -> None:
+    maria, john = life["maria"], life["john"]
+    texts = [QUESTION, FOLLOW_UP]
+    before = mentions(redis_sync, maria.id, texts)
+    # The scan sees what there is to erase: relays, translations, sends, ratings, lists.
+    kinds = {name.split(":")[0] for name in before}
+    assert {"user", "q", "relay", "tr", "sent", "bc"} <= kinds, sorted(before)
+
+    [ask] = await maria.send("/forget")
+    [done] = await maria.press(ask, "pf:forget:yes")
+    assert "Borré todo" in text(done)
+    left = {k: v for k, v in mentions(redis_sync, maria.id, texts).items() if k not in ALLOWED}
+    assert left == {}
+    # Other people's data is untouched: John keeps his helper record and his rating.
+    assert redis_sync.hget(f"{TEST_PREFIX}hstats:{john.id}", "helpful") == "1"
+    assert redis_sync.exists(f"{TEST_PREFIX}user:{john.id}")
