@@ -35,6 +35,7 @@ from tg_support.handlers import (
     admin,
     ask,
     errors,
+    export,
     group,
     guards,
     helper,
@@ -55,7 +56,7 @@ log = logging.getLogger(__name__)
 
 # Feature handler modules, in the order their handlers join group 0.
 COMMUNITY = (community_courses, community_circles, community_deadlines, community_path)
-FEATURES = (start, helptext, ask, relay, helper, group, translate, admin, review, *COMMUNITY)
+FEATURES = (start, helptext, ask, relay, helper, group, translate, admin, review, export, *COMMUNITY)
 
 App = Application[Any, Ctx, Any, Any, Any, Any]
 
@@ -120,6 +121,7 @@ def private_commands() -> list[BotCommand]:
         BotCommand("language", _("change the language I speak")),
         BotCommand("help", _("what I can do")),
         BotCommand("cancel", _("stop what you are doing")),
+        BotCommand("export", _("download everything stored about you")),
         BotCommand("forget", _("erase everything stored about you")),
         BotCommand("broadcast", _("announce to learners and groups (group admins)")),
         BotCommand("broadcasts", _("your broadcasts and their status")),

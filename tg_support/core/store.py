@@ -360,7 +360,7 @@ class Store(Repository):
         conv = await self.get_conv(uid)
         out: dict[str, Any] = {}
         if profile is not None:
-            out["profile"] = {
+            out["fields"] = {
                 f.name: getattr(profile, f.name) for f in fields(profile) if f.name != "user_id"
             }
         if conv.step:

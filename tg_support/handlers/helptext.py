@@ -65,6 +65,7 @@ async def help_cmd(update: Update, ctx: Ctx) -> None:
         "/profile — " + _("see or edit your profile"),
         "/language — " + _("change the language I speak"),
         "/cancel — " + _("stop what you are doing"),
+        "/export — " + _("download everything stored about you"),
         "/forget — " + _("erase everything stored about you"),
         "/help — " + _("this help"),
     ]

@@ -41,6 +41,7 @@ from tg_support.helpers.index import HelperIndex
 from tg_support.helpers.membership import Membership
 from tg_support.helpers.offers import Offers
 from tg_support.helpers.stats import HelperStatsStore
+from tg_support.moderation.exporting import ExportLimit
 from tg_support.questions.records import QuestionRecords
 from tg_support.questions.store import questions
 from tg_support.translation.argos import TranslationCache
@@ -91,6 +92,7 @@ OWNERS: tuple[tuple[str, Callable[[Scope], DataOwner]], ...] = (
     ("broadcasts", _repo(Broadcasts)),
     ("translations", _repo(Translations)),
     ("translation_cache", _repo(TranslationCache)),
+    ("export", _repo(ExportLimit)),
     ("sending", lambda s: SendRecords(s.store.redis, s.store.p, s.bot_id)),
     ("profile", lambda s: s.store),
     ("trail", _repo(Trail)),
@@ -147,6 +149,7 @@ KEY_PATTERNS: dict[str, str] = {
     "circ:t:{}:{}": SHARED, "circ:lock:{}": SHARED,
     "dl:seq": SHARED, "dl:{}": "deadlines", "dl:c:{}": SHARED, "dl:by:{}": "deadlines",
     "refl:{}": "reflections",
+    "export:wait:{}": "export",
     "intro:topic:{}": SHARED, "intro:last:{}": "introductions",
     "intro:done:{}": "introductions", "intro:lock:{}": SHARED,
     "rv:seq": SHARED, "rv:req:{}": "reviews", "rv:open": "reviews", "rv:user:{}": "reviews",

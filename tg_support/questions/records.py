@@ -56,4 +56,4 @@ class QuestionRecords:
             if q.answer:
                 item["latest_answer"] = {"text": q.answer, "language": q.answer_lang}
             out.append(item)
-        return {"questions": out} if out else {}
+        return {"asked": out} if out else {}
