@@ -124,7 +124,7 @@ KEY_PATTERNS: dict[str, str] = {
     # helpers
     "helper:": "helper", "hlang:{}": "helper", "hlangs": "helper", "hlt:{}:{}": "helper",
     "hrows": "helper",
-    "member:{}:{}": "membership", "member:{}:*": "membership",
+    "member:{}:{}": "membership",
     "offer:round:{}:{}": "offers", "offer:chosen:{}": "offers", "offer:sent:{}": "offers",
     "offer:msg:{}": "offers", "offer:claim:{}": "offers", "offer:passed:{}": "offers",
     "helping:{}": "offers",
