@@ -5,11 +5,8 @@ rated, received a broadcast and joined a course, then ``/forget`` leaves no key 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -20,6 +17,7 @@ from tests.conftest import TEST_PREFIX, TEST_TOKEN
 from tg_support.broadcast.broadcasts import Audience, Broadcasts
 
 from .people import buttons, text
+from .waiting import arrives, queues_idle, until
 from .world import forum_group, onboard, person, register
 
 pytestmark = pytest.mark.e2e
@@ -43,36 +41,6 @@ async def aredis(redis_url: str) -> Any:
     r = Redis.from_url(redis_url, decode_responses=True)
     yield r
     await r.aclose()
-
-
-async def until(pred: Callable[[], Any], what: str, within: float = 40.0) -> None:
-    """Wait on a condition with a generous deadline (a slow CI machine)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        result = pred()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def queues_idle(redis_sync: Any) -> bool:
-    """No job waiting or running on any of our queues (scheduled ones may wait: they find
-    nothing to do once her data is gone)."""
-    import redis
-    from rq import Queue
-    from rq.registry import StartedJobRegistry
-
-    from tg_support.core.services import QUEUES
-
-    conn = redis.Redis(connection_pool=redis_sync.connection_pool)
-    for name in QUEUES:
-        q = Queue(TEST_PREFIX + name, connection=conn)
-        if q.count or StartedJobRegistry(queue=q).count:
-            return False
-    return True
 
 
 def token_re(uid: int) -> re.Pattern[str]:
@@ -136,21 +104,6 @@ async def start_broadcast(aredis: Redis, admin: int, body: str) -> str:
     Queue(TEST_PREFIX + "broadcast", connection=conn).enqueue("workers.broadcast.start", b.bid)
     conn.close()
     return b.bid
-
-
-async def arrives(client: Any, chat_id: int, within: float = 60.0, **match: Any) -> dict[str, Any]:
-    """The bot's message matching ``match`` in a chat, however long the worker takes (the
-    emulator's wait is cut at 20 s a call, under the client's HTTP timeout)."""
-    from tg_support.sandbox.client import SandboxError
-
-    deadline = time.monotonic() + within
-    while True:
-        try:
-            found = await client.wait_for(chat_id, timeout=20, **match)
-            return dict(found[-1])
-        except (SandboxError, httpx.TimeoutException):
-            if time.monotonic() > deadline:
-                raise
 
 
 async def join_a_circle(aredis: Redis, client: Any, maria: Any) -> str:

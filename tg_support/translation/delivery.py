@@ -154,11 +154,7 @@ async def still_wanted(redis: Redis, env: Envelope) -> bool:
 async def note_map(redis: Redis, prefix: str, env: Envelope, chat_id: int, msg_id: int,
                    orig_id: int) -> None:  # fmt: skip
     """Map a sent translation to its ``tr:orig`` record (for the toggle and edits)."""
-    key = f"{prefix}tr:msg:{chat_id}:{msg_id}"
-    async with redis.pipeline(transaction=False) as pipe:
-        pipe.set(key, orig_id, ex=TTL)
-        trail.note_in(pipe, prefix, env.involved(), [key])
-        await pipe.execute()
+    await map_message(redis, prefix, env.involved(), chat_id, msg_id, orig_id)
 
 
 async def dispatch(
@@ -277,7 +273,6 @@ async def store_original(
     redis: Redis, prefix: str, env: Envelope, text: str, entities: list[MessageEntity]
 ) -> int:
     """Keep both versions for the Show original / Show translation toggle."""
-    orig_id = int(await redis.incr(f"{prefix}tr:seq"))
     record = {
         "head": env.head,
         "src_lang": env.src_lang,
@@ -289,12 +284,31 @@ async def store_original(
         "markup": env.markup,
         "people": env.involved(),  # an edit's re-translation is theirs too
     }
+    return await keep_record(redis, prefix, record)
+
+
+async def keep_record(redis: Redis, prefix: str, record: dict[str, Any]) -> int:
+    """Store a ``tr:orig`` record (head, src_lang, dst_lang, original and translation with
+    their entities, markup, people) for the Show original toggle; returns its id. It joins
+    the trails of ``record["people"]``."""
+    orig_id = int(await redis.incr(f"{prefix}tr:seq"))
     key = f"{prefix}tr:orig:{orig_id}"
     async with redis.pipeline(transaction=False) as pipe:
         pipe.set(key, json.dumps(record, ensure_ascii=False), ex=TTL)
-        trail.note_in(pipe, prefix, env.involved(), [key])
+        trail.note_in(pipe, prefix, record.get("people") or [], [key])
         await pipe.execute()
     return orig_id
+
+
+async def map_message(
+    redis: Redis, prefix: str, people: list[int], chat_id: int, msg_id: int, orig_id: int
+) -> None:
+    """A sent message shows ``tr:orig`` record ``orig_id`` (the toggle checks this map)."""
+    key = f"{prefix}tr:msg:{chat_id}:{msg_id}"
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.set(key, orig_id, ex=TTL)
+        trail.note_in(pipe, prefix, trail.people_of([chat_id], people), [key])
+        await pipe.execute()
 
 
 async def load_original(redis: Redis, prefix: str, orig_id: str) -> dict[str, Any] | None:
