@@ -249,3 +249,22 @@ async def test_export_sends_everything_about_her_as_json(
     # Once a minute.
     [again] = await maria.send("/export")
     assert text(again) == slow_down
+
+
+async def test_helper_forget_leaves_no_key_naming_him(
+    life: dict[str, Any], redis_sync: Any
+) -> None:
+    """The helper leaves: his record, his rating, his place on the boards and in the offers
+    go; María's question stays (with the answer posted in the group) but no longer says who
+    wrote it."""
+    maria, john = life["maria"], life["john"]
+    before = mentions(redis_sync, john.id, [])
+    assert {"user", "hstats", "rated", "trail"} <= {k.split(":")[0] for k in before}, before
+    [ask] = await john.send("/forget")
+    [done] = await john.press(ask, "pf:forget:yes")
+    assert "erased everything" in text(done)
+    # (His answer's text stays with her question: it was posted in the group.)
+    assert mentions(redis_sync, john.id, []) == {}
+    assert redis_sync.hget(f"{TEST_PREFIX}q:1", "text") == QUESTION
+    assert redis_sync.hget(f"{TEST_PREFIX}q:1", "helper_id") is None
+    assert redis_sync.exists(f"{TEST_PREFIX}user:{maria.id}")
