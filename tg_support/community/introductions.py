@@ -192,6 +192,7 @@ async def envelopes(
                 thread_id=thread_id,
                 head="\n".join(lines) + "\n",
                 text=profile.goal or "",
+                people=[profile.user_id],
                 src_lang=profile.lang or "en",
                 dst_lang=lang if profile.goal else profile.lang or "en",
             )
