@@ -241,6 +241,9 @@ async def test_export_sends_everything_about_her_as_json(
     assert circle["course"] == ML and circle["shown_as"] == "María"
     assert circle["checkin_answers"] == [{"round": 1, "text": CHECKIN, "language": "es"}]
     assert doc["broadcasts"]["received"] == [1]
+    # The translated messages kept for the "Show original" toggle, both ways.
+    kept = doc["translations"]["translated_messages"]
+    assert kept and {m["original"] for m in kept} <= {QUESTION, FOLLOW_UP, ANSWER}
     # Nobody else's id: not John's, not the admin's, not her circle's other members'.
     pattern = token_re(maria.id)
     others = [john.id, admin.id]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import InputFile, Update
-from telegram.error import TelegramError
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from tg_support.core.i18n import _
@@ -35,6 +35,10 @@ async def export_cmd(update: Update, ctx: Ctx) -> None:
             InputFile(document_bytes(doc), filename=file_name(user.id)),
             caption=_("Everything I store about you, as a JSON file. Send /forget to erase it all."),
         )
+    except Forbidden:
+        log.info("a user who blocked the bot asked for an export")
+        await limit.give_back(user.id)
+        await svc.store.set_blocked(user.id, True)
     except TelegramError:
         await limit.give_back(user.id)
         raise

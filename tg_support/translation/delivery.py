@@ -381,4 +381,16 @@ class Translations:
             await self.redis.delete(*keys)
 
     async def export_user(self, uid: int) -> dict[str, Any]:
-        return {}
+        """The translated messages to or from them still kept for the toggle: each
+        original with its machine translation (who else took part is not said)."""
+        out = []
+        for key in await trail.Trail(self.redis, self.p).keys(uid, "tr:orig:"):
+            raw = await self.redis.get(key)
+            if raw is None:
+                continue
+            record = json.loads(raw)
+            out.append({
+                "from_language": record.get("src_lang"), "to_language": record.get("dst_lang"),
+                "original": record.get("original"), "translation": record.get("translation"),
+            })  # fmt: skip
+        return {"translated_messages": out} if out else {}
