@@ -36,6 +36,7 @@ from tg_support.handlers import (
     ask,
     edits,
     errors,
+    export,
     group,
     guards,
     health,
@@ -63,7 +64,7 @@ log = logging.getLogger(__name__)
 COMMUNITY = (community_courses, community_circles, community_deadlines, community_path)
 FEATURES = (
     start, helptext, ask, relay, edits, helper, group, translate, admin, review, moderation,
-    region, reopen, health, *COMMUNITY,
+    region, reopen, health, export, *COMMUNITY,
 )  # fmt: skip
 
 App = Application[Any, Ctx, Any, Any, Any, Any]
@@ -131,6 +132,7 @@ def private_commands() -> list[BotCommand]:
         BotCommand("help", _("what I can do")),
         BotCommand("report", _("report a message to the moderators")),
         BotCommand("cancel", _("stop what you are doing")),
+        BotCommand("export", _("download everything stored about you")),
         BotCommand("forget", _("erase everything stored about you")),
         BotCommand("broadcast", _("announce to learners and groups (group admins)")),
         BotCommand("broadcasts", _("your broadcasts and their status")),

@@ -86,7 +86,7 @@ async def _prepare(rt: Runtime, bid: str) -> str:
             await store.set_text(bid, lang, b.text, b.entity_list(), "original")
             continue
         [res] = await translation.translate_messages(
-            cache, translation.translator(), [(b.text, ents)], b.src, lang
+            cache, translation.translator(), [(b.text, ents)], b.src, lang, people=[b.admin]
         )
         if res.translated:
             await store.set_text(

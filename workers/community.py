@@ -111,9 +111,14 @@ def summary(circle_id: str, round_no: int) -> list[int]:
 
     async def job(rt: Runtime) -> list[int]:
         cache = argos.TranslationCache(rt.store.redis, rt.settings.redis_prefix)
+        # The answers are the members' texts: their cached translations join every member's
+        # trail (erased with any of them; a cache entry costs only a new translation).
+        members = await rt.store.repo(CircleStore).member_ids(circle_id)
 
         async def translate(text: str, src: str, dst: str) -> str | None:
-            [res] = await argos.translate_messages(cache, argos.translator(), [(text, [])], src, dst)
+            [res] = await argos.translate_messages(
+                cache, argos.translator(), [(text, [])], src, dst, people=members
+            )
             return res.text if res.translated else None
 
         done = await rt.store.repo(CircleStore).first_summary(circle_id, round_no)

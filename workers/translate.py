@@ -51,7 +51,7 @@ async def _deliver_translated(rt: Runtime, env: Envelope) -> str:
     cals = await service.calibrations(engine, redis, prefix, rt.settings.data_dir)
     [res] = await translation.translate_messages(
         _cache(rt), engine, [(env.text, env.message_entities())], env.src_lang, env.dst_lang,
-        cals,
+        cals, people=env.involved(),
     )  # fmt: skip
     if not res.translated:
         await delivery.deliver_original(rt.bot, redis, prefix, env, reason="unavailable")
@@ -103,8 +103,9 @@ async def _retranslate(
         return "gone"
     ents = [MessageEntity.de_json(e, None) for e in entities]
     [res] = await translation.translate_messages(
-        _cache(rt), translation.translator(), [(text, ents)], record["src_lang"], record["dst_lang"]
-    )
+        _cache(rt), translation.translator(), [(text, ents)], record["src_lang"], record["dst_lang"],
+        people=[int(x) for x in record.get("people") or []],
+    )  # fmt: skip
     record.update(
         original=text,
         original_entities=entities,
@@ -126,15 +127,17 @@ async def _retranslate(
     return "edited"
 
 
-def translate_text(text: str, src: str, dst: str) -> str | None:
-    """For the bot: one text (e.g. a search query into the pivot language); None if no model."""
-    return run(lambda rt: _translate_text(rt, text, src, dst))
+def translate_text(text: str, src: str, dst: str, owner: int = 0) -> str | None:
+    """For the bot: one text (e.g. a search query into the pivot language); None if no model.
+    ``owner``: the user whose text it is (the cache entry joins their trail)."""
+    return run(lambda rt: _translate_text(rt, text, src, dst, owner))
 
 
-async def _translate_text(rt: Runtime, text: str, src: str, dst: str) -> str | None:
+async def _translate_text(rt: Runtime, text: str, src: str, dst: str, owner: int) -> str | None:
     [res] = await translation.translate_messages(
-        _cache(rt), translation.translator(), [(text, [])], src, dst
-    )
+        _cache(rt), translation.translator(), [(text, [])], src, dst,
+        people=[owner] if owner > 0 else [],
+    )  # fmt: skip
     return res.text if res.translated else None
 
 
@@ -154,7 +157,7 @@ async def _translate_topic_title(rt: Runtime, qid: str) -> str:
     if dst == q.lang:
         return "same-language"
     [res] = await translation.translate_messages(
-        _cache(rt), translation.translator(), [(q.text, [])], q.lang, dst
+        _cache(rt), translation.translator(), [(q.text, [])], q.lang, dst, people=[q.asker_id]
     )
     if not res.translated:
         return "untranslated"
@@ -183,8 +186,9 @@ async def _index_pivot(rt: Runtime, qid: str) -> str:
     pivot = None
     if q.lang != translation.PIVOT:
         [res] = await translation.translate_messages(
-            _cache(rt), translation.translator(), [(q.text, [])], q.lang, translation.PIVOT
-        )
+            _cache(rt), translation.translator(), [(q.text, [])], q.lang, translation.PIVOT,
+            people=[q.asker_id],
+        )  # fmt: skip
         pivot = res.text if res.translated else None
     await SearchIndex(rt.store.redis, prefix=rt.settings.redis_prefix).add(
         q.qid, q.text, q.lang, pivot_text=pivot, tags=q.tags

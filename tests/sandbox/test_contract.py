@@ -374,6 +374,35 @@ async def test_photo_upload_get_file_download(
     assert f["file_size"] == 5
 
 
+async def test_document_upload_with_name_and_caption_is_downloadable(
+    sbx: Sandbox, api: BotApi, user: U
+) -> None:
+    """sendDocument with a multipart upload (what /export sends): Telegram keeps the file
+    name, guesses nothing from it, shows the caption, and getFile serves the same bytes."""
+    body = '{"schema": "x", "text": "¿Cómo?"}'.encode()
+    async with httpx.AsyncClient(base_url=sbx.url) as http:
+        r = await http.post(
+            f"/bot{TOKEN}/sendDocument",
+            data={"chat_id": str(user["id"]), "caption": "Tus datos"},
+            files={"document": ("my-data.json", body, "application/json")},
+        )
+        msg = r.json()["result"]
+        assert msg["caption"] == "Tus datos" and msg["chat"]["id"] == user["id"]
+        doc = msg["document"]
+        assert doc["file_name"] == "my-data.json" and doc["mime_type"] == "application/json"
+        assert doc["file_size"] == len(body)
+        f = await api.ok("getFile", file_id=doc["file_id"])
+        assert f["file_path"].endswith(".json")
+        assert (await http.get(f"/file/bot{TOKEN}/{f['file_path']}")).content == body
+        # A caption over Telegram's 1024 characters is refused.
+        r = await http.post(
+            f"/bot{TOKEN}/sendDocument",
+            data={"chat_id": str(user["id"]), "caption": "x" * 1025},
+            files={"document": ("a.json", body, "application/json")},
+        )
+        assert r.status_code == 400
+
+
 async def test_commands_per_scope_and_language(
     api: BotApi, ctl: SandboxClient, forum: U, user: U
 ) -> None:

@@ -16,6 +16,8 @@ Key patterns (``{p}`` is the prefix; ``{id}`` the broadcast number):
 ``{p}bc:{id}:tx``              hash    language → JSON {text, entities, how}; ``how`` is
                                        ``original`` | ``machine`` | ``manual`` | ``untranslated``
 ``{p}bc:{id}:rcpt``            list    the audience snapshot: ``chat_id:lang`` per recipient
+                                       (``0:`` once that person erased their data); in
+                                       the trail of each person on it
 ``{p}bc:{id}:st``              hash    chat_id → ``s:{token}`` (sending) | ``ok:{message_id}``
                                        | ``blocked`` | ``fail:{reason}`` | ``unknown``
 ``{p}bc:{id}:n``               hash    counters: ok, blocked, failed, unknown
@@ -67,6 +69,7 @@ from typing import Any, cast
 
 from redis.asyncio import Redis
 
+from tg_support.core import trail
 from tg_support.core.store import Group, Profile, from_hash
 from tg_support.questions.routing import ANY_LANGUAGE
 
@@ -75,6 +78,7 @@ ACTIVE = frozenset({"queued", "scheduled", "running"})
 OPEN = frozenset({"draft", "translating", "preview", *ACTIVE})
 MAX_TEXT = 3500  # leaves room for translations that grow, under Telegram's 4096
 TTL = 90 * 24 * 3600
+ERASED = 0  # the chat id of a recipient-list entry whose person erased their data
 
 _MIDDLE_EAST = frozenset(
     {"Riyadh", "Dubai", "Tehran", "Baghdad", "Jerusalem", "Beirut", "Amman", "Qatar", "Kuwait",
@@ -382,6 +386,10 @@ class Broadcasts:
             for i in range(0, len(recipients), 1000):
                 pipe.rpush(rkey, *[f"{c}:{lang}" for c, lang in recipients[i : i + 1000]])
             pipe.expire(rkey, TTL)
+            # Each person on the list finds it again on /forget (one SADD each, with the list).
+            for c, _lang in recipients:
+                if c > 0:
+                    trail.note_in(pipe, self.p, [c], [rkey])
             pipe.hset(
                 self.key(bid),
                 mapping={"total": str(len(recipients)), "chunks": str(chunks),
@@ -398,7 +406,8 @@ class Broadcasts:
         out = []
         for item in raw:
             chat, _, lang = str(item).partition(":")
-            out.append((int(chat), lang))
+            if int(chat) != ERASED:  # someone who erased their data after the snapshot
+                out.append((int(chat), lang))
         return out
 
     # --- recipient state ----------------------------------------------------------------
@@ -464,6 +473,49 @@ class Broadcasts:
             pipe.hget(self.key(bid), "chunks")
             _, _, done, total = await pipe.execute()
         return int(done), int(total or 0)
+
+    # --- data rights --------------------------------------------------------------------
+    async def erase_user(self, uid: int) -> None:
+        """Out of the recipient lists that named them (found through their trail), and
+        their own broadcasts cancelled and gone. A list entry becomes a tombstone rather
+        than being removed, so the chunks of a running broadcast keep their boundaries."""
+        for rkey in await trail.Trail(self.redis, self.p).keys(uid, "bc:"):
+            if not rkey.endswith(":rcpt"):
+                continue
+            bid = rkey[len(self.key("")) : -len(":rcpt")]
+            items = [str(x) for x in await self.redis.lrange(rkey, 0, -1)]
+            for pos, item in enumerate(items):
+                if item.partition(":")[0] == str(uid):
+                    # LSET by position read just now: the snapshot never grows or moves.
+                    await self.redis.lset(rkey, pos, f"{ERASED}:")
+            await self.redis.hdel(self.key(bid, "st"), str(uid))
+        for bid in [str(x) for x in await self.redis.zrange(self.admin_key(uid), 0, -1)]:
+            b = await self.get(bid)
+            await self.transition(bid, sorted(OPEN), "cancelled")
+            parts = ["", "tx", "rcpt", "st", "n", "why", "done", "tick"]
+            leases = [f"lease:{i}" for i in range(b.chunks if b else 0)]
+            await self.redis.delete(*(self.key(bid, part) for part in parts + leases))
+        await self.redis.delete(self.admin_key(uid))
+
+    async def export_user(self, uid: int) -> dict[str, Any]:
+        """The broadcasts they sent as a group admin (what they wrote, to whom, when), and
+        the numbers of the broadcasts they were sent."""
+        sent = []
+        for b in await self.for_admin(uid, limit=1000):
+            sent.append({
+                "number": int(b.bid), "text": b.text, "audience": json.loads(b.audience or "{}"),
+                "status": b.status, "created_at": b.created_at,
+            })  # fmt: skip
+        received = []
+        for rkey in await trail.Trail(self.redis, self.p).keys(uid, "bc:"):
+            if rkey.endswith(":rcpt"):
+                received.append(int(rkey[len(self.key("")) : -len(":rcpt")]))
+        out: dict[str, Any] = {}
+        if sent:
+            out["sent"] = sent
+        if received:
+            out["received"] = sorted(received)
+        return out
 
     async def tick(self, bid: str, every: float) -> bool:
         """True at most once per ``every`` seconds across all workers (progress edits)."""

@@ -629,3 +629,28 @@ class CircleStore(Repository):
                 await self.redis.hdel(self.keys.answers(circle_id, round_no), uid)
         await self.redis.delete(self.keys.user(uid), self.keys.waiting(uid), self.keys.answered(uid))
         return left
+
+    async def export_user(self, uid: int) -> dict[str, Any]:
+        """Their circles (course, number, when they joined, the name they show) with their
+        own check-in answers, and the courses whose pool they wait in."""
+        circles = []
+        for cid, circle_id in sorted((await self.user_circles(uid)).items()):
+            circle = await self.get(circle_id)
+            me = await self.member(circle_id, uid)
+            answers = []
+            for round_no in range(1, (circle.round if circle else 0) + 1):
+                mine = (await self.answers(circle_id, round_no)).get(uid)
+                if mine is not None:
+                    answers.append({"round": round_no, "text": mine[0], "language": mine[1]})
+            circles.append({
+                "course": cid, "circle": circle.n if circle else None,
+                "joined_at": me.joined if me else None, "shown_as": me.name if me else None,
+                "checkin_answers": answers,
+            })  # fmt: skip
+        waiting = sorted((await self.waiting(uid)).keys())
+        out: dict[str, Any] = {}
+        if circles:
+            out["circles"] = circles
+        if waiting:
+            out["waiting_for_a_circle"] = waiting
+        return out

@@ -310,7 +310,7 @@ async def relay_envelopes(
             Envelope(
                 key=f"circ:{circle.circle_id}:{source[0]}:{source[1]}:{m.uid}",
                 chat_id=m.uid, text=text, entities=entities, src_lang=src_lang,
-                dst_lang=locale, head=head + "\n", markup=markup,
+                dst_lang=locale, head=head + "\n", markup=markup, people=[sender.uid],
             )
         )
     if to_topic and circle.group_id is not None and circle.thread_id is not None:
@@ -323,7 +323,7 @@ async def relay_envelopes(
                 key=f"circ:{circle.circle_id}:{source[0]}:{source[1]}:topic",
                 chat_id=circle.group_id, thread_id=circle.thread_id, text=text, entities=entities,
                 src_lang=src_lang, dst_lang=target_language(src_lang, group) if group else src_lang,
-                head=head + "\n",
+                head=head + "\n", people=[sender.uid],
             )
         )
     return out

@@ -260,6 +260,32 @@ class CourseStore(Repository):
                 parsed.pop("created_by", None)
                 await self.redis.hset(self.keys.catalog, cid, json.dumps(parsed, ensure_ascii=False))
 
+    async def export_user(self, uid: int) -> dict[str, Any]:
+        """Their courses with session dates, and the catalog entries they created."""
+        catalog = await self.catalog()
+        courses = []
+        for cid, e in sorted((await self.enrollments(uid)).items()):
+            course = catalog.by_id(cid)
+            courses.append({
+                "id": cid, "title": course.title if course else cid,
+                "session": e.session.isoformat() if e.session else None, "added_at": e.added,
+            })  # fmt: skip
+        created = []
+        raw = cast(dict[str, str], await self.redis.hgetall(self.keys.catalog))
+        for cid, data in sorted(raw.items()):
+            try:
+                parsed = json.loads(data)
+            except json.JSONDecodeError:
+                continue
+            if parsed.get("created_by") == uid:
+                created.append({"id": cid, "title": parsed.get("title")})
+        out: dict[str, Any] = {}
+        if courses:
+            out["courses"] = courses
+        if created:
+            out["catalog_entries_created"] = created
+        return out
+
 
 def _course(data: dict[str, Any] | str) -> Course:
     parsed = json.loads(data) if isinstance(data, str) else data

@@ -155,6 +155,16 @@ class DeadlineStore(Repository):
                 await self.redis.hset(self.keys.deadline(str(did)), "by", 0)
         await self.redis.delete(self.keys.by(uid))
 
+    async def export_user(self, uid: int) -> dict[str, Any]:
+        """The deadlines they added (still listed for their course's members)."""
+        out = []
+        for did in sorted(await self.redis.smembers(self.keys.by(uid)), key=int):
+            d = await self.get(str(did))
+            if d is not None:
+                out.append({"course": d.course, "title": d.title, "due": d.due, "tz": d.tz,
+                            "session": d.session.isoformat() if d.session else None})  # fmt: skip
+        return {"deadlines_added": out} if out else {}
+
 
 def fits(deadline_session: date | None, circle_session: date | None) -> bool:
     if deadline_session is None or circle_session is None:

@@ -23,6 +23,7 @@ import asyncio
 import logging
 import secrets
 import time
+from typing import Any
 
 from redis.asyncio import Redis
 from telegram import Bot
@@ -93,6 +94,15 @@ class IntroStore(Repository):
 
     async def erase_user(self, uid: int) -> None:
         await self.redis.delete(self.keys.last(uid), self.keys.done(uid))
+
+    async def export_user(self, uid: int) -> dict[str, Any]:
+        last = await self.redis.get(self.keys.last(uid))
+        out: dict[str, Any] = {}
+        if await self.introduced(uid):
+            out["introduced"] = True
+        if last:
+            out["last_introduction_at"] = float(last)
+        return out
 
 
 async def group_for(store: Store, profile: Profile) -> Group | None:
@@ -182,6 +192,7 @@ async def envelopes(
                 thread_id=thread_id,
                 head="\n".join(lines) + "\n",
                 text=profile.goal or "",
+                people=[profile.user_id],
                 src_lang=profile.lang or "en",
                 dst_lang=lang if profile.goal else profile.lang or "en",
             )

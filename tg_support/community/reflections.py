@@ -20,9 +20,9 @@ import hashlib
 import html
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from redis.asyncio import Redis
 from telegram import Bot, Message
@@ -90,6 +90,10 @@ class ReflectionStore(Repository):
 
     async def erase_user(self, uid: int) -> None:
         await self.redis.delete(self.keys.reflections(uid))
+
+    async def export_user(self, uid: int) -> dict[str, Any]:
+        found = sorted(await self.all(uid), key=lambda r: r.at)
+        return {"reflections": [asdict(r) for r in found]} if found else {}
 
 
 def _parse(cid: str, raw: str) -> Reflection | None:

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, cast
 
 from redis.asyncio import Redis
@@ -369,6 +369,33 @@ class ReviewStore(Repository):
                 pipe.zrem(self.keys.open, *rids)
             pipe.delete(self.keys.user(uid), self.keys.user_swaps(uid), self.keys.record(uid))
             await pipe.execute()
+
+    async def export_user(self, uid: int) -> dict[str, Any]:
+        """Their review requests (what they submitted, the review they received and how
+        they rated it), the reviews they wrote, and their reviewer record. Partners are not
+        named: a swap is shown by its number."""
+        requests = []
+        for req in sorted(await self.user_requests(uid), key=lambda r: r.created):
+            requests.append({
+                "course": req.course, "assignment": req.assignment, "work": req.work,
+                "work_name": req.work_name, "status": req.status, "created_at": req.created,
+                "swap": int(req.swap) if req.swap.isdigit() else None,
+                "review_received": await self.review(req.rid), "your_rating": req.rating or None,
+            })  # fmt: skip
+        written = []
+        for swap in await self.user_swaps(uid, active=False):
+            for rid in swap.rids:
+                if await self.redis.hget(self.keys.request(rid), "reviewer") == str(uid):
+                    written.append({"swap": int(swap.sid), "review": await self.review(rid)})
+        rec = await self.record(uid)
+        out: dict[str, Any] = {}
+        if requests:
+            out["review_requests"] = requests
+        if written:
+            out["reviews_written"] = written
+        if rec != ReviewerRecord():
+            out["reviewer_record"] = asdict(rec)
+        return out
 
 
 async def reviews_given(store: Any, uid: int) -> int:

@@ -93,7 +93,7 @@ async def send_envelope_once(bot: Bot, store: Store, env: Envelope) -> None:
         return sent[-1]
 
     try:
-        await send_once(store.redis, store.p, f"env:{env.key}", send)
+        await send_once(store.redis, store.p, f"env:{env.key}", send, people=env.involved())
     except Forbidden:
         await store.set_blocked(env.chat_id, True)
 
@@ -169,7 +169,7 @@ async def _introduce_one(
             log.info("could not pass a swap's document on: %s", exc)
     env = Envelope(
         key=f"rv:want:{sid}:{me.uid}", chat_id=me.uid, text=target.want,
-        src_lang=target.lang, dst_lang=locale, head=head,
+        src_lang=target.lang, dst_lang=locale, head=head, people=[target.uid],
     )  # fmt: skip
     await send_envelope(bot, store, settings, submit, env)
 
@@ -303,7 +303,7 @@ async def deliver_review(bot: Bot, store: Store, rid: str, translate: Translate)
         original = texts.review_body(*parts)
         markup = texts.rating_markup(int(rid)).to_dict()
     env = Envelope(key=f"rv:review:{rid}", chat_id=req.uid, text=original, src_lang=src,
-                   dst_lang=locale, head=head, markup=markup)  # fmt: skip
+                   dst_lang=locale, head=head, markup=markup, people=[req.reviewer])  # fmt: skip
     try:
         if src == locale:
             await send_envelope_once(bot, store, env)

@@ -61,9 +61,11 @@ def round_job_id(qid: str, round_no: int) -> str:
     return f"offer-{qid}-{round_no}"
 
 
-def translate_text(text: str, src: str, dst: str) -> Job:
-    """A quick translation whose result the caller waits for (a search query's pivot)."""
-    return Job("interactive", "workers.translate.translate_text", (text, src, dst))
+def translate_text(text: str, src: str, dst: str, owner: int = 0) -> Job:
+    """A quick translation whose result the caller waits for (a search query's pivot);
+    ``owner``: whose text it is (its cache entry is erased with them)."""
+    args: tuple[Any, ...] = (text, src, dst, owner) if owner else (text, src, dst)
+    return Job("interactive", "workers.translate.translate_text", args)
 
 
 def index_pivot(qid: str) -> Job:

@@ -19,7 +19,9 @@ Redis Cluster slot so the Lua script may touch them together):
 ``{p}rl:{bot}:chat:{chat_id}``  hash    per-chat bucket
 ``{p}rl:{bot}:hold:global``     string  set (with PTTL) while Telegram asked the bot to wait
 ``{p}rl:{bot}:hold:{chat_id}``  string  set while Telegram asked us to wait for that chat
-``{p}sent:{key}``               string  message id (or ``pending``) of an idempotent send
+``{p}sent:{key}``               string  message id (or ``pending``) of an idempotent send;
+                                        noted in the trail of the private chat it went to
+                                        and of the people it is about (``core.trail``)
 ==============================  ======  ==================================================
 """
 
@@ -37,7 +39,7 @@ from telegram import Message
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from tg_support.core import metrics
+from tg_support.core import metrics, trail
 from tg_support.core.batching import Batcher
 
 log = logging.getLogger(__name__)
@@ -258,6 +260,7 @@ async def send_once(
     send: Callable[[], Awaitable[Message]],
     *,
     lease: float | None = None,
+    people: Iterable[int] = (),
 ) -> int | None:
     """Send at most once per ``key``; returns the message id, or None if sent before.
 
@@ -277,7 +280,12 @@ async def send_once(
     except BaseException:
         await redis.delete(k)
         raise
-    await redis.set(k, str(msg.message_id), ex=month)
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.set(k, str(msg.message_id), ex=month)
+        # The record names the recipient's chat or the message's subject (``people``): it
+        # goes with them on /forget.
+        trail.note_in(pipe, prefix, trail.people_of([msg.chat_id], people), [k])
+        await pipe.execute()
     return msg.message_id
 
 
@@ -324,3 +332,16 @@ def limiter_states(
             LimiterState(bot_id, float(tokens) if tokens else None, max(ms, 0) / 1000, holds)
         )
     return states
+class SendRecords:
+    """What the sender keeps about one user: their chat's bucket and hold, and the records
+    of idempotent sends to them or about them (through their trail)."""
+    def __init__(self, redis: Redis, prefix: str, bot_id: int | str) -> None:
+        self.redis = redis
+        self.p = prefix
+        self.bot_id = bot_id
+    async def erase_user(self, uid: int) -> None:
+        sent = await trail.Trail(self.redis, self.p).keys(uid, "sent:")
+        await self.redis.delete(*RedisRateLimiter.keys_of_chat(self.p, self.bot_id, uid), *sent)
+    async def export_user(self, uid: int) -> dict[str, Any]:
+        """Nothing to read for a person: message ids and rate buckets only."""
+        return {}

@@ -19,8 +19,9 @@ Key patterns (``{p}`` is ``Settings.redis_prefix``):
                                               tags (JSON), registered_by, created_at, active
 ``{p}groups``                      set        registered group chat ids
 ``{p}groups:ver``                  string     bumped on every group change (list cache key)
-``{p}relay:{chat_id}:{msg_id}``    string     JSON list of [chat_id, msg_id] copies of a
-                                              message (for propagating edits)
+``{p}relay:{chat_id}:{msg_id}``    list       JSON [chat_id, msg_id, qid] copies of a
+                                              message (for propagating edits); noted in the
+                                              trail of both private chats (``core.trail``)
 =================================  =========  =================================================
 
 One owner per key: every other key pattern is built by one :class:`Repository` subclass in
@@ -43,6 +44,8 @@ from typing import Any, Literal, TypeVar, cast, get_type_hints
 
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
+
+from tg_support.core import trail
 
 Role = Literal["learner", "helper", "both"]
 ROLES: tuple[Role, ...] = ("learner", "helper", "both")
@@ -374,17 +377,42 @@ class Store(Repository):
         return bool(await self.redis.set(self.keys.flood_warned(uid), "1", ex=window, nx=True))
 
     async def erase_user(self, uid: int) -> None:
-        """The profile, conversation, flood counters and last deep link of ``uid``."""
+        """The profile, conversation, flood counters, last deep link of ``uid``, and the
+        relayed copies of messages to or from them (found through their trail)."""
         profile = await self.get_profile(uid)
+        relays = await trail.Trail(self.redis, self.p).keys(uid, "relay:")
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(
                 self.keys.user(uid), self.keys.conv(uid), self.keys.flood(uid),
-                self.keys.flood_warned(uid), self.keys.ref(uid),
+                self.keys.flood_warned(uid), self.keys.ref(uid), *relays,
             )  # fmt: skip
             pipe.srem(self.keys.users, uid)
             if profile and profile.lang:
                 pipe.srem(self.keys.users_by_lang(profile.lang), uid)
+            # A group they registered stays registered (it is the group's), without them.
+            for group in await self.list_groups():
+                if group.registered_by == uid:
+                    pipe.hset(self.keys.group(group.chat_id), "registered_by", "0")
             await pipe.execute()
+
+    async def export_user(self, uid: int) -> dict[str, Any]:
+        """The profile as stored (ids of the user only), and where a flow stands."""
+        profile = await self.get_profile(uid)
+        conv = await self.get_conv(uid)
+        out: dict[str, Any] = {}
+        if profile is not None:
+            out["fields"] = {
+                f.name: getattr(profile, f.name) for f in fields(profile) if f.name != "user_id"
+            }
+        if conv.step:
+            out["conversation_step"] = conv.step
+        ref = await self.redis.get(self.keys.ref(uid))
+        if ref:
+            out["last_start_link"] = str(ref)
+        registered = [g.title for g in await self.list_groups() if g.registered_by == uid]
+        if registered:
+            out["groups_registered"] = registered
+        return out
 
     # --- groups -----------------------------------------------------------------------
 
@@ -448,6 +476,9 @@ class Store(Repository):
                 key = self.keys.relay(*a)
                 pipe.rpush(key, json.dumps([b[0], b[1], qid]))
                 pipe.expire(key, 90 * 24 * 3600)
+            # Both lists name the private chats (= users) of the pair: found again by /forget.
+            people = trail.people_of([src[0], dst[0]])
+            trail.note_in(pipe, self.p, people, [self.keys.relay(*src), self.keys.relay(*dst)])
             await pipe.execute()
 
     async def relay_copies(self, chat_id: int, msg_id: int) -> list[tuple[int, int, str]]:

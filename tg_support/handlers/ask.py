@@ -16,13 +16,13 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from tg_support.core import callbacks, jobs, langid, textsplit
 from tg_support.core.callbacks import CallbackData
-from tg_support.core.i18n import LANGUAGE_NAMES, _, ngettext, use_locale
+from tg_support.core.i18n import LANGUAGE_NAMES, _, get_locale, ngettext, use_locale
 from tg_support.core.services import Ctx
 from tg_support.core.store import Conversation, Group
 from tg_support.helpers.ratings import ask_for_ratings
 from tg_support.helpers.stats import HelperStatsStore
 from tg_support.moderation.screen import screen_question
-from tg_support.questions import topics
+from tg_support.questions import suggestions, topics
 from tg_support.questions.reopen import can_reopen, reopen_button, reopen_markup
 from tg_support.questions.routing import GroupCard, choose_group
 from tg_support.questions.search import SearchIndex
@@ -144,32 +144,45 @@ async def on_question_text(update: Update, ctx: Ctx, conv: Conversation, text: s
         # Just created, and no button offers it yet: the draft needs no reading back.
         await _route(update, ctx, q, created=True)
         return
-    lines = [_("Before I pass this on: these answered questions look similar to yours."), ""]
-    buttons = []
-    for i, hit in enumerate(solved, 1):
-        sq = await questions(store).get_question(hit.qid)
-        if sq is None:
-            continue
-        lines.append(f"<b>{i}.</b> {esc(sq.text[:300])}")
-        if sq.answer:
-            lines.append("   → " + esc(sq.answer[:500]))
-        lines.append("")
-        buttons.append(
-            [
-                (
-                    _("✅ Number {number} solves it").format(number=i),
-                    QuestionDuplicate(qid=int(q.qid), solved_qid=int(hit.qid)).pack(),
-                )
-            ]
-        )
+    found = [sq for hit in solved if (sq := await questions(store).get_question(hit.qid))]
+    buttons = [
+        [
+            (
+                _("✅ Number {number} solves it").format(number=i),
+                QuestionDuplicate(qid=int(q.qid), solved_qid=int(sq.qid)).pack(),
+            )
+        ]
+        for i, sq in enumerate(found, 1)
+    ]
     buttons.append([(_("Ask anyway"), QuestionGo(qid=int(q.qid)).pack())])
-    msg = await reply(update, ctx, "\n".join(lines).strip(), keyboard(buttons))
+    # Answers in another language than the reader's are translated (questions.suggestions).
+    reader = get_locale()
+    shown = await suggestions.render(found, reader, lambda *a: _translate_answer(ctx, *a))
+    svc = ctx.svc
+    msg = await suggestions.send(
+        ctx.bot, svc.redis, svc.settings.redis_prefix, uid, shown, reader, keyboard(buttons),
+        [sq.helper_id for sq in found if sq.helper_id],
+    )  # fmt: skip
     await store.set_conv(
         uid,
         Conversation(
             step="ask:suggest", data={"qid": q.qid, "msg": msg.message_id if msg else None}
         ),
     )
+
+
+async def _translate_answer(ctx: Ctx, text: str, src: str, dst: str, owner: int) -> str | None:
+    """A stored answer in the reader's language, if a worker translates it within the
+    budget (the cache entry is the helper's: ``owner``)."""
+    svc = ctx.svc
+    if not await can_translate(svc.redis, svc.settings.redis_prefix, src, dst):
+        return None
+    try:
+        result = await svc.call(jobs.translate_text(text, src, dst, owner))
+    except Exception:
+        log.warning("could not translate a suggested answer", exc_info=True)
+        return None
+    return str(result) if result else None
 
 
 async def similar(ctx: Ctx, text: str, lang: str) -> list[Any]:
@@ -180,7 +193,8 @@ async def similar(ctx: Ctx, text: str, lang: str) -> list[Any]:
         ctx.svc.redis, ctx.svc.settings.redis_prefix, lang, PIVOT
     ):
         try:
-            pivot = await ctx.svc.call(jobs.translate_text(text, lang, PIVOT))
+            owner = ctx.profile.user_id if ctx.profile else 0
+            pivot = await ctx.svc.call(jobs.translate_text(text, lang, PIVOT, owner))
         except Exception:
             log.warning("could not translate a search query", exc_info=True)
     return list(await search_index(ctx).query(text, lang, k=SUGGESTIONS, pivot_text=pivot))

@@ -93,7 +93,8 @@ async def pivot_text(ctx: Ctx, text: str, lang: str) -> str | None:
     if lang == PIVOT or not await can_translate(svc.redis, svc.settings.redis_prefix, lang, PIVOT):
         return None
     try:
-        result = await svc.call(jobs.translate_text(text, lang, PIVOT))
+        owner = ctx.profile.user_id if ctx.profile else 0
+        result = await svc.call(jobs.translate_text(text, lang, PIVOT, owner))
     except Exception:
         log.warning("could not translate a search query", exc_info=True)
         return None

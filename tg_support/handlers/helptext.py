@@ -68,6 +68,7 @@ async def help_cmd(update: Update, ctx: Ctx) -> None:
         "/language — " + _("change the language I speak"),
         "/cancel — " + _("stop what you are doing"),
         "/report — " + _("report a message to the moderators"),
+        "/export — " + _("download everything stored about you"),
         "/forget — " + _("erase everything stored about you"),
         "/help — " + _("this help"),
     ]

@@ -48,18 +48,10 @@ async def from_topic(update: Update, ctx: Ctx) -> None:
 
 async def _answered(ctx: Ctx, q: Question, helper_id: int, msg: Message) -> None:
     store = ctx.svc.store
-    values: dict[str, object] = {
-        "answer": (msg.text or msg.caption or "")[:2000],
-        "answer_lang": q.lang,
-    }
-    if q.status == "open":
-        values["status"] = "answered"
-    if q.helper_id is None:
-        values["helper_id"] = helper_id
-    await questions(store).update_question(q.qid, **values)
-    await questions(store).touch_question(q.qid)
-    # The answer's own language too: its board credits the helper (an English answer to a
-    # Spanish question counts on the English board as well as on the Spanish one).
+    # The language the helper wrote in, not the question's: the answer is shown again to
+    # learners of similar questions, translated from it (questions.suggestions), and its
+    # board credits the helper (an English answer to a Spanish question counts on the
+    # English board as well as on the Spanish one).
     helper = await store.get_profile(helper_id)
     body = msg.text or msg.caption or ""
     answer_lang = (
@@ -67,6 +59,13 @@ async def _answered(ctx: Ctx, q: Question, helper_id: int, msg: Message) -> None
         if body.strip()
         else (helper.lang if helper and helper.lang else q.lang)
     )
+    values: dict[str, object] = {"answer": body[:2000], "answer_lang": answer_lang}
+    if q.status == "open":
+        values["status"] = "answered"
+    if q.helper_id is None:
+        values["helper_id"] = helper_id
+    await questions(store).update_question(q.qid, **values)
+    await questions(store).touch_question(q.qid)
     await store.repo(HelperStatsStore).record_answer(q.qid, helper_id, q.lang, answer_lang)
 
 

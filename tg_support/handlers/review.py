@@ -653,7 +653,7 @@ async def _relay(update: Update, ctx: Ctx, conv: Conversation) -> None:
                 env = Envelope(key=f"rv:m:{swap.sid}:{msg.message_id}:{other}", chat_id=other,
                                text=msg.text, entities=entities_json(msg.entities),
                                src_lang=src or locale, dst_lang=locale, head=head,
-                               markup=markup.to_dict())  # fmt: skip
+                               markup=markup.to_dict(), people=[uid])  # fmt: skip
                 await deliver(ctx, env)
             else:
                 # Sent anew by file id, not copied: nothing in the request names the sender.

@@ -438,6 +438,17 @@ class HelperIndex(Repository):
     async def erase_user(self, uid: int) -> None:
         await self.remove(uid)
 
+    async def export_user(self, uid: int) -> dict[str, Any]:
+        """Their volunteer card: languages, topics, capacity, load, reputation, away."""
+        card = await self.get(uid)
+        if card is None:
+            return {}
+        return {"helper_card": {
+            "languages": dict(card.languages), "tags": sorted(card.tags),
+            "capacity": card.capacity, "open_load": card.open_load,
+            "reputation": card.reputation, "away": card.away,
+        }}  # fmt: skip
+
     async def set_away(self, user_id: int, away: bool) -> None:
         await self._set_field(
             keys=self._keys(user_id), args=[str(user_id), "a", "1" if away else "0"]

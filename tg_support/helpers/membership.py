@@ -5,17 +5,20 @@ Key patterns (``{p}`` is the prefix):
 
 ===============================  ======  ==================================================
 ``{p}member:{uid}:{chat_id}``    string  ``1`` member / ``0`` not, for ``MEMBER_TTL`` seconds
+                                         (noted in the user's trail)
 ===============================  ======  ==================================================
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from redis.asyncio import Redis
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden
 
+from tg_support.core import trail
 from tg_support.core.store import Repository
 
 log = logging.getLogger(__name__)
@@ -49,10 +52,17 @@ class Membership(Repository):
             # Not a participant (Telegram answers "user not found"), or the bot left the group.
             log.info("getChatMember(%s, %s) failed: %s", chat_id, uid, exc)
             ok = False
-        await self.redis.set(key, "1" if ok else "0", ex=MEMBER_TTL)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(key, "1" if ok else "0", ex=MEMBER_TTL)
+            trail.note_in(pipe, self.p, [uid], [key])  # found again by /forget, no SCAN
+            await pipe.execute()
         return ok
 
     async def erase_user(self, uid: int) -> None:
-        keys = [k async for k in self.redis.scan_iter(match=f"{self.p}member:{uid}:*", count=500)]
+        keys = await trail.Trail(self.redis, self.p).keys(uid, "member:")
         if keys:
             await self.redis.delete(*keys)
+
+    async def export_user(self, uid: int) -> dict[str, Any]:
+        """A five-minute cache of Telegram's answer: nothing worth exporting."""
+        return {}

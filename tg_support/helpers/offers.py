@@ -18,7 +18,8 @@ Key patterns (``{p}`` is the prefix):
 =================================  ======  ================================================
 ``{p}offer:round:{qid}:{n}``       string  JSON list of [helper id, off_hours] chosen in round n
 ``{p}offer:chosen:{qid}``          set     helpers chosen in any round (never chosen again)
-``{p}offer:sent:{qid}``            set     helpers the question was offered to
+``{p}offer:sent:{qid}``            set     helpers the question was offered to (noted in
+                                           each helper's trail: /forget finds the others)
 ``{p}offer:msg:{qid}``             hash    helper id → message id of their offer
 ``{p}offer:claim:{qid}``           string  the helper who accepted (SET NX: one winner)
 ``{p}offer:claim:{qid}:released``  string  set once the claimer's load was given back
@@ -41,7 +42,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden
 
 from tg_support.config import Settings
-from tg_support.core import jobs
+from tg_support.core import jobs, trail
 from tg_support.core.callbacks import CallbackData
 from tg_support.core.i18n import LANGUAGE_NAMES, _, use_locale
 from tg_support.core.messages import send_parts
@@ -86,9 +87,10 @@ class OfferKeys:
 class Offers(Repository):
     """The offer keys above; what erasure needs of them."""
 
-    def __init__(self, redis: Redis, prefix: str = "tgs:") -> None:
+    def __init__(self, redis: Redis, prefix: str = "tgs:", rounds: int = 20) -> None:
         super().__init__(redis, prefix)
         self.keys = OfferKeys(prefix)
+        self.rounds = rounds  # ``Settings.offer_rounds`` (the most round keys a question has)
 
     async def helping_question(self, uid: int) -> Question | None:
         """The question a helper is answering in private chat, if still open."""
@@ -97,9 +99,40 @@ class Offers(Repository):
         return q if q is not None and q.status in ("open", "answered") else None
 
     async def erase_user(self, uid: int) -> None:
-        """A helper's pointer to the question they answer (offer sets name them only with
-        the question, erased with it by :meth:`erase_questions`)."""
+        """Every offer key of the learner's questions, and a helper's traces in the offers
+        of other people's questions (found through the trail ``send_offer`` wrote): out of
+        the offered, chosen and passed sets and the rounds' lists, their offer message and
+        their claim (the question may be claimed by someone else again)."""
+        await self.erase_questions(await questions_of(self).question_ids(uid), self.rounds)
+        k = self.keys
+        offered = await trail.Trail(self.redis, self.p).keys(uid, "offer:sent:")
+        for qid in (key.rsplit(":", 1)[1] for key in offered):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.srem(k.sent(qid), uid)
+                pipe.srem(k.chosen(qid), uid)
+                pipe.srem(k.passed(qid), uid)
+                pipe.hdel(k.msg(qid), str(uid))
+                await pipe.execute()
+            if await self.redis.get(k.claim(qid)) == str(uid):
+                await self.redis.delete(k.claim(qid), f"{k.claim(qid)}:released")
+            for n in range(self.rounds + 2):
+                raw = await self.redis.get(k.round(qid, n))
+                if raw is None:
+                    continue
+                kept = [c for c in json.loads(raw) if int(c[0]) != uid]
+                await self.redis.set(k.round(qid, n), json.dumps(kept), keepttl=True)
         await self.redis.delete(self.keys.helping(uid))
+
+    async def export_user(self, uid: int) -> dict[str, Any]:
+        """As a helper: the questions offered to them, and the one they answer now."""
+        offered = await trail.Trail(self.redis, self.p).keys(uid, "offer:sent:")
+        helping = await self.redis.get(self.keys.helping(uid))
+        out: dict[str, Any] = {}
+        if offered:
+            out["questions_offered"] = sorted(int(key.rsplit(":", 1)[1]) for key in offered)
+        if helping:
+            out["answering_question"] = int(helping)
+        return out
 
     async def erase_questions(self, qids: list[str], rounds: int) -> None:
         if not qids:
@@ -238,7 +271,9 @@ async def offer_body(store: Store, q: Question, uid: int) -> str:
         if engine.route(q.lang, lang) is None:
             continue
         cache = translation.TranslationCache(store.redis, store.keys.p)
-        [res] = await translation.translate_messages(cache, engine, [(q.text, [])], q.lang, lang)
+        [res] = await translation.translate_messages(
+            cache, engine, [(q.text, [])], q.lang, lang, people=[q.asker_id]
+        )
         if res.translated:
             with use_locale(await _helper_locale(store, uid)):
                 original = _("Original ({language}):").format(
@@ -289,6 +324,8 @@ async def send_offer(
         pipe.sadd(keys.sent(q.qid), uid)
         pipe.expire(keys.msg(q.qid), TTL)
         pipe.expire(keys.sent(q.qid), TTL)
+        # The question's offer keys name the helper: /forget finds them through this.
+        trail.note_in(pipe, store.keys.p, [uid], [keys.sent(q.qid)])
         await pipe.execute()
     return True
 

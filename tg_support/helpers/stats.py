@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import json
 import time
-from typing import cast
+from typing import Any, cast
 
 from redis.asyncio import Redis
 
 from tg_support.core.store import Repository
 from tg_support.helpers import reputation
 from tg_support.ops.stats import HealthStats
+from tg_support.questions.store import QuestionStore
 
 ANSWERED_TTL = 90 * 24 * 3600
 RATED_TTL = 365 * 24 * 3600
@@ -187,10 +188,35 @@ class HelperStatsStore(Repository):
         else:
             await self.redis.sadd(self.keys.optout, uid)
 
+    async def votes(self, qid: str) -> dict[int, str]:
+        """The learner's votes on the answers to ``qid``: helper id → up/down."""
+        raw = cast(dict[str, str], await self.redis.hgetall(self.keys.rated(qid)))
+        return {int(h): v for h, v in raw.items()}
+
+    async def export_user(self, uid: int) -> dict[str, Any]:
+        """As a helper: their counters, answering days, the questions they answered, the
+        boards they are on. (The learner's votes go with their questions' export.)"""
+        raw = cast(dict[str, str], await self.redis.hgetall(self.keys.stats(uid)))
+        if not raw:
+            return {}
+        days = sorted(int(d) for d in await self.redis.smembers(self.keys.days(uid)))
+        answered = sorted(int(q) for q in await self.redis.smembers(self.keys.answered_by(uid)))
+        boards = sorted(str(b)[len(self.p) :] for b in await self.redis.smembers(self.keys.boards(uid)))
+        return {
+            "counters": {k: (json.loads(v) if k == "langs" else int(v)) for k, v in raw.items()},
+            "answer_days": [time.strftime("%Y-%m-%d", time.gmtime(d * 86400)) for d in days],
+            "questions_answered": answered,
+            "leaderboards": boards,
+            "listed_on_leaderboards": not await self.redis.sismember(self.keys.optout, str(uid)),
+        }
+
     async def erase_user(self, uid: int) -> None:
-        """The helper's stats, boards and answer marks (a learner's questions are erased by
-        :meth:`erase_questions`)."""
+        """The helper's stats, boards and answer marks; and for a learner, who answered
+        their questions and how they rated it."""
+        own = await QuestionStore(self.redis, self.p).question_ids(uid)
+        await self.erase_questions(own)
         qids = [str(q) for q in await self.redis.smembers(self.keys.answered_by(uid))]
+        await QuestionStore(self.redis, self.p).forget_helper(uid, qids)
         boards = [str(b) for b in await self.redis.smembers(self.keys.boards(uid))]
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(

@@ -237,6 +237,18 @@ class QuestionStore(Repository):
         value = await self.redis.get(self.keys.topic(chat_id, thread_id))
         return str(value) if value else None
 
+    async def question_ids(self, uid: int) -> list[str]:
+        """Every question id of the learner, drafts included, oldest first."""
+        return [str(q) for q in await self.redis.zrange(self.keys.user_questions(uid), 0, -1)]
+
+    async def forget_helper(self, uid: int, qids: list[str]) -> None:
+        """Questions a helper answered no longer say who they were (the answer text stays
+        with the learner's question: it was posted in the group under a pseudonym)."""
+        for qid in qids:
+            key = self.keys.question(qid)
+            if await self.redis.hget(key, "helper_id") == str(uid):
+                await self.redis.hdel(key, "helper_id")
+
     async def erase_user(self, uid: int) -> list[str]:
         """The learner's questions, their topics' bindings and index entries; returns the
         question ids so other owners (search, offers, translations) can drop theirs."""

@@ -171,6 +171,8 @@ async def question_envelope(store: Store, q: Question, group: Group, thread_id: 
         dst_lang=target_language(q.lang, group),
         # The asker's message is edited into the post (questions.edits).
         relay=[q.asker_id, q.src_msg, q.qid] if q.src_msg else None,
+        people=[q.asker_id],
+        requires=questions(store).keys.question(q.qid),
     )
 
 
@@ -189,6 +191,8 @@ async def followup_envelope(store: Store, q: Question, group: Group, msg: Messag
         src_lang=q.lang,
         dst_lang=target_language(q.lang, group),
         relay=[msg.chat_id, msg.message_id, q.qid],
+        people=[q.asker_id],
+        requires=questions(store).keys.question(q.qid),
     )
 
 
@@ -213,6 +217,8 @@ async def answer_envelope(
         dst_lang=learner_locale,
         markup=markup,
         relay=[msg.chat_id, msg.message_id, q.qid],
+        people=[q.asker_id, helper_id],
+        requires=questions(store).keys.question(q.qid),
     )
 
 

@@ -19,9 +19,11 @@ Key patterns (``{p}`` is the prefix):
 
 =====================================  ======  ============================================
 ``{p}tr:c2:{version}:{src}:{dst}:{h}`` string  JSON: cached translation of the text with
-                                               hash h and its per-leg confidences
+                                               hash h and its per-leg confidences; noted in
+                                               the trail of the people it was made for
 ``{p}tr:pairs``                        set     ``src-dst`` pairs installed on the workers
 ``{p}tr:orig:{id}``                    string  JSON of a translated message's original
+                                               (``delivery``; in the trails of its people)
 ``{p}tr:seq``                          string  last id of ``tr:orig``
 =====================================  ======  ============================================
 """
@@ -45,7 +47,7 @@ from typing import Any, cast
 from redis.asyncio import Redis
 from telegram import MessageEntity
 
-from tg_support.core import metrics, textsplit
+from tg_support.core import metrics, textsplit, trail
 from tg_support.translation import confidence
 
 log = logging.getLogger(__name__)
@@ -498,6 +500,19 @@ class TranslationCache:
                 pipe.set(k, v, ex=CACHE_TTL)
             await pipe.execute()
 
+    async def erase_user(self, uid: int) -> None:
+        """Cached translations of texts of ``uid``. The key names nobody, but the value
+        is their text in another language, so it goes with them (noted in their trail
+        when the translation was asked for on their behalf; another person's identical
+        text is simply translated again)."""
+        keys = await trail.Trail(self.redis, self.p).keys(uid, "tr:c2:", "tr:c:")
+        if keys:
+            await self.redis.delete(*keys)
+
+    async def export_user(self, uid: int) -> dict[str, Any]:
+        """Machine translations of texts that are exported in their own right."""
+        return {}
+
 
 @dataclass
 class Translated:
@@ -522,9 +537,12 @@ async def translate_messages(
     src: str,
     dst: str,
     calibrations: confidence.Calibrations | None = None,
+    *,
+    people: Sequence[int] = (),
 ) -> list[Translated]:
     """Translate messages with their entities; cached; batched; originals when impossible.
-    Every translation carries its confidence, judged against ``calibrations``."""
+    Every translation carries its confidence, judged against ``calibrations``. The cache
+    entries used join the trails of ``people`` (whose texts these are, or who read them)."""
     results: list[Translated | None] = [None] * len(items)
     legs = engine.route(src, dst) if src != dst else None
     if legs is None:
@@ -540,6 +558,7 @@ async def translate_messages(
     order = list(masked)
     keys = [cache.key(version, src, dst, masked[i][0]) for i in order]
     cached = await cache.get_many(keys)
+    await trail.note(cache.redis, cache.p, people, keys)
     todo = [i for i, hit in zip(order, cached, strict=True) if hit is None]
     metrics.TRANSLATION_CACHE.labels("hit").inc(len(order) - len(todo))
     metrics.TRANSLATION_CACHE.labels("miss").inc(len(todo))

@@ -29,7 +29,7 @@ from redis.asyncio import Redis
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
 from telegram.error import BadRequest
 
-from tg_support.core import jobs, textsplit
+from tg_support.core import jobs, textsplit, trail
 from tg_support.core.callbacks import CallbackData
 from tg_support.core.i18n import LANGUAGE_NAMES, _, use_locale
 from tg_support.core.sending import send_once
@@ -63,6 +63,17 @@ class Envelope:
     markup: dict[str, Any] | None = None
     relay: list[Any] | None = None  # [src_chat, src_msg, qid]: copies are recorded for edits
     deadline: float = 0.0
+    # Users whose data the message carries besides its private recipient (its author, the
+    # learner a group post is about): the keys written for it join their trails (/forget).
+    people: list[int] = field(default_factory=list)
+    # A key that must still exist when the message goes out (its question): a message whose
+    # subject was erased meanwhile is not delivered late by a worker.
+    requires: str = ""
+
+    def involved(self) -> list[int]:
+        """Everyone whose trail the keys written for this message join."""
+        relay_chat = [self.relay[0]] if self.relay else []
+        return trail.people_of([self.chat_id, *relay_chat], self.people)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -130,7 +141,20 @@ async def record_copies(redis: Redis, prefix: str, env: Envelope, sent: list[Mes
             ):
                 pipe.rpush(keys.relay(*a), json.dumps([b[0], b[1], qid]))
                 pipe.expire(keys.relay(*a), TTL)
+            relays = [keys.relay(src_chat, src_msg), keys.relay(m.chat_id, m.message_id)]
+            trail.note_in(pipe, prefix, env.involved(), relays)
         await pipe.execute()
+
+
+async def still_wanted(redis: Redis, env: Envelope) -> bool:
+    """False when the message's subject (``env.requires``) was erased after it was queued."""
+    return not env.requires or bool(await redis.exists(env.requires))
+
+
+async def note_map(redis: Redis, prefix: str, env: Envelope, chat_id: int, msg_id: int,
+                   orig_id: int) -> None:  # fmt: skip
+    """Map a sent translation to its ``tr:orig`` record (for the toggle and edits)."""
+    await map_message(redis, prefix, env.involved(), chat_id, msg_id, orig_id)
 
 
 async def dispatch(
@@ -177,7 +201,11 @@ async def deliver_original(
         await record_copies(redis, prefix, env, sent)
         return sent[-1]
 
-    return await send_once(redis, prefix, f"env:{env.key}", send, lease=SEND_LEASE)
+    if not await still_wanted(redis, env):
+        return None
+    return await send_once(
+        redis, prefix, f"env:{env.key}", send, lease=SEND_LEASE, people=env.involved()
+    )
 
 
 async def pending_for(redis: Redis, prefix: str, env: Envelope) -> float:
@@ -192,6 +220,8 @@ async def deliver_translated(
     bot: Bot, redis: Redis, prefix: str, env: Envelope, text: str, entities: list[MessageEntity]
 ) -> int | None:
     """Worker side: the translation, or an edit of the late original into the translation."""
+    if not await still_wanted(redis, env):
+        return None
     orig_id = await store_original(redis, prefix, env, text, entities)
     with use_locale(env.dst_lang):
         note = "🌐 " + _("Translated from {language}").format(language=language_name(env.src_lang))
@@ -204,10 +234,12 @@ async def deliver_translated(
         sent = await send_envelope(bot, env, text, entities, note, markup)
         await record_copies(redis, prefix, env, sent)
         for m in sent:
-            await redis.set(f"{prefix}tr:msg:{m.chat_id}:{m.message_id}", orig_id, ex=TTL)
+            await note_map(redis, prefix, env, m.chat_id, m.message_id, orig_id)
         return sent[-1]
 
-    msg_id = await send_once(redis, prefix, f"env:{env.key}", send, lease=SEND_LEASE)
+    msg_id = await send_once(
+        redis, prefix, f"env:{env.key}", send, lease=SEND_LEASE, people=env.involved()
+    )
     if msg_id is not None:
         return msg_id
     # The original went out first (late translation): turn it into the translation.
@@ -215,7 +247,7 @@ async def deliver_translated(
     if raw is None or not str(raw).isdigit():
         return None
     msg_id = int(raw)
-    await redis.set(f"{prefix}tr:msg:{env.chat_id}:{msg_id}", orig_id, ex=TTL)
+    await note_map(redis, prefix, env, env.chat_id, msg_id, orig_id)
     await edit_to(bot, env.chat_id, msg_id, env.head + note + "\n\n", text, entities, markup)
     return msg_id
 
@@ -241,7 +273,6 @@ async def store_original(
     redis: Redis, prefix: str, env: Envelope, text: str, entities: list[MessageEntity]
 ) -> int:
     """Keep both versions for the Show original / Show translation toggle."""
-    orig_id = int(await redis.incr(f"{prefix}tr:seq"))
     record = {
         "head": env.head,
         "src_lang": env.src_lang,
@@ -251,9 +282,33 @@ async def store_original(
         "translation": text,
         "translation_entities": entities_json(entities),
         "markup": env.markup,
+        "people": env.involved(),  # an edit's re-translation is theirs too
     }
-    await redis.set(f"{prefix}tr:orig:{orig_id}", json.dumps(record, ensure_ascii=False), ex=TTL)
+    return await keep_record(redis, prefix, record)
+
+
+async def keep_record(redis: Redis, prefix: str, record: dict[str, Any]) -> int:
+    """Store a ``tr:orig`` record (head, src_lang, dst_lang, original and translation with
+    their entities, markup, people) for the Show original toggle; returns its id. It joins
+    the trails of ``record["people"]``."""
+    orig_id = int(await redis.incr(f"{prefix}tr:seq"))
+    key = f"{prefix}tr:orig:{orig_id}"
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.set(key, json.dumps(record, ensure_ascii=False), ex=TTL)
+        trail.note_in(pipe, prefix, record.get("people") or [], [key])
+        await pipe.execute()
     return orig_id
+
+
+async def map_message(
+    redis: Redis, prefix: str, people: list[int], chat_id: int, msg_id: int, orig_id: int
+) -> None:
+    """A sent message shows ``tr:orig`` record ``orig_id`` (the toggle checks this map)."""
+    key = f"{prefix}tr:msg:{chat_id}:{msg_id}"
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.set(key, orig_id, ex=TTL)
+        trail.note_in(pipe, prefix, trail.people_of([chat_id], people), [key])
+        await pipe.execute()
 
 
 async def load_original(redis: Redis, prefix: str, orig_id: str) -> dict[str, Any] | None:
@@ -288,6 +343,8 @@ async def deliver_unsure(
     bot: Bot, redis: Redis, prefix: str, env: Envelope, text: str, entities: list[MessageEntity]
 ) -> int | None:
     """Worker side: a low-confidence translation, never presented as if it were sure."""
+    if not await still_wanted(redis, env):
+        return None
     note, body, ents = unsure_body(env, text, entities)
 
     async def send() -> Message:
@@ -295,7 +352,9 @@ async def deliver_unsure(
         await record_copies(redis, prefix, env, sent)
         return sent[-1]
 
-    msg_id = await send_once(redis, prefix, f"env:{env.key}", send, lease=SEND_LEASE)
+    msg_id = await send_once(
+        redis, prefix, f"env:{env.key}", send, lease=SEND_LEASE, people=env.involved()
+    )
     if msg_id is not None:
         return msg_id
     # The original went out first (late translation): add the unsure translation to it.
@@ -306,3 +365,32 @@ async def deliver_unsure(
         bot, env.chat_id, int(raw), env.head + note + "\n\n", body, ents, _markup(env.markup)
     )
     return int(raw)
+
+
+class Translations:
+    """Owner of the ``tr:orig`` records and ``tr:msg`` maps: a user's go with their trail
+    (their own texts are exported with their questions, not from these copies)."""
+
+    def __init__(self, redis: Redis, prefix: str = "tgs:") -> None:
+        self.redis = redis
+        self.p = prefix
+
+    async def erase_user(self, uid: int) -> None:
+        keys = await trail.Trail(self.redis, self.p).keys(uid, "tr:orig:", "tr:msg:")
+        if keys:
+            await self.redis.delete(*keys)
+
+    async def export_user(self, uid: int) -> dict[str, Any]:
+        """The translated messages to or from them still kept for the toggle: each
+        original with its machine translation (who else took part is not said)."""
+        out = []
+        for key in await trail.Trail(self.redis, self.p).keys(uid, "tr:orig:"):
+            raw = await self.redis.get(key)
+            if raw is None:
+                continue
+            record = json.loads(raw)
+            out.append({
+                "from_language": record.get("src_lang"), "to_language": record.get("dst_lang"),
+                "original": record.get("original"), "translation": record.get("translation"),
+            })  # fmt: skip
+        return {"translated_messages": out} if out else {}

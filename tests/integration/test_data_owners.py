@@ -1,0 +1,77 @@
+"""Data owners' erase_user/export_user on a real Redis, where the end-to-end tests cannot
+easily reach: a broadcast running while a recipient erases, a helper's traces in other
+people's offers, trails shared by two people."""
+
+from __future__ import annotations
+
+import json
+
+import redis.asyncio as aioredis
+
+from tg_support.broadcast.broadcasts import Audience, Broadcasts
+from tg_support.core import trail
+from tg_support.core.trail import Trail
+from tg_support.helpers.offers import OfferKeys, Offers
+from tg_support.translation.delivery import Translations
+
+P = "tgs:test:"
+
+
+async def test_a_recipient_erased_mid_broadcast_keeps_chunk_boundaries(r: aioredis.Redis) -> None:
+    bc = Broadcasts(r, P)
+    b = await bc.create(7, "en", "en", "Hello", [], Audience(kind="all"))
+    people = [(100 + i, "es") for i in range(5)]
+    assert await bc.plan(b.bid, [*people, (-1001, "es")], chunk_size=2) == 3
+    await bc.claim(b.bid, 102, "tok")  # her send is under way in chunk 1
+    await bc.erase_user(102)
+    # Her entry is a tombstone: chunk 1 still starts at the same place, chunk 2 too.
+    assert await bc.chunk(b.bid, 0) == [(100, "es"), (101, "es")]
+    assert await bc.chunk(b.bid, 1) == [(103, "es")]
+    assert await bc.chunk(b.bid, 2) == [(104, "es"), (-1001, "es")]
+    assert await bc.states(b.bid, [102]) == [None]
+    assert "102" not in json.dumps(await r.lrange(bc.key(b.bid, "rcpt"), 0, -1))
+    assert await bc.export_user(103) == {"received": [int(b.bid)]}
+    # The admin's own broadcast: exported, then cancelled and gone with them.
+    [sent] = (await bc.export_user(7))["sent"]
+    assert sent["text"] == "Hello" and sent["number"] == int(b.bid)
+    await bc.erase_user(7)
+    assert await bc.get(b.bid) is None
+    assert await r.exists(bc.key(b.bid, "rcpt"), bc.admin_key(7)) == 0
+
+
+async def test_a_helper_leaves_other_peoples_offers(r: aioredis.Redis) -> None:
+    k, qid, helper, other = OfferKeys(P), "9", 501, 502
+    await r.sadd(k.sent(qid), helper, other)
+    await r.sadd(k.chosen(qid), helper, other)
+    await r.sadd(k.passed(qid), helper)
+    await r.hset(k.msg(qid), mapping={str(helper): "11", str(other): "12"})
+    await r.set(k.claim(qid), helper)
+    await r.set(k.round(qid, 0), json.dumps([[helper, False], [other, True]]), ex=600)
+    # What send_offer notes for each helper it offers the question to.
+    await trail.note(r, P, [helper], [k.sent(qid)])
+    await trail.note(r, P, [other], [k.sent(qid)])
+    offers = Offers(r, P, rounds=2)
+    assert await offers.export_user(helper) == {"questions_offered": [9]}
+    await offers.erase_user(helper)
+    assert await r.smembers(k.sent(qid)) == {str(other)}
+    assert await r.smembers(k.chosen(qid)) == {str(other)}
+    assert await r.smembers(k.passed(qid)) == set()
+    assert await r.hgetall(k.msg(qid)) == {str(other): "12"}
+    assert await r.get(k.claim(qid)) is None  # the question may be claimed again
+    assert json.loads(await r.get(k.round(qid, 0)) or "[]") == [[other, True]]
+    assert 0 < await r.ttl(k.round(qid, 0)) <= 600  # its expiry kept
+
+
+async def test_a_shared_trail_entry_leaves_the_other_trail_too(r: aioredis.Redis) -> None:
+    key = f"{P}tr:orig:5"
+    await r.set(key, "{}")
+    await trail.note(r, P, [1, 2], [key])
+    t = Trail(r, P)
+    assert await t.keys(1, "tr:orig:") == [key] and await t.keys(2, "tr:") == [key]
+    # The owner erases the key first (the registry's order), then the trail goes.
+    await Translations(r, P).erase_user(1)
+    assert await r.exists(key) == 0
+    await t.erase_user(1)
+    # Person 2's trail no longer names person 1; person 1's is gone.
+    assert await r.exists(trail.trail_key(P, 1)) == 0
+    assert await r.smembers(trail.trail_key(P, 2)) == set()
