@@ -8,6 +8,7 @@ import contextlib
 import logging
 import os
 import signal
+import subprocess
 import sys
 from collections.abc import Coroutine, Sequence
 from typing import Any
@@ -35,9 +36,8 @@ def _redis_url(settings: Settings, *, for_workers: bool = False) -> tuple[str, o
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from telegram import Update
-
     from tg_support.app import build_application
+    from tg_support.core.lifecycle import Webhook, serve
 
     settings = load_settings()
     settings.token()  # fail early, with the one-line message, when it is missing
@@ -47,35 +47,46 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.info("no REDIS_URL: started an embedded Redis at %s and one worker", url)
         worker = spawn_worker({"REDIS_URL": url})
     app = build_application(settings, url)
-    try:
-        if args.webhook or settings.mode == "webhook":
-            if not settings.webhook_url:
-                raise ConfigError("WEBHOOK_URL: required in webhook mode (the public https URL)")
-            app.run_webhook(
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
-                url_path="telegram",
-                webhook_url=f"{settings.webhook_url}/telegram",
-                secret_token=(
-                    settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-                ),
-                allowed_updates=Update.ALL_TYPES,
-            )
-        else:
-            app.run_polling(allowed_updates=Update.ALL_TYPES)
-    finally:
+    webhook = None
+    if args.webhook or settings.mode == "webhook":
+        if not settings.webhook_url:
+            raise ConfigError("WEBHOOK_URL: required in webhook mode (the public https URL)")
+        secret = settings.webhook_secret
+        webhook = Webhook(
+            listen=settings.webhook_listen, port=settings.webhook_port, url_path="telegram",
+            webhook_url=f"{settings.webhook_url}/telegram",
+            secret_token=secret.get_secret_value() if secret else None,
+        )  # fmt: skip
+    told: list[bool] = []
+
+    def tell() -> None:
         if worker is not None:
             worker.terminate()
-            worker.wait(timeout=30)
+            told.append(True)
+
+    try:
+        # SIGTERM/SIGINT: stop within STOP_TIMEOUT_SECONDS (core.lifecycle); the embedded
+        # worker is told at once, so both stop in the same bound.
+        asyncio.run(
+            serve(app, stop_timeout=settings.stop_timeout_seconds, webhook=webhook, on_stop=tell)
+        )
+    finally:
+        if worker is not None:
+            if not told:  # a second SIGTERM is RQ's cold shutdown
+                worker.terminate()
+            try:
+                worker.wait(timeout=settings.stop_timeout_seconds + 5)
+            except subprocess.TimeoutExpired:
+                worker.kill()
         if embedded is not None:
             embedded.stop()  # type: ignore[attr-defined]
     return 0
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from tg_support.core.jobs import Worker
     from tg_support.core.redis_conn import sync_client
     from tg_support.core.services import QUEUES
+    from tg_support.core.worker import Worker
 
     settings = load_settings()
     url, _ = _redis_url(settings, for_workers=True)
@@ -97,6 +108,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     # A SimpleWorker: jobs run in this process, so loaded models stay loaded (see jobs.py).
     worker = Worker([settings.redis_prefix + q for q in names], connection=conn)
     worker.grace = args.grace
+    worker.stop_timeout = settings.stop_timeout_seconds
     worker.work(
         burst=args.burst, with_scheduler=not args.no_scheduler, logging_level=settings.log_level
     )
@@ -376,6 +388,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         return int(args.func(args))
+    except KeyboardInterrupt:  # a signal before the command installed its own handling
+        return 0
     except ConfigError as exc:
         print(f"tg-support: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -20,6 +20,7 @@ TELEGRAM_FILES = "https://api.telegram.org/file/bot"
 def send_limits(settings: Settings) -> SendLimits:
     return SendLimits(
         global_per_second=settings.send_global_per_second,
+        global_burst=settings.send_global_burst,
         private_per_second=settings.send_private_per_second,
         private_burst=settings.send_private_burst,
         group_per_minute=settings.send_group_per_minute,
