@@ -33,6 +33,7 @@ from rq import Queue, SimpleWorker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import clean_registries
+from rq.timeouts import JobTimeoutException
 from rq.utils import now
 from rq.worker.base import WorkerStatus
 from rq.worker_registration import clean_worker_registry
@@ -165,6 +166,11 @@ class Worker(SimpleWorker):
                 self._hand_back = True
                 signal.setitimer(signal.ITIMER_REAL, self.stop_timeout)
         super().request_stop(signum, frame)  # type: ignore[no-untyped-call]
+
+    def handle_exception(self, job: Job, *exc_info: Any) -> None:
+        if self._hand_back and exc_info and exc_info[0] is JobTimeoutException:
+            return  # our own interruption at the stop deadline, not the job's failure
+        super().handle_exception(job, *exc_info)
 
     def handle_job_failure(
         self,
