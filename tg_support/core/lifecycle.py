@@ -256,21 +256,34 @@ async def _wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), seconds)
 
 
+async def _fetch(app: AnyApp, offset: int, long_poll: int) -> list[dict[str, Any]]:
+    """One long poll, as Bot API JSON: PTB's ``get_updates`` fails the whole batch (and
+    acknowledges none of it, so it comes back forever) when one update does not parse."""
+    data = {"offset": offset or None, "timeout": long_poll, "allowed_updates": Update.ALL_TYPES}
+    raws = await app.bot._post("getUpdates", data, read_timeout=long_poll + 10)
+    return [r for r in raws if isinstance(r, dict) and isinstance(r.get("update_id"), int)]
+
+
+def _read(app: AnyApp, raw: dict[str, Any]) -> Update | None:
+    try:
+        return Update.de_json(raw, app.bot)
+    except Exception:
+        log.warning(
+            "polling: dropped update %s that does not parse", raw["update_id"], exc_info=True
+        )
+        return None
+
+
 async def _poll(app: AnyApp, queue: InboxQueue, stop: asyncio.Event, long_poll: int) -> None:
     """Long polling whose fetched updates reach the inbox before they are acknowledged.
 
     Only the long poll itself is ever cancelled, never the writing of a batch, so an update
     is either still unacknowledged at Telegram or in the inbox."""
-    bot = app.bot
     offset = 0
     with contextlib.suppress(TelegramError):
-        await bot.delete_webhook()
+        await app.bot.delete_webhook()
     while not stop.is_set():
-        fetch = asyncio.ensure_future(
-            bot.get_updates(
-                offset=offset or None, timeout=long_poll, allowed_updates=Update.ALL_TYPES
-            )
-        )
+        fetch = asyncio.ensure_future(_fetch(app, offset, long_poll))
         stopped = asyncio.ensure_future(stop.wait())
         await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
         if not fetch.done():
@@ -279,28 +292,30 @@ async def _poll(app: AnyApp, queue: InboxQueue, stop: asyncio.Event, long_poll: 
             break
         stopped.cancel()
         try:
-            updates = fetch.result()
+            raws = fetch.result()
         except RetryAfter as exc:
             wait = exc.retry_after
             await _wait_or_stop(stop, wait if isinstance(wait, int) else wait.total_seconds())
             continue
-        except Exception as exc:  # network, Telegram, or data PTB could not read
+        except Exception as exc:  # network or Telegram: PTB's loop also just tries again
             log.warning("polling: %s", exc.__class__.__name__, exc_info=True)
             await _wait_or_stop(stop, 1.0)
             continue
-        if not updates:
+        if not raws:
             continue
+        parsed = [(raw, _read(app, raw)) for raw in raws]
         try:
-            await queue.inbox.add([u.to_dict() for u in updates])
+            await queue.inbox.add([raw for raw, update in parsed if update is not None])
         except Exception:  # not written: not acknowledged either, they come again
             log.warning("inbox: could not write a batch; fetching it again", exc_info=True)
             await _wait_or_stop(stop, 1.0)
             continue
-        for update in updates:
-            queue.put_nowait(update)
-        offset = updates[-1].update_id + 1
+        for _, update in parsed:
+            if update is not None:
+                queue.put_nowait(update)
+        offset = raws[-1]["update_id"] + 1
     if offset:
         try:  # acknowledge what was fetched: it is in the inbox
-            await bot.get_updates(offset=offset, timeout=0, limit=1)
-        except TelegramError:
+            await app.bot.get_updates(offset=offset, timeout=0, limit=1)
+        except Exception:
             log.warning("polling: could not acknowledge the last updates", exc_info=True)
