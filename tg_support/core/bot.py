@@ -3,15 +3,21 @@ same server, same HTTP client, same defaults, and the rate limiter shared throug
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from redis.asyncio import Redis
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import Defaults, ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
 from tg_support.config import Settings
 from tg_support.core.http import AiohttpRequest
 from tg_support.core.sending import RateLimitArgs, RedisRateLimiter, SendLimits
+
+log = logging.getLogger(__name__)
 
 TELEGRAM_API = "https://api.telegram.org/bot"
 TELEGRAM_FILES = "https://api.telegram.org/file/bot"
@@ -35,6 +41,22 @@ def _request(settings: Settings, *, pool: int) -> BaseRequest:
     return HTTPXRequest(connection_pool_size=pool)
 
 
+class Bot(ExtBot[RateLimitArgs]):
+    """PTB's bot, where answering a callback query Telegram no longer knows is not an
+    error: a query older than about 15 s cannot be answered (the updates a restart takes
+    from the inbox, a handler that waited on the rate limit), and the handler must go on."""
+
+    async def answer_callback_query(self, *args: Any, **kwargs: Any) -> bool:
+        try:
+            return await super().answer_callback_query(*args, **kwargs)
+        except BadRequest as exc:
+            text = exc.message.lower()
+            if "query is too old" not in text and "query id is invalid" not in text:
+                raise
+            log.info("callback query could not be answered: %s", exc.message)
+            return False
+
+
 def make_bot(settings: Settings, redis: Redis) -> ExtBot[RateLimitArgs]:
     """A Bot on ``settings``' server whose every call goes through the shared limiter.
 
@@ -44,7 +66,7 @@ def make_bot(settings: Settings, redis: Redis) -> ExtBot[RateLimitArgs]:
     limiter = RedisRateLimiter(
         redis, token.split(":", 1)[0], prefix=settings.redis_prefix, limits=send_limits(settings)
     )
-    return ExtBot(
+    return Bot(
         token,
         base_url=settings.bot_api_base_url or TELEGRAM_API,
         base_file_url=settings.bot_file_base_url or TELEGRAM_FILES,

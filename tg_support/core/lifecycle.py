@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 
 AnyApp = Application[Any, Any, Any, Any, Any, Any]
 POLL_TIMEOUT = 10
+# Of the stop timeout, what is kept for shutting down after the running handlers (closing
+# connections; in the demo, the emulator and the worker's own teardown).
+STOP_MARGIN = 3.0
 
 
 class PerUserUpdateProcessor(BaseUpdateProcessor):
@@ -188,8 +191,8 @@ async def serve(
         elif app.updater is not None and app.updater.running:
             await app.updater.stop()
         keeper.cancel()
-        # 2. running handlers finish (a second signal cuts this short); keep a second for 3.
-        budget = max(0.0, stop_timeout - (time.monotonic() - began) - 1.0)
+        # 2. running handlers finish (a second signal cuts this short); keep time for 3.
+        budget = max(0.0, stop_timeout - (time.monotonic() - began) - STOP_MARGIN)
         drain = asyncio.create_task(processor.drain(budget))
         hurried = asyncio.create_task(hurry.wait())
         await asyncio.wait({drain, hurried}, return_when=asyncio.FIRST_COMPLETED)
@@ -265,13 +268,34 @@ async def _fetch(app: AnyApp, offset: int, long_poll: int) -> list[dict[str, Any
 
 
 def _read(app: AnyApp, raw: dict[str, Any]) -> Update | None:
+    """The update, or None (logged) when it is not one Telegram would send."""
     try:
-        return Update.de_json(raw, app.bot)
-    except Exception:
-        log.warning(
-            "polling: dropped update %s that does not parse", raw["update_id"], exc_info=True
-        )
+        update = Update.de_json(raw, app.bot)
+    except Exception as exc:
+        log.warning("polling: dropped update %s that does not parse (%s)", raw["update_id"], exc)
         return None
+    problem = _malformed(update)
+    if problem:
+        log.warning("polling: dropped malformed update %s (%s)", raw["update_id"], problem)
+        return None
+    return update
+
+
+def _malformed(update: Update) -> str | None:
+    """What PTB accepts but no handler should have to check: fields of the wrong type."""
+    msg = update.effective_message
+    if msg is not None:
+        for name in ("text", "caption"):
+            value = getattr(msg, name)
+            if value is not None and not isinstance(value, str):
+                return f"message {name} is not a string"
+    member = update.my_chat_member or update.chat_member
+    if member is not None and (member.new_chat_member is None or member.chat is None):
+        return "chat member update without its members"
+    query = update.callback_query
+    if query is not None and query.data is not None and not isinstance(query.data, str):
+        return "callback data is not a string"
+    return None
 
 
 async def _poll(app: AnyApp, queue: InboxQueue, stop: asyncio.Event, long_poll: int) -> None:

@@ -17,7 +17,8 @@ RQ, which fails it). A SIGKILLed worker's job runs again within about
 
 Stopping. On SIGTERM or SIGINT the worker takes no new job; the job at hand may finish
 within ``stop_timeout`` seconds, after which it is interrupted (as by its own timeout) and
-put back at the front of its queue for the next worker, instead of counting as failed.
+put back at the front of its queue for the next worker, instead of counting as failed
+(``STOP_MARGIN_SECONDS`` of the bound are kept for the worker's own teardown).
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ MAINTENANCE_SECONDS = 10
 MAX_ABANDONED = 3
 # A crashed maintenance pass must not hold the lock for RQ's 15 minutes.
 MAINTENANCE_LOCK_SECONDS = 60
+# Of the stop timeout, what the worker keeps for itself after handing its job back (stopping
+# its scheduler process, deregistering).
+STOP_MARGIN_SECONDS = 3.0
 
 
 def requeue_abandoned(queue: Queue, connection: Redis) -> list[str]:
@@ -159,12 +163,13 @@ class Worker(SimpleWorker):
 
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
         if self.get_state() == WorkerStatus.BUSY and not self._hand_back:
+            budget = max(1.0, self.stop_timeout - STOP_MARGIN_SECONDS)
             left = signal.getitimer(signal.ITIMER_REAL)[0]
-            if left == 0 or left > self.stop_timeout:
+            if left == 0 or left > budget:
                 # The job's own timeout alarm, brought forward: the job is interrupted as by
                 # its timeout, and handle_job_failure hands it back.
                 self._hand_back = True
-                signal.setitimer(signal.ITIMER_REAL, self.stop_timeout)
+                signal.setitimer(signal.ITIMER_REAL, budget)
         super().request_stop(signum, frame)  # type: ignore[no-untyped-call]
 
     def handle_exception(self, job: Job, *exc_info: Any) -> None:
