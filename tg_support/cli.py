@@ -86,7 +86,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from tg_support.core.redis_conn import sync_client
     from tg_support.core.services import QUEUES
-    from tg_support.core.worker import Worker
+    from tg_support.core.worker import Worker, work_until_stopped
 
     settings = load_settings()
     url, _ = _redis_url(settings, for_workers=True)
@@ -105,12 +105,19 @@ def cmd_worker(args: argparse.Namespace) -> int:
     installed = prepare(settings.data_dir)
     pairs = publish_pairs(conn, settings.redis_prefix)
     log.info("translation: installed %s; pairs %s", installed or "nothing new", sorted(pairs))
-    # A SimpleWorker: jobs run in this process, so loaded models stay loaded (see jobs.py).
-    worker = Worker([settings.redis_prefix + q for q in names], connection=conn)
-    worker.grace = args.grace
-    worker.stop_timeout = settings.stop_timeout_seconds
-    worker.work(
-        burst=args.burst, with_scheduler=not args.no_scheduler, logging_level=settings.log_level
+
+    # A SimpleWorker: jobs run in this process, so loaded models stay loaded (core/worker.py).
+    def make() -> Worker:
+        worker = Worker([settings.redis_prefix + q for q in names], connection=conn)
+        worker.grace = args.grace
+        worker.stop_timeout = settings.stop_timeout_seconds
+        return worker
+
+    work_until_stopped(
+        make,
+        burst=args.burst,
+        with_scheduler=not args.no_scheduler,
+        logging_level=settings.log_level,
     )
     return 0
 
@@ -225,7 +232,9 @@ async def _translate_lines(
     from tg_support.translation import argos as translation
     from tg_support.translation import service
 
-    redis = Redis.from_url(settings.redis_url, decode_responses=True) if settings.redis_url else None
+    redis = (
+        Redis.from_url(settings.redis_url, decode_responses=True) if settings.redis_url else None
+    )
     try:
         prefix = settings.redis_prefix
         cals = await service.calibrations(engine, redis, prefix, settings.data_dir)

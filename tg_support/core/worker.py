@@ -26,12 +26,15 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
+from collections.abc import Callable
 from types import FrameType
 from typing import Any, cast
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
-from rq.exceptions import NoSuchJobError
+from rq.exceptions import NoSuchJobError, StopRequested
 from rq.job import Job, JobStatus
 from rq.registry import clean_registries
 from rq.timeouts import JobTimeoutException
@@ -87,6 +90,7 @@ class Worker(SimpleWorker):
         kwargs.setdefault("maintenance_interval", MAINTENANCE_SECONDS)
         super().__init__(*args, **kwargs)
         self._hand_back = False
+        self.stopping = False
 
     @property
     def dequeue_timeout(self) -> int:
@@ -162,6 +166,7 @@ class Worker(SimpleWorker):
     # --- bounded stop -----------------------------------------------------------------
 
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stopping = True
         if self.get_state() == WorkerStatus.BUSY and not self._hand_back:
             budget = max(1.0, self.stop_timeout - STOP_MARGIN_SECONDS)
             left = signal.getitimer(signal.ITIMER_REAL)[0]
@@ -194,3 +199,36 @@ class Worker(SimpleWorker):
             queue._enqueue_job(job, pipeline=pipe, at_front=True)
             pipe.execute()
         log.warning("stopping: job %s handed back to %s unfinished", job.id, queue.name)
+
+
+def work_until_stopped(make: Callable[[], Worker], burst: bool = False, **work: Any) -> None:
+    """Run workers from ``make`` until one is told to stop.
+
+    RQ's work loop survives Redis going away while it waits for a job, but quits on a Redis
+    error anywhere else (recording a job's end while Redis restarts, say). A new worker then
+    takes over once Redis answers again; the job the old one was running is re-queued by
+    maintenance like any abandoned job."""
+    while True:
+        worker = make()
+        try:
+            worker.work(burst=burst, **work)
+            if worker.stopping or burst:
+                return
+            log.warning(
+                "worker: the work loop ended on an error; starting again when Redis answers"
+            )
+            _wait_for_redis(worker.connection)
+        except StopRequested:  # a signal between two workers
+            return
+
+
+def _wait_for_redis(conn: Redis) -> None:
+    delay = 0.5
+    while True:
+        try:
+            if conn.ping():
+                return
+        except RedisError:
+            pass
+        time.sleep(delay)
+        delay = min(delay * 2, 10.0)
