@@ -3,6 +3,7 @@ same server, same HTTP client, same defaults, and the rate limiter shared throug
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -45,6 +46,15 @@ class Bot(ExtBot[RateLimitArgs]):
     """PTB's bot, where answering a callback query Telegram no longer knows is not an
     error: a query older than about 15 s cannot be answered (the updates a restart takes
     from the inbox, a handler that waited on the rate limit), and the handler must go on."""
+
+    async def initialize(self) -> None:
+        """PTB opens the HTTP clients, then calls getMe; when getMe fails (Telegram slow to
+        answer) the bot is not initialized, so ``shutdown`` would leave the clients open."""
+        try:
+            await super().initialize()
+        except BaseException:
+            await asyncio.gather(*(r.shutdown() for r in self._request), return_exceptions=True)
+            raise
 
     async def answer_callback_query(self, *args: Any, **kwargs: Any) -> bool:
         try:

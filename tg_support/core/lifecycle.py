@@ -27,9 +27,11 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from telegram import Update
 from telegram.error import RetryAfter, TelegramError
-from telegram.ext import Application, BaseUpdateProcessor
+from telegram.ext import Application, ApplicationHandlerStop, BaseUpdateProcessor
 
 from tg_support.core.inbox import ADOPT_EVERY, ALIVE_EVERY, Inbox, InboxQueue
 
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 
 AnyApp = Application[Any, Any, Any, Any, Any, Any]
 POLL_TIMEOUT = 10
+REDIS_RETRIES = 5  # after 2, 4, ... 32 s
 # Of the stop timeout, what is kept for shutting down after the running handlers (closing
 # connections; in the demo, the emulator and the worker's own teardown).
 STOP_MARGIN = 3.0
@@ -56,6 +59,11 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._users: defaultdict[int, int] = defaultdict(int)
         self._running: set[asyncio.Task[Any]] = set()
+        # Updates whose handler failed because Redis was away: handled again a little later
+        # (they stay in the inbox meanwhile); ``requeue`` is set by ``serve``.
+        self._retry: dict[int, int] = {}
+        self._failed: set[int] = set()
+        self.requeue: Callable[[object], None] | None = None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = 0
@@ -83,12 +91,32 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
                     raise
                 finally:
                     self._running.discard(task)
-                await self._done(update)
+                if not self._again(update):
+                    await self._done(update)
         finally:
             self._users[key] -= 1
             if not self._users[key]:
                 del self._users[key]
                 self._locks.pop(key, None)
+
+    def redis_failed(self, update: object) -> None:
+        """The update's handler failed on a Redis connection: handle it again shortly."""
+        if isinstance(update, Update):
+            self._failed.add(update.update_id)
+
+    def _again(self, update: object) -> bool:
+        if not isinstance(update, Update) or update.update_id not in self._failed:
+            return False
+        self._failed.discard(update.update_id)
+        tries = self._retry.get(update.update_id, 0) + 1
+        if tries > REDIS_RETRIES or self.requeue is None or self.stopping:
+            self._retry.pop(update.update_id, None)
+            return self.stopping  # left in the inbox for the next start, or given up
+        self._retry[update.update_id] = tries
+        requeue = self.requeue
+        asyncio.get_running_loop().call_later(2.0**tries, lambda: requeue(update))
+        log.warning("update %s: Redis away, handling it again (try %d)", update.update_id, tries)
+        return True
 
     async def _done(self, update: object) -> None:
         if self.inbox is not None and isinstance(update, Update):
@@ -158,6 +186,8 @@ async def serve(
     processor = app.update_processor
     assert isinstance(queue, InboxQueue) and isinstance(processor, PerUserUpdateProcessor)
     inbox = queue.inbox
+    processor.requeue = queue.put_nowait
+    _first_error_handler(app, _redis_error_handler(processor))
     started = False
     try:
         await app.initialize()
@@ -224,6 +254,28 @@ async def serve(
             await app.shutdown()
             if app.post_shutdown:
                 await app.post_shutdown(app)
+
+
+def _redis_error_handler(
+    processor: PerUserUpdateProcessor,
+) -> Callable[[object, Any], Coroutine[Any, Any, None]]:
+    async def on_redis_error(update: object, context: Any) -> None:
+        """A handler failed because Redis is away (restarting, failing over): nothing can be
+        told to the user (sending needs Redis too); the update is handled again."""
+        if isinstance(context.error, RedisConnectionError | RedisTimeoutError):
+            processor.redis_failed(update)
+            raise ApplicationHandlerStop
+
+    return on_redis_error
+
+
+def _first_error_handler(
+    app: AnyApp, callback: Callable[[object, Any], Coroutine[Any, Any, None]]
+) -> None:
+    others = dict(app.error_handlers)
+    app.error_handlers.clear()
+    app.add_error_handler(callback)
+    app.error_handlers.update(others)
 
 
 async def _replay(app: AnyApp, queue: InboxQueue) -> int:
@@ -295,6 +347,8 @@ def _malformed(update: Update) -> str | None:
     query = update.callback_query
     if query is not None and query.data is not None and not isinstance(query.data, str):
         return "callback data is not a string"
+    if query is not None and query.message is None and query.inline_message_id is None:
+        return "callback query from no message"
     return None
 
 

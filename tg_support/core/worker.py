@@ -212,13 +212,16 @@ def work_until_stopped(make: Callable[[], Worker], burst: bool = False, **work: 
         worker = make()
         try:
             worker.work(burst=burst, **work)
-            if worker.stopping or burst:
-                return
-            log.warning(
-                "worker: the work loop ended on an error; starting again when Redis answers"
-            )
-            _wait_for_redis(worker.connection)
         except StopRequested:  # a signal between two workers
+            return
+        except RedisError:  # RQ's teardown (deregistering) met Redis still away
+            log.warning("worker: Redis away while the work loop ended", exc_info=True)
+        if worker.stopping or burst:
+            return
+        log.warning("worker: the work loop ended on an error; starting again when Redis answers")
+        try:
+            _wait_for_redis(worker.connection)
+        except StopRequested:
             return
 
 
