@@ -278,6 +278,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             dup_offers = sum(n - 1 for n in offers.values() if n > 1)
             dup_messages = await duplicated_messages(client, [*helpers, *learners], gid)
             flood = sum(1 for e in await client.log() if e["status"] == 429)
+            missing = [job for at, job in interrupted if (at, job) not in reran]
+            statuses = {job: await asyncio.to_thread(_status, redis.url, job) for job in missing}
     finally:
         for p in procs:
             killpg(p, signal.SIGTERM)
@@ -296,8 +298,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "redis_restarts": redis_restarts, "questions": len(asked), "questions_lost": len(lost),
         "questions_posted_twice": len(twice), "offers": sum(offers.values()),
         "offers_duplicated": dup_offers, "messages_duplicated": dup_messages, "flood_429": flood,
-        "seconds": round(time.monotonic() - began, 1), "logs": str(work),
+        "seconds": round(time.monotonic() - began, 1), "logs": str(work), "not_rerun": statuses,
     }  # fmt: skip
+
+
+def _status(url: str, job_id: str) -> str:
+    import redis as redis_lib
+    from rq.job import Job
+
+    conn = redis_lib.Redis.from_url(url)
+    try:
+        return str(Job.fetch(job_id, connection=conn).get_status())
+    except Exception as exc:
+        return exc.__class__.__name__
+    finally:
+        conn.close()
 
 
 async def topic_texts(client: Any, gid: int) -> list[str]:
@@ -342,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, value, goal in rows:
         print(f"{name:<{width}}  {value!s:<24} {goal}")
     print(f"run {r['seconds']} s; logs in {r['logs']}")
+    if r["not_rerun"]:
+        print("interrupted jobs not run again:", r["not_rerun"])
     return 0
 
 
