@@ -237,9 +237,10 @@ def build_tgs(token: str, url: str, redis_url: str, concurrent: int) -> Any:
     )  # fmt: skip
     app = build_application(settings, redis_url)
     if concurrent:
-        from tg_support.app import PerUserUpdateProcessor
+        from tg_support.core.lifecycle import PerUserUpdateProcessor
 
-        app._update_processor = PerUserUpdateProcessor(concurrent)  # a what-if, bench only
+        inbox = app.update_processor.inbox  # type: ignore[attr-defined]
+        app._update_processor = PerUserUpdateProcessor(concurrent, inbox)  # a what-if, bench only
     return app
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
-from collections.abc import Awaitable
 from typing import Any
 
 from telegram import (
@@ -19,18 +17,19 @@ from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
-    BaseUpdateProcessor,
     ContextTypes,
     TypeHandler,
 )
 
 from tg_support.config import Settings
-from tg_support.core import langid, metrics
+from tg_support.core import langid
 from tg_support.core.bot import make_bot
 from tg_support.core.i18n import LOCALES, _, check_catalogs, use_locale
+from tg_support.core.lifecycle import PerUserUpdateProcessor
 from tg_support.core.redis_conn import async_client, sync_client
 from tg_support.core.services import Ctx, Services
 from tg_support.core.store import Store
+from tg_support.core.update_inbox import InboxQueue, UpdateInbox
 from tg_support.handlers import (
     admin,
     ask,
@@ -73,42 +72,6 @@ App = Application[Any, Ctx, Any, Any, Any, Any]
 # httpx's pool bookkeeping dominated the CPU (bench/updates.py: 0.35 -> 0.52 of a bare
 # echo bot's rate at 32).
 UPDATES_IN_FLIGHT = 32
-
-
-class PerUserUpdateProcessor(BaseUpdateProcessor):
-    """Concurrent across users, in order for each user.
-
-    One learner's button presses must be handled in the order they were made, while one
-    slow chat (waiting on its rate limit) must not hold up everybody else.
-    """
-
-    def __init__(self, max_concurrent_updates: int = 32) -> None:  # see UPDATES_IN_FLIGHT
-        super().__init__(max_concurrent_updates)
-        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._users: defaultdict[int, int] = defaultdict(int)
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = 0
-        if isinstance(update, Update) and update.effective_user is not None:
-            key = update.effective_user.id
-        elif isinstance(update, Update) and update.effective_chat is not None:
-            key = update.effective_chat.id
-        self._users[key] += 1
-        try:
-            async with self._locks[key]:
-                with metrics.handling(update):
-                    await coroutine
-        finally:
-            self._users[key] -= 1
-            if not self._users[key]:
-                del self._users[key]
-                self._locks.pop(key, None)
-
-    async def initialize(self) -> None:
-        """Nothing to set up."""
-
-    async def shutdown(self) -> None:
-        """Nothing to tear down."""
 
 
 def private_commands() -> list[BotCommand]:
@@ -229,11 +192,15 @@ def private_routes() -> Routes:
 def build_application(settings: Settings, redis_url: str) -> App:
     check_catalogs()
     services = build_services(settings, redis_url)
+    # Fetched updates wait in Redis until handled (core.update_inbox): a stop or a crash loses
+    # none. In webhook mode updates take the webhook inbox instead (tg_support.webhook).
+    inbox = UpdateInbox(services.redis, settings.redis_prefix)
     builder = (
         ApplicationBuilder()
         .bot(make_bot(settings, services.redis))
         .context_types(ContextTypes(context=Ctx))
-        .concurrent_updates(PerUserUpdateProcessor(UPDATES_IN_FLIGHT))
+        .update_queue(InboxQueue(inbox))
+        .concurrent_updates(PerUserUpdateProcessor(UPDATES_IN_FLIGHT, inbox))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )

@@ -8,6 +8,7 @@ import contextlib
 import logging
 import os
 import signal
+import subprocess
 import sys
 from collections.abc import Coroutine, Sequence
 from typing import Any
@@ -35,9 +36,8 @@ def _redis_url(settings: Settings, *, for_workers: bool = False) -> tuple[str, o
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from telegram import Update
-
     from tg_support.app import build_application
+    from tg_support.core.lifecycle import serve
 
     settings = load_settings()
     settings.token()  # fail early, with the one-line message, when it is missing
@@ -47,28 +47,42 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.info("no REDIS_URL: started an embedded Redis at %s and one worker", url)
         worker = spawn_worker({"REDIS_URL": url})
     app = build_application(settings, url)
+    told: list[bool] = []
+
+    def tell() -> None:
+        if worker is not None:
+            worker.terminate()
+            told.append(True)
+
     try:
         if args.webhook or settings.mode == "webhook":
             if not settings.webhook_url:
                 raise ConfigError("WEBHOOK_URL: required in webhook mode (the public https URL)")
             from tg_support.webhook import run_webhook
 
-            run_webhook(app, settings)  # several processes may serve one URL (webhook.py)
+            # Several processes may serve one URL; each user's updates in order (webhook.py).
+            run_webhook(app, settings, on_stop=tell)
         else:
-            app.run_polling(allowed_updates=Update.ALL_TYPES)
+            # SIGTERM/SIGINT: stop within STOP_TIMEOUT_SECONDS (core.lifecycle); the embedded
+            # worker is told at once, so both stop in the same bound.
+            asyncio.run(serve(app, stop_timeout=settings.stop_timeout_seconds, on_stop=tell))
     finally:
         if worker is not None:
-            worker.terminate()
-            worker.wait(timeout=30)
+            if not told:  # a second SIGTERM is RQ's cold shutdown
+                worker.terminate()
+            try:
+                worker.wait(timeout=settings.stop_timeout_seconds + 5)
+            except subprocess.TimeoutExpired:
+                worker.kill()
         if embedded is not None:
             embedded.stop()  # type: ignore[attr-defined]
     return 0
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from tg_support.core.jobs import Worker
     from tg_support.core.redis_conn import sync_client
     from tg_support.core.services import QUEUES
+    from tg_support.core.worker import Worker, work_until_stopped
 
     settings = load_settings()
     url, _ = _redis_url(settings, for_workers=True)
@@ -87,15 +101,23 @@ def cmd_worker(args: argparse.Namespace) -> int:
     installed = prepare(settings.data_dir)
     pairs = publish_pairs(conn, settings.redis_prefix)
     log.info("translation: installed %s; pairs %s", installed or "nothing new", sorted(pairs))
-    # A SimpleWorker: jobs run in this process, so loaded models stay loaded (see jobs.py).
-    worker = Worker([settings.redis_prefix + q for q in names], connection=conn)
-    worker.grace = args.grace
+
+    # A SimpleWorker: jobs run in this process, so loaded models stay loaded (core/worker.py).
+    def make() -> Worker:
+        worker = Worker([settings.redis_prefix + q for q in names], connection=conn)
+        worker.grace = args.grace
+        worker.stop_timeout = settings.stop_timeout_seconds
+        return worker
+
     from tg_support.ops.process import worker_started
 
     metrics = worker_started(settings, conn, burst=args.burst)  # /metrics, the digest planner
     try:
-        worker.work(
-            burst=args.burst, with_scheduler=not args.no_scheduler, logging_level=settings.log_level
+        work_until_stopped(
+            make,
+            burst=args.burst,
+            with_scheduler=not args.no_scheduler,
+            logging_level=settings.log_level,
         )
     finally:
         if metrics is not None:
@@ -213,7 +235,9 @@ async def _translate_lines(
     from tg_support.translation import argos as translation
     from tg_support.translation import service
 
-    redis = Redis.from_url(settings.redis_url, decode_responses=True) if settings.redis_url else None
+    redis = (
+        Redis.from_url(settings.redis_url, decode_responses=True) if settings.redis_url else None
+    )
     try:
         prefix = settings.redis_prefix
         cals = await service.calibrations(engine, redis, prefix, settings.data_dir)
@@ -395,6 +419,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         return int(args.func(args))
+    except KeyboardInterrupt:  # a signal before the command installed its own handling
+        return 0
     except ConfigError as exc:
         print(f"tg-support: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -48,12 +48,17 @@ class Settings(BaseSettings):
     metrics_listen: str = "0.0.0.0"
 
     default_locale: str = "en"
+    # After SIGTERM or SIGINT, how long running handlers and a worker's current job may
+    # take before they are handed back (left in Redis for the next start).
+    stop_timeout_seconds: float = Field(default=10.0, ge=1, le=600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     # Telegram's documented limits; shared by every process through Redis (see sending.py).
+    # The bursts are a little inside Telegram's (see sending.SendLimits).
     send_global_per_second: float = Field(default=30.0, gt=0)
+    send_global_burst: int = Field(default=20, ge=1)
     send_private_per_second: float = Field(default=1.0, gt=0)
-    send_private_burst: int = Field(default=3, ge=1)
+    send_private_burst: int = Field(default=2, ge=1)
     send_group_per_minute: float = Field(default=20.0, gt=0)
     send_group_burst: int = Field(default=5, ge=1)
     # Share of the global rate that low-priority traffic (broadcasts) may never use.

@@ -11,7 +11,6 @@ seconds.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import signal
@@ -19,15 +18,12 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from telegram import Update
-
 from tg_support.config import Settings, load_settings
 from tg_support.core.redis_conn import EmbeddedRedis
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-    from tg_support.app import App
     from tg_support.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -279,44 +275,13 @@ def _worker_env(settings: Settings, api_url: str, redis_url: str) -> dict[str, s
     }
 
 
-async def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
-    """SIGTERM (RQ finishes the job at hand), then SIGKILL after 20 s."""
-    worker.send_signal(signal.SIGTERM)
+async def _stop_worker(worker: subprocess.Popen[bytes], seconds: float) -> None:
+    """Wait for a worker told to stop (it hands its job back within ``seconds``); SIGKILL
+    after that."""
     try:
-        await asyncio.to_thread(worker.wait, 20)
+        await asyncio.to_thread(worker.wait, seconds)
     except subprocess.TimeoutExpired:
         worker.kill()
-
-
-async def _start_bot(app: App) -> None:
-    """Initialise and start the bot, then poll the emulator without delay."""
-    await app.initialize()
-    if app.post_init:
-        await app.post_init(app)
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES)
-
-
-async def _stop_bot(app: App) -> None:
-    """Undo whatever part of :func:`_start_bot` happened; errors are not worth a traceback."""
-    with contextlib.suppress(Exception):
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await app.stop()
-        if app.post_shutdown:
-            await app.post_shutdown(app)
-        await app.shutdown()
-
-
-async def _until_interrupted() -> None:
-    """Return on SIGINT or SIGTERM."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
 
 
 async def run_demo(
@@ -326,9 +291,11 @@ async def run_demo(
     port: int = 8081,
     with_worker: bool = True,
     ready: asyncio.Event | None = None,
+    stop: asyncio.Event | None = None,
 ) -> None:
     """Redis, the emulator seeded with the demo world, a worker and the bot, until Ctrl-C."""
     from tg_support.app import build_application
+    from tg_support.core.lifecycle import serve
     from tg_support.core.spawn import spawn_worker
     from tg_support.sandbox import Limits, Sandbox
 
@@ -341,24 +308,35 @@ async def run_demo(
     sandbox = Sandbox(limits=Limits())
     await sandbox.start(host=host, port=port)
     worker: subprocess.Popen[bytes] | None = None
-    app = None
+    told: list[subprocess.Popen[bytes]] = []  # a second SIGTERM is RQ's cold shutdown
     try:
         world = await seed_demo(sandbox.url, redis_url, settings.redis_prefix)
         demo_settings = _demo_settings(settings, sandbox.url, redis_url)
         if with_worker:
             worker = spawn_worker(_worker_env(demo_settings, sandbox.url, redis_url))
         app = build_application(demo_settings, redis_url)
-        await _start_bot(app)
-        print(_instructions(sandbox.url, world, redis_url), flush=True)
-        if ready is not None:
-            ready.set()
-        await _until_interrupted()
-        print("stopping…", flush=True)
+
+        def announce() -> None:
+            print(_instructions(sandbox.url, world, redis_url), flush=True)
+            if ready is not None:
+                ready.set()
+
+        def stopping() -> None:
+            print("stopping…", flush=True)
+            if worker is not None:  # at once: the worker and the bot stop in the same bound
+                worker.send_signal(signal.SIGTERM)
+                told.append(worker)
+
+        # Until SIGINT or SIGTERM (or ``stop``), then a stop within STOP_TIMEOUT_SECONDS.
+        await serve(
+            app, stop_timeout=settings.stop_timeout_seconds, stop=stop, on_ready=announce,
+            on_stop=stopping,
+        )  # fmt: skip
     finally:
-        if app is not None:
-            await _stop_bot(app)
         if worker is not None:
-            await _stop_worker(worker)
+            if not told:
+                worker.send_signal(signal.SIGTERM)
+            await _stop_worker(worker, settings.stop_timeout_seconds + 2)
         await sandbox.stop()
         if embedded is not None:
             embedded.stop()

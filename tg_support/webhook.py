@@ -17,6 +17,7 @@ import logging
 import os
 import signal
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -152,8 +153,12 @@ def web_app(runner: InboxRunner, secret: str | None) -> web.Application:
     return app
 
 
-async def serve(app: Any, settings: Settings) -> None:
-    """Run until SIGTERM or SIGINT: set the webhook, admit and drain updates."""
+async def serve(
+    app: Any, settings: Settings, on_stop: Callable[[], None] | None = None
+) -> None:
+    """Run until SIGTERM or SIGINT: set the webhook, admit and drain updates. On the signal,
+    ``on_stop`` runs at once and in-flight updates get STOP_TIMEOUT_SECONDS; what is left
+    stays in the inbox for the other processes (or the next start)."""
     services: Services = app.bot_data["services"]
     name = f"{socket.gethostname()}-{os.getpid()}"
     inbox = Inbox(services.redis, settings.redis_prefix, process=name)
@@ -174,14 +179,20 @@ async def serve(app: Any, settings: Settings) -> None:
     sweeper = asyncio.get_running_loop().create_task(runner.sweep())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        stop.set()
+        if on_stop is not None:
+            on_stop()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal)
     log.info("webhook: %s listening on %s:%s", name, settings.webhook_listen, settings.webhook_port)
     try:
         await stop.wait()
     finally:
         await site_runner.cleanup()  # no new updates here: the proxy sends them elsewhere
-        await runner.stop(grace=20)
+        await runner.stop(grace=settings.stop_timeout_seconds)
         sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sweeper
@@ -191,5 +202,5 @@ async def serve(app: Any, settings: Settings) -> None:
         await app.shutdown()
 
 
-def run_webhook(app: Any, settings: Settings) -> None:
-    asyncio.run(serve(app, settings))
+def run_webhook(app: Any, settings: Settings, on_stop: Callable[[], None] | None = None) -> None:
+    asyncio.run(serve(app, settings, on_stop))

@@ -36,7 +36,9 @@ async def send_all(rl: RedisRateLimiter, chats: list[int], within: float) -> lis
 
 async def test_a_burst_takes_exactly_the_tokens_there_are(r: aioredis.Redis) -> None:
     # 3 tokens per private chat (refilled at one every 100 s) and 5 overall.
-    rl = limiter(r, private_burst=3, private_per_second=0.01, global_per_second=5.0)
+    rl = limiter(
+        r, private_burst=3, private_per_second=0.01, global_per_second=5.0, global_burst=5
+    )
     sent = await send_all(rl, [7] * 6 + [8] * 6, within=0.1)  # (refill: 1 per 0.2 s)
     assert sorted(sent) == [7, 7, 7, 8, 8]  # 3 to chat 7, then the global bucket is empty
     tokens = await r.hget("t:rl:{1}:chat:7", "tokens")

@@ -109,12 +109,13 @@ class Inbox(Repository):
         self._release = redis.register_script(_RELEASE)
         self._renew = redis.register_script(_RENEW)
 
-    def _k(self, *parts: object) -> str:
-        return self.p + "in:" + ":".join(str(p) for p in parts)
+    def _k(self, kind: str, part: object) -> str:
+        """``{p}in:{kind}:{part}``: one of the per-update or per-user keys of the table."""
+        return f"{self.p}in:{kind}:{part}"
 
     @property
     def keys_key(self) -> str:
-        return self._k("keys")
+        return f"{self.p}in:keys"
 
     async def admit(self, key: int, update_id: int, body: str) -> bool:
         """Queue an update for ``key``; False when it was admitted before (a redelivery)."""

@@ -7,15 +7,11 @@ instead of adding a second one. RQ's scheduler (``tg-support worker`` runs it un
 
 Crash recovery
 --------------
-:class:`Worker` is RQ's ``SimpleWorker``: jobs run in the worker process itself (no fork per
-job), so what a job loads once (translation models, compiled scripts) stays loaded for the
-next. RQ records a running job in the queue's ``StartedJobRegistry`` until
-``job_timeout + grace``; the job itself is stopped at ``job_timeout`` (SIGALRM in this
-process). A worker that dies (SIGKILL, lost machine) leaves the entry behind; once it has
-expired, the next worker's maintenance (at its start, then every ``maintenance_interval``)
-re-queues the job if it has retries left (:func:`match_options` gives matching jobs
-``Retry(max=3)``, without an interval so that recovery needs no scheduler), else moves it
-to the failed registry. Jobs are idempotent, so a re-run finishes what the dead one began.
+The worker class is :class:`tg_support.core.worker.Worker`: RQ's
+``SimpleWorker`` (jobs run in the worker process, so what a job loads once stays loaded),
+with a heartbeat while a job runs, abandoned jobs re-queued within about a minute of a
+crash, and a bounded stop (see that module). Jobs are idempotent, so a re-run finishes
+what the dead one began.
 """
 
 from __future__ import annotations
@@ -25,14 +21,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, cast
 
-from rq import Queue, Retry, SimpleWorker
-from rq.defaults import DEFAULT_WORKER_TTL
-from rq.job import Job as RQJob
+from rq import Queue, Retry
 
 from tg_support.config import Settings
 
 MATCH_RETRIES = 3
-DEFAULT_GRACE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -289,30 +282,3 @@ def enqueue_in(
     finally:
         conn.close()
 
-
-class Worker(SimpleWorker):
-    """``SimpleWorker`` whose running jobs count as abandoned ``grace`` seconds after their
-    timeout (RQ's own margin is 60 s; see the module docstring)."""
-
-    grace: int = DEFAULT_GRACE_SECONDS
-
-    def subscribe(self) -> None:
-        """RQ's command channel, polled every second instead of RQ's 60 s.
-
-        RQ stops its pubsub thread at teardown by unsubscribing and joining it; with
-        redis-py 8.2 the thread then waits out its whole poll timeout for a subscription
-        that never comes, so a finished ``--burst`` worker (or one told to stop) hung for up
-        to a minute."""
-        self.pubsub = self.connection.pubsub()
-        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
-        self.pubsub_thread = cast(
-            Any,
-            self.pubsub.run_in_thread(
-                sleep_time=1, daemon=True, exception_handler=self._pubsub_exception_handler
-            ),
-        )
-
-    def get_heartbeat_ttl(self, job: RQJob, working_time: float = 0.0) -> int:
-        if job.timeout == -1:
-            return DEFAULT_WORKER_TTL
-        return int(job.timeout or Queue.DEFAULT_TIMEOUT) + self.grace

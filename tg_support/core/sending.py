@@ -116,9 +116,17 @@ _Take = tuple[list[str], list[float]]
 
 @dataclass(frozen=True)
 class SendLimits:
+    """Our buckets, a little inside Telegram's: a message is counted here when the bucket
+    grants it but by Telegram when it arrives, and arrival delays vary (a busy event loop,
+    the network). A bucket one message smaller than Telegram's per chat, with one send to a
+    chat in flight at a time per process, can never exceed Telegram's, whatever the delays:
+    of the messages arriving in any window, all but the first were granted inside it. The
+    global bucket keeps a third of Telegram's burst for the same reason."""
+
     global_per_second: float = 30.0
+    global_burst: int = 20
     private_per_second: float = 1.0
-    private_burst: int = 3
+    private_burst: int = 2
     group_per_minute: float = 20.0
     group_burst: int = 5
     interactive_reserve: float = 0.2
@@ -136,6 +144,8 @@ class RedisRateLimiter(BaseRateLimiter[RateLimitArgs]):
         # Concurrent sends check their buckets in one round trip (the script runs once per
         # send, in order, exactly as if each had been sent alone).
         self._taker: Batcher[_Take, Any] = Batcher(self._take_many)
+        # One send in flight per chat (see SendLimits); counted so idle chats are dropped.
+        self._chat_locks: dict[int, tuple[asyncio.Lock, int]] = {}
 
     @staticmethod
     def keys_of_chat(prefix: str, bot_id: int | str, chat_id: int) -> list[str]:
@@ -161,11 +171,11 @@ class RedisRateLimiter(BaseRateLimiter[RateLimitArgs]):
         lim = self._limits
         name = endpoint.lower()
         if name in _SENDING:
-            cap = max(1.0, lim.global_per_second)
+            cap = float(max(1, lim.global_burst))
             reserve = cap * lim.interactive_reserve if priority == "low" else 0.0
             keys.append(self._base + "global")
             args += [lim.global_per_second, cap, reserve]
-        if chat_id is not None and (name in _SENDING or (name in _EDITING and chat_id < 0)):
+        if chat_id is not None and _chat_limited(name, chat_id):
             keys.append(f"{self._base}chat:{chat_id}")
             if chat_id < 0:
                 args += [lim.group_per_minute / 60.0, float(lim.group_burst), 0.0]
@@ -218,9 +228,32 @@ class RedisRateLimiter(BaseRateLimiter[RateLimitArgs]):
         data: dict[str, Any],
         rate_limit_args: RateLimitArgs | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        chat_id = _chat_id(data.get("chat_id"))
+        if chat_id is None or not _chat_limited(endpoint, chat_id):
+            return await self._send(callback, args, kwargs, endpoint, chat_id, rate_limit_args)
+        lock, users = self._chat_locks.get(chat_id) or (asyncio.Lock(), 0)
+        self._chat_locks[chat_id] = (lock, users + 1)
+        try:
+            async with lock:
+                return await self._send(callback, args, kwargs, endpoint, chat_id, rate_limit_args)
+        finally:
+            lock, users = self._chat_locks[chat_id]
+            if users <= 1:
+                del self._chat_locks[chat_id]
+            else:
+                self._chat_locks[chat_id] = (lock, users - 1)
+
+    async def _send(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        chat_id: int | None,
+        rate_limit_args: RateLimitArgs | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         priority: Priority = (rate_limit_args or {}).get("priority", "high")
         before_send = (rate_limit_args or {}).get("before_send")
-        chat_id = _chat_id(data.get("chat_id"))
         for attempt in range(self._limits.max_retries + 1):
             await self._acquire(endpoint, chat_id, priority)
             if before_send is not None and not await before_send():
@@ -238,6 +271,12 @@ class RedisRateLimiter(BaseRateLimiter[RateLimitArgs]):
                 )
                 await self.hold(chat_id, delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _chat_limited(endpoint: str, chat_id: int) -> bool:
+    """Whether the call counts against its chat's bucket."""
+    name = endpoint.lower()
+    return name in _SENDING or (name in _EDITING and chat_id < 0)
 
 
 def _chat_id(value: object) -> int | None:

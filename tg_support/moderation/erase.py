@@ -34,9 +34,11 @@ from tg_support.community.introductions import IntroStore
 from tg_support.community.reflections import ReflectionStore
 from tg_support.community.review_store import ReviewStore
 from tg_support.config import Settings
+from tg_support.core.inbox import Inbox
 from tg_support.core.sending import SendRecords
 from tg_support.core.store import Store
 from tg_support.core.trail import Trail
+from tg_support.core.update_inbox import UpdateInbox
 from tg_support.helpers.index import HelperIndex
 from tg_support.helpers.membership import Membership
 from tg_support.helpers.offers import Offers
@@ -101,6 +103,8 @@ OWNERS: tuple[tuple[str, Callable[[Scope], DataOwner]], ...] = (
     ("moderation_log", _repo(AuditLog)),
     ("sanctions", _repo(Sanctions)),
     ("health", _repo(HealthStats)),
+    ("webhook_inbox", _repo(Inbox)),
+    ("update_inbox", _repo(UpdateInbox)),
     ("sending", lambda s: SendRecords(s.store.redis, s.store.p, s.bot_id)),
     ("profile", lambda s: s.store),
     ("trail", _repo(Trail)),
@@ -177,6 +181,11 @@ KEY_PATTERNS: dict[str, str] = {
     "hl:tts:{}:{}": SHARED, "hl:open:{}": SHARED, "hl:once:{}:{}": SHARED,
     "hl:tz:{}": SHARED, "hl:nodigest": "health",
     "rl:{": "sending", "rl:{*}:global": "sending",  # limiter_states' SCAN patterns
+    # updates not handled yet: polled (core.update_inbox) and webhook (core.inbox)
+    "inbox:{}": "update_inbox", "inbox:alive:{}": SHARED, "inbox:instances": SHARED,
+    # in:{kind}:{part}: a user's queue, lease and pending updates (in:q, in:lease, in:u) are
+    # the owner's; in:seen and in:proc name update ids and processes only
+    "in:{}:{}": "webhook_inbox", "in:keys": "webhook_inbox",
 }  # fmt: skip
 
 

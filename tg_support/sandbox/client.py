@@ -248,6 +248,11 @@ class SandboxClient:
         result: JSON = await self._call("GET", "state")
         return result
 
+    async def push_update(self, update: JSON, bot_id: int | None = None) -> int:
+        """Queue an update of any shape for the bot (robustness tests); returns its id."""
+        result = await self._call("POST", "updates", _clean({"update": update, "bot_id": bot_id}))
+        return int(result["update_id"])
+
     async def updates(self, bot_id: int | None = None) -> list[JSON]:
         """The bot's pending (unconfirmed) updates, for debugging."""
         result: list[JSON] = await self._call("GET", "updates", params={"bot_id": bot_id})

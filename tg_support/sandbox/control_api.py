@@ -309,6 +309,18 @@ async def c_updates(request: web.Request) -> web.Response:
     return ok(list(bot.updates))
 
 
+async def c_push_update(request: web.Request) -> web.Response:
+    """An update of any shape (``{"update": {...}}``, its ``update_id`` assigned here) for the
+    bot: what a newer Bot API, or a broken one, might send; for testing a bot's robustness."""
+    world = _world(request)
+    body = await body_of(request)
+    bot = world.default_bot(body.get("bot_id"), body.get("token"))
+    update = body.get("update")
+    if not isinstance(update, dict):
+        raise ControlError(400, "update must be a JSON object")
+    return ok({"update_id": world.push_raw_update(bot, update)})
+
+
 async def c_events(request: web.Request) -> web.StreamResponse:
     world = _world(request)
     resp = web.StreamResponse(
@@ -357,5 +369,6 @@ CONTROL_ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/control/reset", c_reset), ("GET", "/control/limits", c_limits),
     ("POST", "/control/limits", c_limits), ("GET", "/control/clock", c_clock),
     ("POST", "/control/clock", c_clock), ("GET", "/control/state", c_state),
-    ("GET", "/control/updates", c_updates), ("GET", "/control/events", c_events),
+    ("GET", "/control/updates", c_updates), ("POST", "/control/updates", c_push_update),
+    ("GET", "/control/events", c_events),
 ]  # fmt: skip

@@ -268,6 +268,19 @@ class WorldCore:
         if bot.webhook is not None:
             bot.webhook_wake.set()
 
+    def push_raw_update(self, bot: BotState, payload: JSON) -> int:
+        """Queue ``payload`` as it is (whatever its kinds), with the next update id."""
+        update_id = bot.next_update_id
+        bot.next_update_id += 1
+        bot.updates.append(
+            {**{k: v for k, v in payload.items() if k != "update_id"}, "update_id": update_id}
+        )
+        if bot.poll is not None:
+            bot.poll.wake.set()
+        if bot.webhook is not None:
+            bot.webhook_wake.set()
+        return update_id
+
     def _store(
         self, chat: Chat, data: JSON, sender_id: int, from_bot: bool, thread_id: int | None
     ) -> StoredMessage:
