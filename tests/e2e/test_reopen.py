@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TEST_PREFIX
+from tests.conftest import TEST_PREFIX, run_worker
 
 from .people import Person, buttons, text
 from .world import forum_group, onboard, person, register
@@ -139,3 +139,38 @@ async def test_myquestions_lists_statuses_and_offers_reopen(
     assert "#1" in text(opened)
     [mine] = await maria.send("/myquestions")
     assert buttons(mine) == [] and "🟡 #1" in text(mine)
+
+
+async def test_the_helper_who_took_it_gets_it_back(
+    bot: Any, client: Any, redis_sync: Any, worker_env: dict[str, str]
+) -> None:
+    admin = await person(client, "Ana", "es")
+    maria = await person(client, "María", "es")
+    carlos = await person(client, "Carlos", "es")
+    es = await forum_group(client, "MOOC en español", admin, [maria, carlos])
+    await register(admin, es["id"], ["es"], "americas")
+    await onboard(maria, "es")
+    await onboard(carlos, "es", role="helper")
+    await maria.send("¿Cómo entrego la tarea de Python de la semana 3?", timeout=15)
+    assert await run_worker(worker_env) == 0
+    [offer] = await client.wait_for(carlos.id, text_contains="semana 3")
+    await carlos.press(offer, "of:acc:1")
+    load = f"{TEST_PREFIX}helper:{carlos.id}"
+    assert redis_sync.hget(load, "l") == "1"
+    since = await maria.seq()
+    [_ack] = await carlos.send("Pulsa «Enviar» en la pestaña Tareas.", timeout=15)
+    [answer] = await client.wait_for(maria.id, since_seq=since, text_contains="Tareas")
+    [final, _rating] = await maria.press(answer, "q:solve:1", count=2)
+    assert redis_sync.hget(load, "l") == "0"  # capacity given back
+
+    since = await carlos.seq()
+    await maria.press(final, "qr:1")
+    [told] = await client.wait_for(carlos.id, since_seq=since, text_contains="#1")
+    assert text(told).startswith("El estudiante reabrió la pregunta #1")
+    assert redis_sync.hget(load, "l") == "1"
+    # His private messages go to María's question again.
+    since = await maria.seq()
+    [ack] = await carlos.send("¿Ves ahora el botón «Enviar»?", timeout=15)
+    assert "#1" in text(ack)
+    [got] = await client.wait_for(maria.id, since_seq=since, text_contains="botón «Enviar»")
+    assert "q:solve:1" in [d for _, d in buttons(got)]
