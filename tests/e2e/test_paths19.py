@@ -25,6 +25,16 @@ def settings_overrides() -> dict[str, Any]:
     return {"translation_timeout_seconds": 40, "flood_updates": 1000}
 
 
+async def until(check: Any, timeout: float = 20) -> bool:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if check():
+            return True
+        await asyncio.sleep(0.05)
+    return bool(check())
+
+
 async def test_photos_reach_the_topic_and_come_back_to_the_learner(
     bot: Any, client: Any, redis_sync: Any
 ) -> None:
@@ -39,12 +49,19 @@ async def test_photos_reach_the_topic_and_come_back_to_the_learner(
 
     # The learner's screenshot goes into the topic, under her pseudonym, caption kept.
     since = await maria.seq(es["id"], thread_id=thread)
-    await client.send_photo(maria.id, caption="Así se ve el error.")
+    mine = await client.send_photo(maria.id, caption="Así se ve el error.")
     [photo] = await client.wait_for(es["id"], thread_id=thread, since_seq=since)
     assert photo.get("photo") and photo["message_thread_id"] == thread
     caption = text(photo)
     assert caption.startswith("Estudiante ") and "(quien pregunta):\nAsí se ve el error." in caption
     assert "María" not in caption and "maria_learns" not in caption
+    # Her caption's edit follows (editMessageCaption), under the same head.
+    await client.edit(maria.id, maria.id, mine["message_id"], "Así se ve el error 500.")
+    [photo2] = await client.wait_for(
+        es["id"], thread_id=thread, since_seq=photo["seq"], text_contains="error 500"
+    )
+    assert photo2["message_id"] == photo["message_id"] and photo2.get("photo")
+    assert text(photo2).startswith(caption.split("\n")[0])
 
     # A helper's photo in the topic reaches the learner as an answer, with Solved.
     since = await maria.seq()
@@ -54,7 +71,8 @@ async def test_photos_reach_the_topic_and_come_back_to_the_learner(
     [got] = await client.wait_for(maria.id, since_seq=since)
     assert got.get("photo") and "#1" in text(got) and "Mira esta captura." in text(got)
     assert "Carlos" not in text(got) and buttons(got) == [("✅ Resuelta", "q:solve:1")]
-    assert redis_sync.hget(f"{TEST_PREFIX}q:1", "status") == "answered"
+    # (Stored right after the copy is sent: wait for it.)
+    assert await until(lambda: redis_sync.hget(f"{TEST_PREFIX}q:1", "status") == "answered")
 
     # Stickers are refused with a word, not forwarded.
     since = await maria.seq(es["id"], thread_id=thread)
