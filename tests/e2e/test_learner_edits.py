@@ -94,7 +94,7 @@ async def test_question_follow_up_and_answer_edits_reach_every_copy(
     [copy2] = await client.wait_for(
         es["id"], thread_id=thread, since_seq=copy["seq"], text_contains="Firefox"
     )
-    assert copy2["message_id"] == copy["message_id"] and "(asker)" not in text(copy2)
+    assert copy2["message_id"] == copy["message_id"] and "(quien pregunta)" in text(copy2)
 
     # Carlos takes it: the message that confirmed it shows the learner's next edit.
     [took] = await carlos.press(offer, "of:acc:1")

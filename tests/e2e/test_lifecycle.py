@@ -84,6 +84,7 @@ async def test_idle_question_is_reminded_once_then_closed(
         )
     )[-1]
     assert "cerré" in text(closed).lower(), text(closed)
+    assert buttons(closed) == [("🔄 Reabrir", f"qr:{qid}")]  # issue 19: it can be reopened
     assert redis_sync.hget(f"{TEST_PREFIX}q:{qid}", "status") == "closed"  # before the message
     state = await client.state()
     chat = next(c for c in state["chats"] if c["id"] == group["id"])

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TEST_PREFIX
+from tests.conftest import TEST_PREFIX, run_worker
 
 from .people import Person, buttons, text
 from .world import forum_group, onboard, person, register
@@ -38,7 +38,10 @@ async def solved(bot: Any, client: Any, redis_sync: Any) -> dict[str, Any]:
     [answer] = await client.wait_for(maria.id, since_seq=since, timeout=15)
     [final, _rating] = await maria.press(answer, "q:solve:1", count=2)
     assert redis_sync.hget(f"{TEST_PREFIX}q:1", "status") == "solved"
-    return {"maria": maria, "carlos": carlos, "es": es, "thread": thread, "final": final}
+    return {
+        "maria": maria, "carlos": carlos, "es": es, "thread": thread, "final": final,
+        "answer": answer,
+    }  # fmt: skip
 
 
 def topic(state: dict[str, Any], chat_id: int, thread: int) -> dict[str, Any]:
@@ -53,6 +56,8 @@ async def test_reopen_from_the_final_message(
     maria, es, thread, final = solved["maria"], solved["es"], solved["thread"], solved["final"]
     assert "#1" in text(final) and [d for _, d in buttons(final)] == ["qr:1"]
     assert redis_sync.exists(f"{TEST_PREFIX}search:d:1")  # indexed as an answer
+    helper_stats = f"{TEST_PREFIX}hstats:{solved['carlos'].id}"
+    assert redis_sync.hget(helper_stats, "solved") == "1"
     before = topic(await client.state(), es["id"], thread)
     assert before["is_closed"] and before["name"].startswith("✅")
 
@@ -62,6 +67,7 @@ async def test_reopen_from_the_final_message(
     assert redis_sync.hget(f"{TEST_PREFIX}q:1", "status") == "open"
     assert not redis_sync.exists(f"{TEST_PREFIX}search:d:1")  # no longer offered as solved
     assert redis_sync.zscore(f"{TEST_PREFIX}solved", "1") is None
+    assert redis_sync.hget(helper_stats, "solved") == "0"  # credited again when solved again
     after = topic(await client.state(), es["id"], thread)
     assert not after["is_closed"] and after["name"].startswith("#1 · ¿Cómo entrego")
     # The group hears it in its language, under the learner's pseudonym.
@@ -83,6 +89,12 @@ async def test_reopen_from_the_final_message(
     # Pressing again: it is open already.
     again = await maria.press_answer(final, "qr:1")
     assert again["text"] == "Esta pregunta ya está abierta." and not again.get("show_alert")
+
+    # Solved again with the earlier answer's button: closed again, credited once.
+    await maria.press(solved["answer"], "q:solve:1", count=2)
+    assert redis_sync.hget(f"{TEST_PREFIX}q:1", "status") == "solved"
+    assert redis_sync.hget(helper_stats, "solved") == "1"
+    assert topic(await client.state(), es["id"], thread)["is_closed"]
 
 
 async def test_only_the_asker_can_reopen(
@@ -127,3 +139,38 @@ async def test_myquestions_lists_statuses_and_offers_reopen(
     assert "#1" in text(opened)
     [mine] = await maria.send("/myquestions")
     assert buttons(mine) == [] and "🟡 #1" in text(mine)
+
+
+async def test_the_helper_who_took_it_gets_it_back(
+    bot: Any, client: Any, redis_sync: Any, worker_env: dict[str, str]
+) -> None:
+    admin = await person(client, "Ana", "es")
+    maria = await person(client, "María", "es")
+    carlos = await person(client, "Carlos", "es")
+    es = await forum_group(client, "MOOC en español", admin, [maria, carlos])
+    await register(admin, es["id"], ["es"], "americas")
+    await onboard(maria, "es")
+    await onboard(carlos, "es", role="helper")
+    await maria.send("¿Cómo entrego la tarea de Python de la semana 3?", timeout=15)
+    assert await run_worker(worker_env) == 0
+    [offer] = await client.wait_for(carlos.id, text_contains="semana 3")
+    await carlos.press(offer, "of:acc:1")
+    load = f"{TEST_PREFIX}helper:{carlos.id}"
+    assert redis_sync.hget(load, "l") == "1"
+    since = await maria.seq()
+    [_ack] = await carlos.send("Pulsa «Enviar» en la pestaña Tareas.", timeout=15)
+    [answer] = await client.wait_for(maria.id, since_seq=since, text_contains="Tareas")
+    [final, _rating] = await maria.press(answer, "q:solve:1", count=2)
+    assert redis_sync.hget(load, "l") == "0"  # capacity given back
+
+    since = await carlos.seq()
+    await maria.press(final, "qr:1")
+    [told] = await client.wait_for(carlos.id, since_seq=since, text_contains="#1")
+    assert text(told).startswith("El estudiante reabrió la pregunta #1")
+    assert redis_sync.hget(load, "l") == "1"
+    # His private messages go to María's question again.
+    since = await maria.seq()
+    [ack] = await carlos.send("¿Ves ahora el botón «Enviar»?", timeout=15)
+    assert "#1" in text(ack)
+    [got] = await client.wait_for(maria.id, since_seq=since, text_contains="botón «Enviar»")
+    assert "q:solve:1" in [d for _, d in buttons(got)]

@@ -21,7 +21,8 @@ Each feature declares its classes next to the code that draws the buttons; prefi
 ``ob``, ``lang``, ``pf:edit``, ``pf:forget`` (handlers.start); ``hp``, ``hp:open``,
 ``hp:lang``, ``hp:cap``, ``hp:hours`` (helpers.registry); ``of`` (helpers.offers); ``rt``
 (helpers.ratings); ``tr`` (translation.delivery); ``q:solve`` (questions.topics); ``q:go``,
-``q:dup`` (handlers.ask); ``gr`` (handlers.group); ``bc:ok``, ``bc:at``, ``bc:x``, ``bc:ed``
+``q:dup`` (handlers.ask); ``qr`` (questions.reopen); ``pf:rg`` (questions.regions); ``gr``
+(handlers.group); ``bc:ok``, ``bc:at``, ``bc:x``, ``bc:ed``
 (broadcast.texts); ``bc:aud``, ``bc:fl``, ``bc:fr``, ``bc:ft``, ``bc:fn`` (handlers.admin);
 ``obc`` (handlers.start: the courses step); ``crs``, ``crs:p``, ``crs:m``, ``crs:mg``
 (handlers.community.courses); ``ci``, ``ci:ans``, ``cj``, ``cj:name``, ``rf``

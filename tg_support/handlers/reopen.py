@@ -12,6 +12,8 @@ from tg_support.core import jobs
 from tg_support.core.i18n import _
 from tg_support.core.services import Ctx
 from tg_support.core.store import Conversation
+from tg_support.helpers.reclaim import restore_claim
+from tg_support.helpers.stats import HelperStatsStore
 from tg_support.questions.reopen import ENDED, REOPEN_DAYS, QuestionReopen, can_reopen, reopen
 from tg_support.questions.store import questions
 
@@ -43,7 +45,12 @@ async def on_reopen_button(update: Update, ctx: Ctx) -> None:
         )
         return
     await query.answer()
+    if q.status == "solved":
+        stats = store.repo(HelperStatsStore)
+        for helper_id in await stats.answered(q.qid):
+            await stats.take_back_solved(helper_id)
     await reopen(ctx.bot, store, q)
+    await restore_claim(ctx.bot, store, q)
     await store.set_conv(q.asker_id, Conversation(step="ask:thread", data={"qid": q.qid}))
     try:
         # Round 0 again: it re-arms the idle reminder, and offers the question to helpers

@@ -174,6 +174,11 @@ class HelperStatsStore(Repository):
     async def add_solved(self, helper: int) -> None:
         await self.redis.hincrby(self.keys.stats(helper), "solved", 1)
 
+    async def take_back_solved(self, helper: int) -> None:
+        """The question was reopened: it no longer counts as solved (a second "Solved"
+        credits it again, once)."""
+        await self.redis.hincrby(self.keys.stats(helper), "solved", -1)
+
     async def board(self, key: str, limit: int = 30) -> list[tuple[int, int]]:
         """(helper id, helpful answers) best first, without helpers who opted out."""
         optout = {int(x) for x in await self.redis.smembers(self.keys.optout)}
