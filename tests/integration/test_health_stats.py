@@ -117,3 +117,24 @@ async def test_circles_and_swaps_count_once_each(r: aioredis.Redis) -> None:
     assert not await s.count_once("swp", ALL_GROUPS, "5")
     w = await s.window(-100)
     assert (w.circles, w.swaps) == (1, 1)
+
+
+async def test_summary_and_chart_in_every_locale(r: aioredis.Redis) -> None:
+    from tg_support.core.i18n import LOCALES, use_locale
+
+    store = Store(r, "t:")
+    stats = store.repo(HealthStats)
+    for i in range(5):
+        await stats.asked(str(i), -100, "es")
+        await stats.answered(str(i))
+    await stats.ended("0", "solved")
+    health = await report.gather(store, Group(chat_id=-100, title="G", languages=["es"]))
+    captions = set()
+    for locale in LOCALES:
+        with use_locale(locale):
+            caption = report.summary(health)
+            assert "{" not in caption and len(caption) < 1024, (locale, caption)
+            captions.add(caption)
+            if locale in ("ar", "hi", "zh"):  # other scripts: the chart still draws
+                assert (await report.render(health)).startswith(b"\x89PNG")
+    assert len(captions) == len(LOCALES)  # each one really translated
