@@ -79,6 +79,23 @@ def _repo(cls: Any) -> Callable[[Scope], DataOwner]:
     return lambda s: cls(s.store.redis, s.store.p)
 
 
+class _Health:
+    """The health counters: the admin's digest choice, and the learner's questions out of
+    the open counts (they are found through ``q:user:{uid}``, so this runs before
+    "questions")."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.stats = HealthStats(scope.store.redis, scope.store.p)
+        self.store = scope.store
+
+    async def erase_user(self, uid: int) -> None:
+        await self.stats.erase_questions(await questions(self.store).question_ids(uid))
+        await self.stats.erase_user(uid)
+
+    async def export_user(self, uid: int) -> dict[str, Any]:
+        return await self.stats.export_user(uid)
+
+
 # Order matters for erasure: offers and helper stats find the learner's questions through
 # ``q:user:{uid}``, which "questions" deletes; every owner that reads the trail comes
 # before "trail"; "profile" (core.store) goes last but one, so a failure half-way leaves
@@ -86,6 +103,7 @@ def _repo(cls: Any) -> Callable[[Scope], DataOwner]:
 OWNERS: tuple[tuple[str, Callable[[Scope], DataOwner]], ...] = (
     ("offers", lambda s: Offers(s.store.redis, s.store.p, rounds=s.settings.offer_rounds)),
     ("helper_stats", _repo(HelperStatsStore)),
+    ("health", _Health),
     ("questions", lambda s: QuestionRecords(s.store)),
     ("helper", _repo(HelperIndex)),
     ("membership", _repo(Membership)),
@@ -102,7 +120,6 @@ OWNERS: tuple[tuple[str, Callable[[Scope], DataOwner]], ...] = (
     ("reports", _repo(Reports)),
     ("moderation_log", _repo(AuditLog)),
     ("sanctions", _repo(Sanctions)),
-    ("health", _repo(HealthStats)),
     ("webhook_inbox", _repo(Inbox)),
     ("update_inbox", _repo(UpdateInbox)),
     ("sending", lambda s: SendRecords(s.store.redis, s.store.p, s.bot_id)),
