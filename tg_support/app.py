@@ -48,13 +48,18 @@ from tg_support.handlers import (
 from tg_support.handlers.community import circles as community_circles
 from tg_support.handlers.community import courses as community_courses
 from tg_support.handlers.community import deadlines as community_deadlines
+from tg_support.handlers.community import events as community_events
+from tg_support.handlers.community import events_new as community_events_new
 from tg_support.handlers.community import path as community_path
 from tg_support.handlers.steps import Routes
 
 log = logging.getLogger(__name__)
 
 # Feature handler modules, in the order their handlers join group 0.
-COMMUNITY = (community_courses, community_circles, community_deadlines, community_path)
+COMMUNITY = (
+    community_courses, community_circles, community_deadlines, community_path,
+    community_events, community_events_new,
+)  # fmt: skip
 FEATURES = (start, helptext, ask, relay, helper, group, translate, admin, review, *COMMUNITY)
 
 App = Application[Any, Ctx, Any, Any, Any, Any]
@@ -110,6 +115,7 @@ def private_commands() -> list[BotCommand]:
         BotCommand("courses", _("your courses and their sessions")),
         BotCommand("circles", _("study circles of your courses")),
         BotCommand("deadlines", _("course deadlines and reminders")),
+        BotCommand("events", _("meetups and online study sessions")),
         BotCommand("path", _("where you stand on your learning pathway")),
         BotCommand("intro", _("introduce yourself to a group")),
         BotCommand("stats", _("your contribution as a helper")),

@@ -214,6 +214,28 @@ def course_merged(keep: str, drop: str) -> Job:
     return Job("match", "workers.community.course_merged", (keep, drop))
 
 
+def event_reminder(eid: str, hours: int, start: float) -> Job:
+    """Remind the attendees of event ``eid`` ``hours`` before ``start`` (a moved event gets
+    new ids; the old jobs find the start changed and send nothing)."""
+    return Job(
+        "interactive", "workers.events.reminder", (eid, hours, start),
+        {"job_id": f"ev-{eid}-{hours}-{int(start)}"},
+    )  # fmt: skip
+
+
+def event_feedback(eid: str, end: float) -> Job:
+    """After event ``eid`` ended at ``end``: "how was it?" to its attendees."""
+    return Job(
+        "interactive", "workers.events.feedback", (eid, end), {"job_id": f"ev-fb-{eid}-{int(end)}"}
+    )
+
+
+def event_notify(eid: str, kind: str, changes: dict[str, Any], stamp: str) -> Job:
+    """Tell event ``eid``'s attendees it changed (``kind`` ``edit``, with ``changes``) or was
+    cancelled (``cancel``), each in their language."""
+    return Job("interactive", "workers.events.notify", (eid, kind, changes, stamp))
+
+
 def match_options(settings: Settings) -> dict[str, Any]:
     """Options of every ``match_helpers`` job: a timeout, and retries after a failure or a
     crash (the job is idempotent)."""
