@@ -278,8 +278,13 @@ class EventStore(Repository):
         for eid in cast(set[str], await self.redis.smembers(self.keys.of(uid))):
             if await self.redis.exists(self.keys.event(eid)):
                 await self._rsvp(keys=self._four(eid), args=[uid, "erase", time.time()])
-                await self.redis.hdel(self.keys.event(eid, "rsvp"), str(uid))
-                await self.redis.hdel(self.keys.event(eid, "fb"), str(uid))
+                # A cancelled event's script refuses changes: remove the traces directly.
+                async with self.redis.pipeline(transaction=True) as pipe:
+                    pipe.hdel(self.keys.event(eid, "rsvp"), str(uid))
+                    pipe.hdel(self.keys.event(eid, "fb"), str(uid))
+                    pipe.zrem(self.keys.event(eid, "going"), str(uid))
+                    pipe.zrem(self.keys.event(eid, "wait"), str(uid))
+                    await pipe.execute()
         for eid in cast(set[str], await self.redis.smembers(self.keys.by(uid))):
             if await self.redis.exists(self.keys.event(eid)):
                 await self.redis.hset(self.keys.event(eid), "organizer", 0)
