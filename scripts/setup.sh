@@ -25,6 +25,13 @@ PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null 2>&1 || PY=python3
 # GNU gettext's msgfmt validates the catalogs (scripts/i18n.py check).
 command -v msgfmt >/dev/null 2>&1 || apt_install gettext
+# The helpers' badge card (community/badge_card.py) draws every locale's script: Noto Sans,
+# Arabic and Devanagari (fonts-noto-core) and CJK (fonts-noto-cjk). Pillow's wheels bring
+# their own libraqm for shaping, so no libraqm0 is needed.
+if [ ! -f /usr/share/fonts/truetype/noto/NotoSansDevanagari-Regular.ttf ] \
+   || [ ! -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; then
+  apt_install fonts-noto-core fonts-noto-cjk
+fi
 # The browser tests drive Debian's chromium through playwright; they never download a browser.
 if [ "$WITH_BROWSER" = 1 ] && [ ! -x /usr/bin/chromium ]; then apt_install chromium fonts-noto-color-emoji; fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv

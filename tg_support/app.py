@@ -51,6 +51,7 @@ from tg_support.handlers.community import deadlines as community_deadlines
 from tg_support.handlers.community import events as community_events
 from tg_support.handlers.community import events_new as community_events_new
 from tg_support.handlers.community import path as community_path
+from tg_support.handlers.community import recognition as community_recognition
 from tg_support.handlers.steps import Routes
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ log = logging.getLogger(__name__)
 # Feature handler modules, in the order their handlers join group 0.
 COMMUNITY = (
     community_courses, community_circles, community_deadlines, community_path,
-    community_events, community_events_new,
+    community_events, community_events_new, community_recognition,
 )  # fmt: skip
 FEATURES = (start, helptext, ask, relay, helper, group, translate, admin, review, *COMMUNITY)
 
@@ -119,6 +120,7 @@ def private_commands() -> list[BotCommand]:
         BotCommand("path", _("where you stand on your learning pathway")),
         BotCommand("intro", _("introduce yourself to a group")),
         BotCommand("stats", _("your contribution as a helper")),
+        BotCommand("card", _("your helper card to share")),
         BotCommand("away", _("pause question offers")),
         BotCommand("back", _("resume question offers")),
         BotCommand("start", _("set up your profile")),
@@ -167,6 +169,7 @@ async def set_command_menus(app: App) -> None:
 async def _post_init(app: App) -> None:
     # Load the language models now (~0.2 s) rather than while the first learners wait.
     await asyncio.to_thread(langid.warm_up)
+    await community_recognition.schedule_spotlight(app.bot_data["services"])
     try:
         await set_command_menus(app)
     except TelegramError:

@@ -1,13 +1,16 @@
-"""Event jobs: reminders, the "how was it?" prompt, changes and cancellations. Each takes
-ids, is idempotent (``send_once`` per recipient) and runs on the shared ``runtime``."""
+"""Event and recognition jobs: reminders, the "how was it?" prompt, changes and
+cancellations, the monthly helper spotlight. Each takes ids, is idempotent (``send_once``
+per recipient) and runs on the shared ``runtime``."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from tg_support.community import events
+from tg_support.community import events, recognition
+from tg_support.core import jobs
 
-from .runtime import run
+from .runtime import Runtime, run
 
 
 def reminder(eid: str, hours: int, start: float) -> int:
@@ -25,3 +28,16 @@ def notify(eid: str, kind: str, changes: dict[str, Any], stamp: str) -> int:
     if kind == "cancel":
         return run(lambda rt: events.notify_cancel(rt.bot, rt.store, eid))
     return run(lambda rt: events.notify_change(rt.bot, rt.store, eid, changes, stamp))
+
+
+def spotlight(month: str) -> int:
+    """Post ``month``'s helper spotlight in every group, then schedule next month's."""
+
+    async def job(rt: Runtime) -> int:
+        posted = await recognition.post_spotlight(rt.bot, rt.store, month)
+        now = time.time()
+        due = recognition.next_month_start(now)
+        jobs.schedule(rt.settings, jobs.spotlight(recognition.month_of(due)), due - now)
+        return posted
+
+    return run(job)

@@ -76,6 +76,7 @@ from tg_support.handlers.community.events_new import (
     NewPublish,
 )
 from tg_support.handlers.community.path import IntroAction, IntroPost
+from tg_support.handlers.community.recognition import SpotlightChoice
 from tg_support.handlers.group import GroupChoice
 from tg_support.handlers.start import (
     _TZ_SUGGESTIONS,
@@ -86,7 +87,7 @@ from tg_support.handlers.start import (
     ProfileEdit,
 )
 from tg_support.helpers.offers import OfferAction, offer_markup
-from tg_support.helpers.ratings import RatingVote
+from tg_support.helpers.ratings import RatingVote, ThankYou
 from tg_support.helpers.registry import (
     CAPACITIES,
     HOURS,
@@ -178,6 +179,8 @@ WIRE: list[tuple[CallbackData, str]] = [
     (NewLang(code="done"), "ev:n:lang:done"),
     (NewCourse(key="0a1b2c3d4e"), "ev:n:crs:0a1b2c3d4e"),
     (NewPublish(answer="yes"), "ev:n:pub:yes"),
+    (ThankYou(qid=12, index=1), "ty:12:1"),
+    (SpotlightChoice(choice="on"), "rc:spot:on"),
     (IntroPost(show="y"), "in:post:y"),
     (ReviewCourse(index=0), "rv:c:0"),
     (ReviewDue(days=7), "rv:due:7"),

@@ -236,6 +236,12 @@ def event_notify(eid: str, kind: str, changes: dict[str, Any], stamp: str) -> Jo
     return Job("interactive", "workers.events.notify", (eid, kind, changes, stamp))
 
 
+def spotlight(month: str) -> Job:
+    """The helper spotlight of ``month`` (``YYYY-MM``) in every registered group; one job
+    id per month, so however many processes schedule it, it runs once."""
+    return Job("interactive", "workers.events.spotlight", (month,), {"job_id": f"rc-spot-{month}"})
+
+
 def match_options(settings: Settings) -> dict[str, Any]:
     """Options of every ``match_helpers`` job: a timeout, and retries after a failure or a
     crash (the job is idempotent)."""

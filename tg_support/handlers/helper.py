@@ -23,7 +23,7 @@ from tg_support.helpers.index import HelperIndex
 from tg_support.helpers.matching import HelperCard
 from tg_support.helpers.membership import Membership
 from tg_support.helpers.offers import TTL, OfferAction, OfferKeys
-from tg_support.helpers.ratings import RatingVote, apply_rating
+from tg_support.helpers.ratings import RatingVote, apply_rating, thank_you_markup
 from tg_support.helpers.registry import (
     CAPACITIES,
     HELPER_BUTTONS,
@@ -434,7 +434,7 @@ async def on_rating_button(update: Update, ctx: Ctx) -> None:
         return
     await apply_rating(store, q, helper, vote == "up")
     await query.answer()
-    await edit_or_send(update, ctx, _("Thank you for your feedback!"))
+    await edit_or_send(update, ctx, _("Thank you for your feedback!"), thank_you_markup(qid, i))
 
 
 def handlers() -> list[BaseHandler[Update, Ctx, None]]:
