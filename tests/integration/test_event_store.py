@@ -125,3 +125,19 @@ def test_the_ics_file_has_the_moment_in_utc_and_the_place() -> None:
     online = icalendar.Calendar.from_ical(events.ics(meetup(online=True, venue="https://meet.example.org/x")))
     [item] = online.walk("VEVENT")
     assert str(item["url"]) == "https://meet.example.org/x"
+
+
+async def test_recognition_store_erase_and_export(r: aioredis.Redis) -> None:
+    from tg_support.community.recognition import RecognitionStore, month_of, next_month_start
+
+    store = RecognitionStore(r, "t:")
+    await store.set_spotlight(7, True)
+    assert await store.claim_note("12", 7) is True
+    assert await store.claim_note("12", 7) is False  # one note per answer
+    assert await store.note_sent("12", 7)
+    assert await store.export_user(7) == {"spotlight": True, "thanked_for_questions": ["12"]}
+    await store.erase_user(7)
+    assert await store.export_user(7) == {"spotlight": False, "thanked_for_questions": []}
+    assert await r.keys("t:*") == []
+    due = next_month_start(1_796_342_400.0)  # 2026-12-04
+    assert month_of(due) == "2027-01" and time.gmtime(due).tm_mday == 1 and time.gmtime(due).tm_hour == 12

@@ -73,6 +73,9 @@ class RecognitionStore(Repository):
         """True once per answer: a learner sends one thank-you note per helper and question."""
         return bool(await self.redis.set(self.note_key(qid, helper), "1", nx=True, ex=NOTE_TTL))
 
+    async def note_sent(self, qid: str, helper: int) -> bool:
+        return bool(await self.redis.exists(self.note_key(qid, helper)))
+
     async def erase_user(self, uid: int) -> None:
         await self.redis.srem(self.optin_key, uid)
         async for key in self.redis.scan_iter(match=f"{self.p}rc:ty:*:{uid}", count=500):

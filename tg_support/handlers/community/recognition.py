@@ -99,6 +99,9 @@ async def on_button(update: Update, ctx: Ctx) -> None:
     if helper is None:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
+    if await store.repo(RecognitionStore).note_sent(str(data.qid), helper):
+        await query.answer(_("You already sent a thank-you note for this answer."), show_alert=True)
+        return
     await query.answer()
     await store.set_conv(profile.user_id, Conversation(step="ty:note", data={"qid": str(data.qid), "index": data.index}))
     await edit_or_send(update, ctx, _("Write your thank-you note. It reaches the helper in their language, without your name."))
