@@ -52,7 +52,7 @@ async def create_event(
     langs: tuple[str, ...], venue: str,
 ) -> dict[str, Any]:  # fmt: skip
     """The organizer's whole flow, by buttons and typed answers; returns the last message."""
-    [overview] = await ana.send("/events")
+    overview = await overview_of(client, ana)
     [ask_title] = await ana.press(overview, "ev:new")
     assert "?" in text(ask_title)
     [mode] = await ana.send(title)
@@ -100,8 +100,21 @@ async def wait_long(client: Any, chat: int, contains: str, timeout: float = 120)
                 raise
 
 
+async def overview_of(client: Any, p: Person) -> dict[str, Any]:
+    """/events' answer (other messages, such as a broadcast's report, may arrive meanwhile)."""
+    since = await p.seq()
+    await client.send_text(p.id, "/events")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        for m in await client.messages(p.id, from_bot=True, since_seq=since):
+            if "ev:new" in [d for _, d in buttons(m)]:
+                return dict(m)
+        await asyncio.sleep(0.1)
+    raise AssertionError("no /events overview")
+
+
 async def open_card(p: Person, eid: str) -> dict[str, Any]:
-    [overview] = await p.send("/events")
+    overview = await overview_of(p.c, p)
     assert f"ev:o:{eid}" in json.dumps(buttons(overview)), buttons(overview)
     [card] = await p.press(overview, f"ev:o:{eid}")
     return card
@@ -121,6 +134,15 @@ async def test_meetup_announce_rsvp_waitlist_reminders_edit_cancel(
     jean = await learner(client, store, "Jean", "fr", "Europe/Paris")
     ravi = await learner(client, store, "Ravi", "hi", "Asia/Kolkata")  # another region
 
+    # A photo where the flow wants text gets a word, not a crash.
+    overview = await overview_of(client, ana)
+    [ask_title] = await ana.press(overview, "ev:new")
+    since = await ana.seq()
+    await client.send_photo(ana.id)
+    [word] = await bot_reply(client, ana, since)
+    assert "texto" in text(word)
+    await ana.send("/cancel")
+
     madrid = ZoneInfo("Europe/Madrid")
     start = datetime.fromtimestamp(int(time.time()) + 24 * 3600 + 50, madrid)
     title = "Noche de estudio ML"
@@ -137,6 +159,12 @@ async def test_meetup_announce_rsvp_waitlist_reminders_edit_cancel(
                for k in redis_sync.scan_iter(f"{TEST_PREFIX}bc:[0-9]*") if k.count(":") == 3)  # fmt: skip
     await asyncio.sleep(1)
     assert not [m for m in await client.messages(ravi.id, from_bot=True) if "📣" in text(m)]
+
+    # A learner may not create events, nor manage one by a forged button.
+    overview = await overview_of(client, pablo)
+    assert (await pablo.press_answer(overview, "ev:new"))["show_alert"]
+    assert (await pablo.press_answer(overview, f"ev:m:{eid}:cancel", force=True))["show_alert"]
+    assert (await pablo.press_answer(overview, "ev:r:999:going", force=True))["show_alert"]
 
     # RSVPs: two seats, the third goes to the waitlist, a "maybe" takes no seat.
     card = await open_card(pablo, eid)
@@ -241,7 +269,7 @@ async def test_online_session_city_from_location_hour_reminder_and_feedback(
     await admin_profile(store, ana)
     ravi = await learner(client, store, "Ravi", "hi", "Asia/Kolkata")
     # Ravi shares a location: only the nearest city is kept, never the coordinates.
-    [overview] = await ravi.send("/events")
+    overview = await overview_of(client, ravi)
     [ask] = await ravi.press(overview, "ev:city")
     since = await ravi.seq()
     await client.send_location(ravi.id, 28.6304, 77.2177)
