@@ -230,6 +230,10 @@ class EventStore(Repository):
         promoted = await self._refill(keys=self._four(eid))
         return [int(x) for x in str(promoted).split(",") if x]
 
+    async def answered_by(self, uid: int) -> set[str]:
+        """Ids of the events ``uid`` answered."""
+        return set(cast(set[str], await self.redis.smembers(self.keys.of(uid))))
+
     async def state_of(self, eid: str, uid: int) -> str | None:
         return cast(str | None, await self.redis.hget(self.keys.event(eid, "rsvp"), str(uid)))
 

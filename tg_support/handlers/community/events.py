@@ -89,7 +89,7 @@ async def _overview(ctx: Ctx, profile: Profile) -> tuple[str, list[list[tuple[st
     city = await my_city(ctx, profile.user_id)
     region = events.event_region(False, city.tz if city else None, profile.tz)
     courses = {c.cid for c in await my_courses(ctx, profile)}
-    mine = await store.redis.smembers(store.keys.of(profile.user_id))
+    mine = await store.answered_by(profile.user_id)
     found = [
         ev for ev in await store.upcoming(time.time())
         if ev.organizer == profile.user_id or ev.eid in mine or relevant(ev, profile, city, courses, region)
