@@ -27,6 +27,13 @@ command -v "$PY" >/dev/null 2>&1 || PY=python3
 command -v msgfmt >/dev/null 2>&1 || apt_install gettext
 # The scale-out test puts Debian's haproxy in front of two bot processes (deploy/haproxy.cfg).
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || apt_install haproxy
+# The helpers' badge card (community/badge_card.py) draws every locale's script: Noto Sans,
+# Arabic and Devanagari (fonts-noto-core) and CJK (fonts-noto-cjk). Pillow's wheels bring
+# their own libraqm for shaping, so no libraqm0 is needed.
+if [ ! -f /usr/share/fonts/truetype/noto/NotoSansDevanagari-Regular.ttf ] \
+   || [ ! -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; then
+  apt_install fonts-noto-core fonts-noto-cjk
+fi
 # The browser tests drive Debian's chromium through playwright; they never download a browser.
 if [ "$WITH_BROWSER" = 1 ] && [ ! -x /usr/bin/chromium ]; then apt_install chromium fonts-noto-color-emoji; fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv

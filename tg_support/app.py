@@ -53,14 +53,20 @@ from tg_support.handlers import (
 from tg_support.handlers.community import circles as community_circles
 from tg_support.handlers.community import courses as community_courses
 from tg_support.handlers.community import deadlines as community_deadlines
+from tg_support.handlers.community import events as community_events
+from tg_support.handlers.community import events_new as community_events_new
 from tg_support.handlers.community import path as community_path
+from tg_support.handlers.community import recognition as community_recognition
 from tg_support.handlers.steps import Routes
 from tg_support.ops import metrics as ops_metrics
 
 log = logging.getLogger(__name__)
 
 # Feature handler modules, in the order their handlers join group 0.
-COMMUNITY = (community_courses, community_circles, community_deadlines, community_path)
+COMMUNITY = (
+    community_courses, community_circles, community_deadlines, community_path,
+    community_events, community_events_new, community_recognition,
+)  # fmt: skip
 FEATURES = (
     start, helptext, ask, relay, edits, helper, group, translate, admin, review, moderation,
     region, reopen, health, export, *COMMUNITY,
@@ -84,9 +90,11 @@ def private_commands() -> list[BotCommand]:
         BotCommand("courses", _("your courses and their sessions")),
         BotCommand("circles", _("study circles of your courses")),
         BotCommand("deadlines", _("course deadlines and reminders")),
+        BotCommand("events", _("meetups and online study sessions")),
         BotCommand("path", _("where you stand on your learning pathway")),
         BotCommand("intro", _("introduce yourself to a group")),
         BotCommand("stats", _("your contribution as a helper")),
+        BotCommand("card", _("your helper card to share")),
         BotCommand("away", _("pause question offers")),
         BotCommand("back", _("resume question offers")),
         BotCommand("start", _("set up your profile")),
@@ -142,6 +150,7 @@ async def _post_init(app: App) -> None:
     await asyncio.to_thread(langid.warm_up)
     services: Services = app.bot_data["services"]
     app.bot_data["metrics"] = ops_metrics.serve(services.settings, services.rq_connection)
+    await community_recognition.schedule_spotlight(app.bot_data["services"])
     try:
         await set_command_menus(app)
     except TelegramError:

@@ -183,7 +183,6 @@ async def test_hindi_helper_gets_the_spanish_question_in_hindi(
     bot: Any, client: Any, worker_env: dict[str, str], worker_data_dir: Any, redis_sync: Any
 ) -> None:
 
-
     # One round for Spanish speakers (there are none), then the widened round.
     env = {**worker_env, "OFFER_ROUNDS": "1", "OFFER_TIMEOUT_SECONDS": "1"}
     proc = start_worker(env, worker_data_dir, "interactive", "translate", "match")

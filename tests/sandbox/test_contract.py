@@ -592,3 +592,18 @@ async def test_log_state_reset_clock_events(
         and state["chats"] == []
         and [b["id"] for b in state["bots"]] == [BOT_ID]
     )
+
+
+async def test_user_shares_a_location(api: BotApi, ctl: SandboxClient, user: U) -> None:
+    """📎 → Location: a message with ``location`` (latitude, longitude), no text."""
+    sent = await ctl.send_location(user["id"], 37.3891, -5.9845)
+    assert sent["location"] == {"latitude": 37.3891, "longitude": -5.9845} and "text" not in sent
+    updates = await api.ok("getUpdates")
+    msg = updates[-1]["message"]
+    assert msg["location"] == {"latitude": 37.3891, "longitude": -5.9845}
+    assert msg["chat"]["type"] == "private" and msg["from"]["id"] == user["id"]
+    with pytest.raises(SandboxError) as bad_range:
+        await ctl.send(user["id"], location={"latitude": 91, "longitude": 0})
+    assert bad_range.value.status == 400
+    with pytest.raises(SandboxError):
+        await ctl.send(user["id"], location={"latitude": "north"})

@@ -32,6 +32,7 @@ def test_the_packages_are_shipped() -> None:
     # They are committed in models/: a missing one is a failure, not a reason to skip.
     assert [p for p in PACKAGES if not (MODELS / p).exists()] == []
 
+
 _CHILD = textwrap.dedent(
     """
     import json, sys, time

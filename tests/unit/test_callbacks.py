@@ -27,6 +27,7 @@ from tg_support.community.buttons import (
     CircleName,
     ReflectionAction,
 )
+from tg_support.community.events import EventFeedback, EventNew, EventRsvp
 from tg_support.community.review_texts import (
     RateReview,
     RequestAction,
@@ -58,7 +59,24 @@ from tg_support.handlers.community.courses import (
     CoursePick,
 )
 from tg_support.handlers.community.deadlines import DeadlineAdd, DeadlineCourse, DeadlineRemove
+from tg_support.handlers.community.events import (
+    EventCity,
+    EventCityPick,
+    EventEdit,
+    EventManage,
+    EventOpen,
+)
+from tg_support.handlers.community.events_new import (
+    NewCapacity,
+    NewCity,
+    NewCourse,
+    NewLang,
+    NewMinutes,
+    NewMode,
+    NewPublish,
+)
 from tg_support.handlers.community.path import IntroAction, IntroPost
+from tg_support.handlers.community.recognition import SpotlightChoice
 from tg_support.handlers.group import GroupChoice
 from tg_support.handlers.health import HealthGroup
 from tg_support.handlers.start import (
@@ -70,7 +88,7 @@ from tg_support.handlers.start import (
     ProfileEdit,
 )
 from tg_support.helpers.offers import OfferAction, offer_markup
-from tg_support.helpers.ratings import RatingVote
+from tg_support.helpers.ratings import RatingVote, ThankYou
 from tg_support.helpers.registry import (
     CAPACITIES,
     HOURS,
@@ -153,6 +171,24 @@ WIRE: list[tuple[CallbackData, str]] = [
     (DeadlineCourse(course="0a1b2c3d4e"), "dl:c:0a1b2c3d4e"),
     (DeadlineRemove(did=7), "dl:rm:7"),
     (IntroAction(action="city"), "in:city"),
+    # Events (community.events, handlers.community.events and events_new).
+    (EventNew(), "ev:new"),
+    (EventRsvp(eid=7, choice="going"), "ev:r:7:going"),
+    (EventFeedback(eid=7, answer="missed"), "ev:fb:7:missed"),
+    (EventOpen(eid=7), "ev:o:7"),
+    (EventCity(), "ev:city"),
+    (EventCityPick(gid=2510911), "ev:cp:2510911"),
+    (EventManage(eid=7, action="cancel_yes"), "ev:m:7:cancel_yes"),
+    (EventEdit(eid=7, field="start"), "ev:e:7:start"),
+    (NewMode(mode="inperson"), "ev:n:mode:inperson"),
+    (NewCity(gid=2510911), "ev:n:city:2510911"),
+    (NewMinutes(minutes=90), "ev:n:dur:90"),
+    (NewCapacity(capacity=20), "ev:n:cap:20"),
+    (NewLang(code="done"), "ev:n:lang:done"),
+    (NewCourse(key="0a1b2c3d4e"), "ev:n:crs:0a1b2c3d4e"),
+    (NewPublish(answer="yes"), "ev:n:pub:yes"),
+    (ThankYou(qid=12, index=1), "ty:12:1"),
+    (SpotlightChoice(choice="on"), "rc:spot:on"),
     (IntroPost(show="y"), "in:post:y"),
     (ReviewCourse(index=0), "rv:c:0"),
     (ReviewDue(days=7), "rv:due:7"),

@@ -28,7 +28,10 @@ Each feature declares its classes next to the code that draws the buttons; prefi
 (handlers.community.courses); ``ci``, ``ci:ans``, ``cj``, ``cj:name``, ``rf``
 (community.buttons); ``dl:add``, ``dl:c``, ``dl:rm`` (handlers.community.deadlines); ``in``,
 ``in:post`` (handlers.community.path); ``mod:a``, ``mod:h``, ``mod:log`` (moderation.texts);
-``hl:g`` (handlers.health).
+``hl:g`` (handlers.health); ``ev:new``, ``ev:r``, ``ev:fb`` (community.events);
+``ev:o``, ``ev:city``, ``ev:cp``, ``ev:m``, ``ev:e`` (handlers.community.events); ``ev:n:*``
+(handlers.community.events_new); ``ty`` (helpers.ratings); ``rc:spot``
+(handlers.community.recognition).
 ``tests/unit/test_callbacks.py`` checks that no payload parses as two actions. The format is
 what buttons already sent in chats carry: change it and those buttons stop working.
 """

@@ -220,6 +220,8 @@ def lift_mute(uid: int, until: float) -> Job:
         "interactive", "workers.moderation.lift_mute", (uid, until),
         {"job_id": f"mute-{uid}-{int(until)}"},
     )  # fmt: skip
+
+
 # --- ops: the weekly health digest ---------------------------------------------------------
 
 
@@ -232,6 +234,34 @@ def plan_digests(day: str) -> Job:
 def health_digest(chat_id: int, day: str, job_id: str) -> Job:
     """Send group ``chat_id``'s weekly health digest of ``day`` (its local date) to its admins."""
     return Job("broadcast", "workers.health.send_digest", (chat_id, day), {"job_id": job_id})
+
+
+def event_reminder(eid: str, hours: int, start: float) -> Job:
+    """Remind the attendees of event ``eid`` ``hours`` before ``start`` (a moved event gets
+    new ids; the old jobs find the start changed and send nothing)."""
+    return Job(
+        "interactive", "workers.events.reminder", (eid, hours, start),
+        {"job_id": f"ev-{eid}-{hours}-{int(start)}"},
+    )  # fmt: skip
+
+
+def event_feedback(eid: str, end: float) -> Job:
+    """After event ``eid`` ended at ``end``: "how was it?" to its attendees."""
+    return Job(
+        "interactive", "workers.events.feedback", (eid, end), {"job_id": f"ev-fb-{eid}-{int(end)}"}
+    )
+
+
+def event_notify(eid: str, kind: str, changes: dict[str, Any], stamp: str) -> Job:
+    """Tell event ``eid``'s attendees it changed (``kind`` ``edit``, with ``changes``) or was
+    cancelled (``cancel``), each in their language."""
+    return Job("interactive", "workers.events.notify", (eid, kind, changes, stamp))
+
+
+def spotlight(month: str) -> Job:
+    """The helper spotlight of ``month`` (``YYYY-MM``) in every registered group; one job
+    id per month, so however many processes schedule it, it runs once."""
+    return Job("interactive", "workers.events.spotlight", (month,), {"job_id": f"rc-spot-{month}"})
 
 
 def match_options(settings: Settings) -> dict[str, Any]:

@@ -371,6 +371,8 @@ def limiter_states(
             LimiterState(bot_id, float(tokens) if tokens else None, max(ms, 0) / 1000, holds)
         )
     return states
+
+
 class SendRecords:
     """What the sender keeps about one user: their chat's bucket and hold, and the records
     of idempotent sends to them or about them (through their trail)."""
@@ -378,9 +380,11 @@ class SendRecords:
         self.redis = redis
         self.p = prefix
         self.bot_id = bot_id
+
     async def erase_user(self, uid: int) -> None:
         sent = await trail.Trail(self.redis, self.p).keys(uid, "sent:")
         await self.redis.delete(*RedisRateLimiter.keys_of_chat(self.p, self.bot_id, uid), *sent)
+
     async def export_user(self, uid: int) -> dict[str, Any]:
         """Nothing to read for a person: message ids and rate buckets only."""
         return {}

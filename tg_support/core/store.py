@@ -96,7 +96,6 @@ class Keys:
         return f"{self.p}relay:{chat_id}:{msg_id}"
 
 
-
 def to_hash(obj: Any) -> dict[str, str]:
     """A flat dataclass as a Redis hash: lists as JSON, bools as 0/1, None left out."""
     return to_hash_values(

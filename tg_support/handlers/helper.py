@@ -24,7 +24,7 @@ from tg_support.helpers.index import HelperIndex
 from tg_support.helpers.matching import HelperCard
 from tg_support.helpers.membership import Membership
 from tg_support.helpers.offers import TTL, OfferAction, OfferKeys
-from tg_support.helpers.ratings import RatingVote, apply_rating
+from tg_support.helpers.ratings import RatingVote, apply_rating, thank_you_markup
 from tg_support.helpers.registry import (
     CAPACITIES,
     HELPER_BUTTONS,
@@ -46,6 +46,7 @@ from tg_support.questions.store import Question, questions
 from .common import edit_or_send, esc, grid, keyboard, reply
 
 log = logging.getLogger(__name__)
+
 
 def _index(ctx: Ctx) -> HelperIndex:
     return ctx.svc.store.repo(HelperIndex)
@@ -452,7 +453,7 @@ async def on_rating_button(update: Update, ctx: Ctx) -> None:
         return
     await apply_rating(store, q, helper, vote == "up")
     await query.answer()
-    await edit_or_send(update, ctx, _("Thank you for your feedback!"))
+    await edit_or_send(update, ctx, _("Thank you for your feedback!"), thank_you_markup(qid, i))
 
 
 def handlers() -> list[BaseHandler[Update, Ctx, None]]:

@@ -38,6 +38,7 @@ async def help_cmd(update: Update, ctx: Ctx) -> None:
         "/deadlines — " + _("course deadlines and reminders"),
         "/path — " + _("where you stand on your learning pathway"),
         "/intro — " + _("introduce yourself to a group"),
+        "/events — " + _("meetups and online study sessions"),
     ]
     if profile is not None and profile.is_helper:
         lines += [
@@ -47,6 +48,7 @@ async def help_cmd(update: Update, ctx: Ctx) -> None:
             "/away — " + _("pause new offers"),
             "/back — " + _("receive offers again"),
             "/stats — " + _("your answers, ratings and badges"),
+            "/card — " + _("your helper card to share"),
             "/leaderboard — " + _("the top helpers in your language"),
         ]
     else:

@@ -28,6 +28,21 @@ class RatingVote(CallbackData, prefix="rt"):
     vote: Literal["up", "down"]
 
 
+class ThankYou(CallbackData, prefix="ty"):
+    """``ty:<qid>:<i>``: after rating, write a thank-you note to the ``i``-th helper (the
+    note goes to them translated; ``handlers.community.recognition``)."""
+
+    qid: int
+    index: int
+
+
+def thank_you_markup(qid: str, index: int) -> InlineKeyboardMarkup:
+    """The button under the learner's "thank you for your feedback"."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(_("💌 Send a thank-you note"), callback_data=ThankYou(qid=int(qid), index=index).pack())]]
+    )
+
+
 async def helper_name(store: Store, qid: str, helper: int) -> str:
     """How a helper is shown to the learner of ``qid``: the same name as on their answers
     and on the boards (:func:`topics.helper_label`)."""

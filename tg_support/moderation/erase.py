@@ -30,7 +30,9 @@ from tg_support.broadcast.broadcasts import Broadcasts
 from tg_support.community.circle_store import CircleStore
 from tg_support.community.course_store import CourseStore
 from tg_support.community.deadlines import DeadlineStore
+from tg_support.community.event_store import EventStore
 from tg_support.community.introductions import IntroStore
+from tg_support.community.recognition import RecognitionStore
 from tg_support.community.reflections import ReflectionStore
 from tg_support.community.review_store import ReviewStore
 from tg_support.config import Settings
@@ -113,6 +115,8 @@ OWNERS: tuple[tuple[str, Callable[[Scope], DataOwner]], ...] = (
     ("reflections", _repo(ReflectionStore)),
     ("introductions", _repo(IntroStore)),
     ("reviews", _repo(ReviewStore)),
+    ("events", _repo(EventStore)),
+    ("recognition", _repo(RecognitionStore)),
     ("broadcasts", _repo(Broadcasts)),
     ("translations", _repo(Translations)),
     ("translation_cache", _repo(TranslationCache)),
@@ -184,6 +188,10 @@ KEY_PATTERNS: dict[str, str] = {
     "rv:seq": SHARED, "rv:req:{}": "reviews", "rv:open": "reviews", "rv:user:{}": "reviews",
     "rv:swseq": SHARED, "rv:swap:{}": "reviews", "rv:uswap:{}": "reviews",
     "rv:rep:{}": "reviews", "rv:match:due": SHARED, "rv:match:lock": SHARED,
+    # events and recognition
+    "ev:seq": SHARED, "ev:up": SHARED, "ev:{}": "events", "ev:by:{}": "events",
+    "ev:of:{}": "events", "ev:city:{}": "events", "ev:att:{}": "events",
+    "rc:spot:in": "recognition", "rc:ty:{}:{}": "recognition", "rc:ty:*:{}": "recognition",
     # moderation: sanctions are keyed by a keyed hash of the id and outlive /forget on
     # purpose (a removal must hold); warnings go (moderation.sanctions)
     "mod:secret": SHARED, "mod:removed": "sanctions", "mod:shadow": "sanctions",

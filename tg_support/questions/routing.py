@@ -16,7 +16,6 @@ from tg_support.core.labels import ANY_LANGUAGE, REGIONS
 __all__ = ["ANY_LANGUAGE", "REGIONS", "GroupCard", "choose_group"]
 
 
-
 @dataclass(frozen=True)
 class GroupCard:
     chat_id: int

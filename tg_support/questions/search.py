@@ -116,7 +116,6 @@ K1 = 1.2
 B = 0.75
 
 
-
 @dataclass(frozen=True)
 class Hit:
     qid: str

@@ -273,8 +273,6 @@ def _question_fields(values: dict[str, Any], now: float) -> dict[str, str]:
     return mapping
 
 
-
-
 def questions(store: Store) -> QuestionStore:
     """The question store over ``store``'s connection and prefix."""
     return store.repo(QuestionStore)

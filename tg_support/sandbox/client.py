@@ -138,6 +138,11 @@ class SandboxClient:
                            **fields: Any) -> JSON:  # fmt: skip
         return await self.send(user_id, chat_id, sticker=emoji, **fields)
 
+    async def send_location(self, user_id: int, latitude: float, longitude: float,
+                            chat_id: int | None = None, **fields: Any) -> JSON:  # fmt: skip
+        """Share a location (``Message.location``), as 📎 → Location does."""
+        return await self.send(user_id, chat_id, location={"latitude": latitude, "longitude": longitude}, **fields)
+
     async def send_voice(self, user_id: int, chat_id: int | None = None, **fields: Any) -> JSON:
         return await self.send(user_id, chat_id, voice=True, **fields)
 

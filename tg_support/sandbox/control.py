@@ -30,7 +30,7 @@ class ControlMixin(MessagesMixin):
         else:
             text = spec.get("text")
             if not text:
-                raise ControlError(400, "text (or photo/document/sticker/voice) is required")
+                raise ControlError(400, "text (or photo/document/sticker/voice/location) is required")
             data["text"] = str(text)
             ents = spec.get("entities") or detect_entities(str(text))
             if ents:
@@ -76,7 +76,7 @@ class ControlMixin(MessagesMixin):
         return reply_to, thread_id
 
     def _add_user_media(self, data: JSON, spec: JSON) -> bool:
-        """Attach the photo, document, sticker or voice a user sends; False when there is none."""
+        """Attach the photo, document, sticker, voice or location a user sends; False when there is none."""
         if spec.get("photo"):
             content = spec["photo"].encode() if isinstance(spec["photo"], str) else TINY_PNG
             data["photo"] = self.media_object(
@@ -93,6 +93,19 @@ class ControlMixin(MessagesMixin):
             data["sticker"] = self.media_object(
                 "sticker", self.new_file("sticker", b"RIFF-webp"), {"emoji": emoji}
             )
+        elif isinstance(spec.get("location"), dict):
+            # A shared location (Message.location): no file, no caption.
+            loc = spec["location"]
+            try:
+                lat, lon = float(loc["latitude"]), float(loc["longitude"])
+            except (KeyError, TypeError, ValueError):
+                raise ControlError(400, "location needs latitude and longitude") from None
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                raise ControlError(400, "location is out of range")
+            data["location"] = {"latitude": lat, "longitude": lon}
+            if loc.get("horizontal_accuracy") is not None:
+                data["location"]["horizontal_accuracy"] = float(loc["horizontal_accuracy"])
+            return True
         elif spec.get("voice"):
             data["voice"] = self.media_object("voice", self.new_file("voice", b"OggS-voice"), {"duration": spec.get("duration")})  # fmt: skip
         else:
