@@ -35,6 +35,8 @@ from tg_support.handlers import (
     admin,
     ask,
     errors,
+    faq,
+    glossary,
     group,
     guards,
     helper,
@@ -55,7 +57,10 @@ log = logging.getLogger(__name__)
 
 # Feature handler modules, in the order their handlers join group 0.
 COMMUNITY = (community_courses, community_circles, community_deadlines, community_path)
-FEATURES = (start, helptext, ask, relay, helper, group, translate, admin, review, *COMMUNITY)
+FEATURES = (
+    start, helptext, ask, relay, helper, group, translate, glossary, faq, admin, review,
+    *COMMUNITY,
+)  # fmt: skip
 
 App = Application[Any, Ctx, Any, Any, Any, Any]
 
@@ -105,6 +110,7 @@ def private_commands() -> list[BotCommand]:
     return [
         BotCommand("ask", _("ask a new question")),
         BotCommand("myquestions", _("your questions and their status")),
+        BotCommand("faq", _("answers that helped many learners")),
         BotCommand("review", _("swap feedback on drafts with another learner")),
         BotCommand("helper", _("volunteer settings")),
         BotCommand("courses", _("your courses and their sessions")),
@@ -130,6 +136,7 @@ def group_commands() -> list[BotCommand]:
     return [
         BotCommand("groupinfo", _("how this group is registered")),
         BotCommand("leaderboard", _("top helpers of this group")),
+        BotCommand("faq", _("answers that helped many learners")),
     ]
 
 
@@ -137,6 +144,8 @@ def group_admin_commands() -> list[BotCommand]:
     return [
         BotCommand("register", _("register this group for questions")),
         BotCommand("unregister", _("stop routing questions here")),
+        BotCommand("glossary", _("how terms are translated in this group")),
+        BotCommand("translations", _("translations readers reported as wrong")),
         *group_commands(),
     ]
 

@@ -21,7 +21,7 @@ from tg_support.core.services import Ctx
 from tg_support.core.store import Conversation, Group
 from tg_support.helpers.ratings import ask_for_ratings
 from tg_support.helpers.stats import HelperStatsStore
-from tg_support.questions import topics
+from tg_support.questions import faq, topics
 from tg_support.questions.routing import GroupCard, choose_group
 from tg_support.questions.search import SearchIndex
 from tg_support.questions.store import Question, questions
@@ -141,26 +141,20 @@ async def on_question_text(update: Update, ctx: Ctx, conv: Conversation, text: s
         # Just created, and no button offers it yet: the draft needs no reading back.
         await _route(update, ctx, q, created=True)
         return
-    lines = [_("Before I pass this on: these answered questions look similar to yours."), ""]
-    buttons = []
-    for i, hit in enumerate(solved, 1):
-        sq = await questions(store).get_question(hit.qid)
-        if sq is None:
-            continue
-        lines.append(f"<b>{i}.</b> {esc(sq.text[:300])}")
-        if sq.answer:
-            lines.append("   → " + esc(sq.answer[:500]))
-        lines.append("")
-        buttons.append(
-            [
-                (
-                    _("✅ Number {number} solves it").format(number=i),
-                    QuestionDuplicate(qid=int(q.qid), solved_qid=int(hit.qid)).pack(),
-                )
-            ]
-        )
+    # The best hit, when it is very close, is offered first and alone; all translated.
+    text_shown, shown, first = await faq.suggestions(ctx.svc, solved, lang)
+    buttons = [
+        [
+            (
+                _("✅ This solves it") if first
+                else _("✅ Number {number} solves it").format(number=i),
+                QuestionDuplicate(qid=int(q.qid), solved_qid=int(s.q.qid)).pack(),
+            )
+        ]
+        for i, s in enumerate(shown, 1)
+    ]  # fmt: skip
     buttons.append([(_("Ask anyway"), QuestionGo(qid=int(q.qid)).pack())])
-    msg = await reply(update, ctx, "\n".join(lines).strip(), keyboard(buttons))
+    msg = await reply(update, ctx, text_shown, keyboard(buttons))
     await store.set_conv(
         uid,
         Conversation(
@@ -307,6 +301,9 @@ async def on_question_button(update: Update, ctx: Ctx) -> None:
         # Never posted, never numbered for the learner: the draft goes, its number is reused.
         await questions(store).discard_draft(qid, q.asker_id)
         await store.redis.hincrby(questions(store).keys.question(str(data.solved_qid)), "helped", 1)
+        solved_q = await questions(store).get_question(str(data.solved_qid))
+        if solved_q is not None and solved_q.status == "solved":
+            await store.repo(faq.FaqStore).record_helped(solved_q, q.asker_id)
         await store.clear_conv(q.asker_id)
         await edit_or_send(
             update, ctx, _("Great, I'm glad an earlier answer helped! Ask again any time.")

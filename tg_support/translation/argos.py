@@ -5,10 +5,10 @@
   ``argostranslate.translate`` (pivoting through English when no direct pair exists). Its
   batch path hands every sentence of several messages to CTranslate2 in one
   ``translate_batch`` call, through the argos package's own tokenizer and sentencizer.
-* :func:`protect` / :func:`restore` keep Telegram entities intact: links, e-mail addresses,
-  @mentions, #hashtags, ``code`` and code blocks, numbers and emoji are replaced by
-  placeholder tokens (``⟦0⟧``…, single SentencePiece pieces in our models) before
-  translation and put back after, with entity offsets recomputed in UTF-16 units.
+* :func:`~tg_support.translation.protect.protect` / ``restore`` keep Telegram entities
+  intact (links, e-mail addresses, @mentions, #hashtags, code, formulas, numbers, emoji) and
+  apply glossary terms and course titles, through placeholder tokens (``⟦0⟧``…, single
+  SentencePiece pieces in our models), with entity offsets recomputed in UTF-16 units.
 * :class:`TranslationCache` keys results by (model version, source, target, text hash) in
   Redis, so a cache hit costs no model call.
 
@@ -45,39 +45,22 @@ from typing import Any, cast
 from redis.asyncio import Redis
 from telegram import MessageEntity
 
-from tg_support.core import textsplit
 from tg_support.translation import confidence
+from tg_support.translation.protect import MAX_SLOTS as MAX_SLOTS
+from tg_support.translation.protect import Slot, Term, TooManySlots, protect
+from tg_support.translation.protect import restore as restore
 
 log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_MODELS = ROOT / "models"
 PIVOT = "en"
-MAX_SLOTS = 16
 CACHE_TTL = 30 * 24 * 3600
 MAX_INTER_THREADS = 4
 # Sentences per CTranslate2 sub-batch. Small sub-batches keep a beam's working set in
 # cache and give every inter-op thread work; 8 was fastest of 8..256 here (bench/).
 SUB_BATCH = 8
 SHORT_MODEL_TOKENS = 64
-
-PLACEHOLDER = "\u27e6{}\u27e7"
-_PLACEHOLDER_RE = re.compile(r"\u27e6\s*(\d{1,2})\s*\u27e7")
-
-# Entities whose text must come through translation untouched.
-PROTECTED = frozenset(
-    {"url", "email", "mention", "text_mention", "hashtag", "cashtag", "bot_command", "code",
-     "pre", "phone_number", "custom_emoji", "text_link"}
-)  # fmt: skip
-_DETECT = re.compile(
-    r"(?P<url>(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]])"
-    r"|(?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
-    r"|(?P<mention>(?<![\w@])@[A-Za-z0-9_]{3,32})"
-    r"|(?P<hashtag>(?<![\w#])#\w+)"
-    r"|(?P<code>`[^`\n]+`)"
-    r"|(?P<number>(?<![\w])[-+]?\d+(?:[.,:/]\d+)*%?)"
-    r"|(?P<emoji>[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]+)"
-)
 
 
 def configure(data_dir: Path) -> None:
@@ -102,122 +85,6 @@ def configure(data_dir: Path) -> None:
     os.environ.setdefault("ARGOS_INTRA_THREADS", "1")
     os.environ.setdefault("ARGOS_INTER_THREADS", str(min(os.cpu_count() or 1, MAX_INTER_THREADS)))
     os.environ.setdefault("ARGOS_CHUNK_TYPE", "MINISBD")
-
-
-# --- entity protection ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Slot:
-    text: str
-    entity: MessageEntity | None  # the original entity, None for detected spans
-    kind: str
-
-
-def _index_of_units(text: str) -> list[int]:
-    """Python index for every UTF-16 offset (plus the end)."""
-    out = []
-    for i, ch in enumerate(text):
-        out.append(i)
-        if ord(ch) > 0xFFFF:
-            out.append(i)
-    out.append(len(text))
-    return out
-
-
-def protect(text: str, entities: Sequence[MessageEntity] = ()) -> tuple[str, list[Slot]]:
-    """Replace protected spans by ``⟦i⟧``; returns the masked text and the slots in order."""
-    idx = _index_of_units(text)
-    spans: list[tuple[int, int, Slot]] = []
-    for ent in entities:
-        if ent.type in PROTECTED and ent.offset + ent.length <= len(idx) - 1:
-            start, end = idx[ent.offset], idx[ent.offset + ent.length]
-            spans.append((start, end, Slot(text[start:end], ent, str(ent.type))))
-    taken = [(s, e) for s, e, _ in spans]
-    for m in _DETECT.finditer(text):
-        start, end = m.span()
-        if any(start < e and s < end for s, e in taken):
-            continue
-        spans.append((start, end, Slot(m.group(), None, m.lastgroup or "text")))
-        taken.append((start, end))
-    spans.sort(key=lambda x: x[0])
-    # Adjacent spans separated only by spaces become one (e.g. "x = 3 + 4"), to stay
-    # within the placeholders the models know.
-    merged: list[tuple[int, int, Slot]] = []
-    for s, e, slot in spans:
-        if (
-            merged
-            and slot.kind in _MERGEABLE
-            and merged[-1][2].kind in _MERGEABLE
-            and not text[merged[-1][1] : s].strip()
-        ):
-            ps, _pe, _ = merged[-1]
-            merged[-1] = (ps, e, Slot(text[ps:e], None, "text"))
-        else:
-            merged.append((s, e, slot))
-    if len(merged) > MAX_SLOTS:
-        raise TooManySlots(len(merged))
-    out, slots, pos = [], [], 0
-    for i, (s, e, slot) in enumerate(merged):
-        out.append(text[pos:s])
-        out.append(PLACEHOLDER.format(i))
-        slots.append(slot)
-        pos = e
-    out.append(text[pos:])
-    return "".join(out), slots
-
-
-# Only plain spans merge; links, mentions and the like keep their own slot and entity.
-_MERGEABLE = frozenset({"number", "emoji", "text"})
-
-
-class TooManySlots(ValueError):
-    """More protected spans than placeholders: the message is delivered untranslated."""
-
-
-_DETECTED_TYPES = {
-    "url": "url",
-    "email": "email",
-    "mention": "mention",
-    "hashtag": "hashtag",
-    "code": None,
-}
-
-
-def restore(translated: str, slots: Sequence[Slot]) -> tuple[str, list[MessageEntity]]:
-    """Put the protected spans back; every slot survives (a dropped one is appended)."""
-    out: list[str] = []
-    entities: list[MessageEntity] = []
-    seen: set[int] = set()
-    pos = 0
-
-    def emit(slot: Slot) -> None:
-        offset = textsplit.u16len("".join(out))
-        out.append(slot.text)
-        length = textsplit.u16len(slot.text)
-        if slot.entity is not None:
-            e = slot.entity
-            entities.append(
-                MessageEntity(type=e.type, offset=offset, length=length, url=e.url, user=e.user,
-                              language=e.language, custom_emoji_id=e.custom_emoji_id)
-            )  # fmt: skip
-        elif kind := _DETECTED_TYPES.get(slot.kind):
-            entities.append(MessageEntity(type=kind, offset=offset, length=length))
-
-    for m in _PLACEHOLDER_RE.finditer(translated):
-        out.append(translated[pos : m.start()])
-        i = int(m.group(1))
-        if i < len(slots) and i not in seen:
-            seen.add(i)
-            emit(slots[i])
-        pos = m.end()
-    out.append(translated[pos:])
-    for i, slot in enumerate(slots):
-        if i not in seen:
-            if out and not "".join(out).endswith((" ", "\n")):
-                out.append(" ")
-            emit(slot)
-    return "".join(out), entities
 
 
 # --- the argos backend ---------------------------------------------------------------
@@ -506,6 +373,7 @@ class Translated:
     translated: bool  # False: the original came back (no model, or too many entities)
     score: float = 1.0  # confidence: the product of the legs' scores
     confident: bool = True  # every leg at or above its package's calibrated threshold
+    version: str = ""  # of the packages that made it (what a "looks wrong" flag records)
 
 
 def judge(scores: Sequence[float], legs: Sequence[tuple[str, str]],
@@ -522,9 +390,11 @@ async def translate_messages(
     src: str,
     dst: str,
     calibrations: confidence.Calibrations | None = None,
+    terms: Sequence[Term] = (),
 ) -> list[Translated]:
     """Translate messages with their entities; cached; batched; originals when impossible.
-    Every translation carries its confidence, judged against ``calibrations``."""
+    Every translation carries its confidence, judged against ``calibrations``; ``terms``
+    (a glossary, course titles) come out as their targets say."""
     results: list[Translated | None] = [None] * len(items)
     legs = engine.route(src, dst) if src != dst else None
     if legs is None:
@@ -534,7 +404,7 @@ async def translate_messages(
     masked: dict[int, tuple[str, list[Slot]]] = {}
     for i, (text, ents) in enumerate(items):
         try:
-            masked[i] = protect(text, ents)
+            masked[i] = protect(text, ents, terms)
         except TooManySlots:
             results[i] = Translated(text, list(ents), False)
     order = list(masked)
@@ -553,7 +423,7 @@ async def translate_messages(
         value = json.loads(hit if hit is not None else fresh[i])
         text, ents = restore(value["t"], masked[i][1])
         score, ok = judge(value["s"], legs, cals)
-        results[i] = Translated(text, ents, True, score, ok)
+        results[i] = Translated(text, ents, True, score, ok, version)
     return [r for r in results if r is not None]
 
 
