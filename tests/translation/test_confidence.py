@@ -126,3 +126,49 @@ def test_lost_placeholders_and_odd_lengths_lower_the_score() -> None:
     short = confidence.Signals(-0.01, 5.0, 1.0, base.source, "Abre")
     assert confidence.combine(base) > 0.95
     assert confidence.combine(lost) < 0.05 and confidence.combine(short) < 0.5
+
+
+def test_calibrate_counts_flagged_texts_as_out_of_domain(data_dir: Path, redis_url: str) -> None:
+    """Issue 16: what readers flagged with "Translation looks wrong" feeds the calibration
+    of its pair (a pivot's flags count against its first leg)."""
+    import asyncio
+
+    import redis.asyncio as aioredis
+
+    from tg_support.translation.flags import FlagStore
+
+    async def flag() -> None:
+        conn = aioredis.Redis.from_url(redis_url, decode_responses=True)
+        flags = FlagStore(conn, "tgs:")
+        for i, (src, dst, text) in enumerate([
+            ("en", "es", "lol that quiz was lowkey brutal ngl"),
+            ("en", "es", "my cat sat on the keyboard during the exam"),
+            ("es", "hi", "se me cayó el portátil y perdí el cuaderno"),
+        ]):  # fmt: skip
+            record = {"src_lang": src, "dst_lang": dst, "original": text,
+                      "translation": "?", "score": 0.7, "model_version": "v1"}  # fmt: skip
+            assert await flags.flag(100 + i, 7, record)
+        await conn.aclose()
+
+    conn = redis.Redis.from_url(redis_url, decode_responses=True)
+    conn.flushdb()
+    try:
+        asyncio.run(flag())
+        proc = subprocess.run(
+            [sys.executable, "-m", "tg_support.cli", "models", "install-shipped"],
+            capture_output=True, text=True, timeout=300, env=_env(data_dir), cwd=ROOT,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        proc = subprocess.run(
+            [sys.executable, "-m", "tg_support.cli", "models", "calibrate"],
+            capture_output=True, text=True, timeout=600,
+            env=_env(data_dir, REDIS_URL=redis_url), cwd=ROOT,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        n_out = {p: int(conn.hget(f"tgs:tr:cal:{p}", "n_out") or 0) for p in
+                 ("en-es", "es-en", "en-hi", "hi-en")}  # fmt: skip
+        base = confidence.CALIBRATION_SAMPLE
+        assert n_out == {"en-es": base + 2, "es-en": base + 1, "en-hi": base, "hi-en": base}
+    finally:
+        conn.flushdb()
+        conn.close()

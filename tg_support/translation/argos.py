@@ -467,9 +467,18 @@ async def can_translate(redis: Redis, prefix: str, src: str, dst: str) -> bool:
 
 
 def calibrate_installed(
-    engine: ArgosTranslator, pairs: Sequence[tuple[str, str]] | None = None
+    engine: ArgosTranslator,
+    pairs: Sequence[tuple[str, str]] | None = None,
+    flagged: dict[tuple[str, str], list[str]] | None = None,
 ) -> confidence.Calibrations:
-    """Calibrate every installed package (or ``pairs``), as ``confidence`` documents."""
+    """Calibrate every installed package (or ``pairs``), as ``confidence`` documents.
+    ``flagged``: texts readers reported per translated pair; a pivot's count against its
+    first leg (where a misread source goes wrong)."""
+    negatives: dict[tuple[str, str], list[str]] = {}
+    for (a, b), texts in (flagged or {}).items():
+        legs = engine.route(a, b) or []
+        if legs:
+            negatives.setdefault(legs[0], []).extend(texts)
     items: dict[tuple[str, str], confidence.Calibration] = {}
     for p in engine.installed_packages():
         a, b = p.from_code, p.to_code
@@ -480,7 +489,9 @@ def calibrate_installed(
             masked = [protect(t)[0] for t in texts]
             return [o.scores[0] for o in engine.translate_scored(masked, a, b)]
 
-        items[(a, b)] = confidence.calibrate_pair(a, b, str(p.package_version), score)
+        items[(a, b)] = confidence.calibrate_pair(
+            a, b, str(p.package_version), score, flagged=negatives.get((a, b), [])
+        )
     return confidence.Calibrations(items)
 
 

@@ -23,6 +23,8 @@ Calibration (``tg-support models calibrate``), per installed package ``src→dst
 * out-of-domain examples, built from the same corpus so every language has them: word
   order shuffled, halves of two unrelated sentences spliced, and a sentence with an
   unrelated word run appended;
+* texts readers flagged with "Translation looks wrong" (``translation.flags``), when
+  Redis is at hand, as further out-of-domain examples of their pair;
 * the threshold is the midpoint of the gap that maximises balanced accuracy
   (mean of the in-domain recall and the out-of-domain recall) over all candidate cuts.
 
@@ -187,10 +189,12 @@ class Calibration:
 
 def calibrate_pair(
     src: str, dst: str, version: str, score: Callable[[list[str]], list[float]],
-    corpus_dir: Path = CORPUS_DIR,
+    corpus_dir: Path = CORPUS_DIR, flagged: Sequence[str] = (),
 ) -> Calibration:  # fmt: skip
-    """Calibrate one package; ``score`` returns the confidence of each text's translation."""
+    """Calibrate one package; ``score`` returns the confidence of each text's translation;
+    ``flagged``: texts readers reported as badly translated, counted as out-of-domain."""
     inside, outside = calibration_examples(corpus_sentences(src, corpus_dir))
+    outside = outside + list(flagged)
     s_in, s_out = score(inside), score(outside)
     threshold, bal = best_threshold(s_in, s_out)
     return Calibration(src, dst, threshold, version, bal, len(inside), len(outside), time.time())
