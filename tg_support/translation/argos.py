@@ -33,7 +33,6 @@ import json
 import logging
 import math
 import os
-import re
 import threading
 import time
 import weakref
@@ -45,7 +44,7 @@ from typing import Any, cast
 from redis.asyncio import Redis
 from telegram import MessageEntity
 
-from tg_support.translation import confidence
+from tg_support.translation import confidence, writing
 from tg_support.translation.protect import MAX_SLOTS as MAX_SLOTS
 from tg_support.translation.protect import Slot, Term, TooManySlots, protect
 from tg_support.translation.protect import restore as restore
@@ -196,10 +195,11 @@ class ArgosTranslator:
         if pkg_translation.translator is None:
             pkg_translation.hypotheses("", 1)  # argos builds its ctranslate2.Translator lazily
         pkg = pkg_translation.pkg
-        # (text index, paragraph index) for every sentence, so results can be put back.
+        # Every model input, the end mark we added to it, and per sentence of the texts
+        # its owner (text index, paragraph index) and plan, so results can be put back.
         sentences: list[str] = []
         added: list[str] = []
-        owners: list[tuple[int, int]] = []
+        units: list[tuple[tuple[int, int], str, list[writing.Variant], list[list[int]]]] = []
         shapes: list[list[str]] = []
         for ti, text in enumerate(texts):
             paragraphs = at.ITranslation.split_into_paragraphs(text)
@@ -207,10 +207,15 @@ class ArgosTranslator:
             for pi, paragraph in enumerate(paragraphs):
                 for sentence in pkg_translation.sentencizer.split_sentences(paragraph):
                     if sentence.strip():
-                        fixed, dot = as_written(sentence, src)
-                        sentences.append(fixed)
-                        added.append(dot)
-                        owners.append((ti, pi))
+                        variants = writing.plan(sentence, src)
+                        inputs = []
+                        for v in variants:
+                            start = len(sentences)
+                            inputs.append(list(range(start, start + len(v.segments))))
+                            for fixed, dot in v.segments:
+                                sentences.append(fixed)
+                                added.append(dot)
+                        units.append(((ti, pi), sentence, variants, inputs))
         if not sentences:
             return list(texts), [(0.0, math.inf)] * len(texts)
         tokenized = [pkg.tokenizer.encode(s) for s in sentences]
@@ -226,7 +231,8 @@ class ArgosTranslator:
             batch_type="examples",
             beam_size=argos_settings.beam_size,
             num_hypotheses=2 if scored else 1,
-            return_scores=scored,
+            # Scores pick the variant of a sentence the model reads best.
+            return_scores=scored or any(len(inputs) > 1 for *_, inputs in units),
             length_penalty=confidence.LENGTH_PENALTY,
         )
         try:
@@ -242,20 +248,33 @@ class ArgosTranslator:
             )
         pieces: dict[tuple[int, int], list[str]] = {}
         weakest = [(0.0, math.inf)] * len(texts)
-        for owner, result, dot in zip(owners, results, added, strict=True):
-            if scored:
-                hyps, sc = result.hypotheses, result.scores
-                lp = confidence.token_logprob(sc[0], len(hyps[0]))
-                margin = sc[0] - sc[1] if len(sc) > 1 else math.inf
-                ti = owner[0]
-                weakest[ti] = (min(weakest[ti][0], lp), min(weakest[ti][1], margin))
-            value = pkg.tokenizer.decode(result.hypotheses[0])
+
+        def decode(i: int) -> str:
+            value = str(pkg.tokenizer.decode(results[i].hypotheses[0]))
             if pkg.target_prefix and value.startswith(pkg.target_prefix):
                 value = value[len(pkg.target_prefix) :]
             value = value.strip()
-            if dot and value.endswith(dot):
-                value = value[: -len(dot)].rstrip()
-            pieces.setdefault(owner, []).append(value)
+            return writing.finish(value, added[i])
+
+        for owner, sentence, variants, inputs in units:
+            if not inputs:
+                pieces.setdefault(owner, []).append(sentence.strip())
+                continue
+            choice = 0
+            if len(inputs) > 1:
+                ranks = [self._variant_rank(sentences, results, idx, decode) for idx in inputs]
+                choice = max(range(len(inputs)), key=lambda v: ranks[v])
+            chosen = inputs[choice]
+            if scored:
+                ti = owner[0]
+                for i in chosen:
+                    hyps, sc = results[i].hypotheses, results[i].scores
+                    lp = confidence.token_logprob(sc[0], len(hyps[0]))
+                    margin = sc[0] - sc[1] if len(sc) > 1 else math.inf
+                    weakest[ti] = (min(weakest[ti][0], lp), min(weakest[ti][1], margin))
+            v = variants[choice]
+            words = writing.join([decode(i) for i in chosen], v.joiner)
+            pieces.setdefault(owner, []).append(v.lead + words)
         out = []
         for ti, paragraphs in enumerate(shapes):
             done = [" ".join(pieces.get((ti, pi), [])) for pi in range(len(paragraphs))]
@@ -263,40 +282,26 @@ class ArgosTranslator:
         return out, (weakest if scored else None)
 
 
+    @staticmethod
+    def _variant_rank(
+        sentences: list[str], results: list[Any], idx: list[int], decode: Any
+    ) -> tuple[int, float]:
+        """How well the model read one variant: placeholders kept first (a fluent output
+        that drops a link is worse), then its weakest segment's per-token probability."""
+        kept, worst = 0, 0.0
+        for i in idx:
+            wanted = set(confidence.PLACEHOLDERS.findall(sentences[i]))
+            kept -= len(wanted - set(confidence.PLACEHOLDERS.findall(decode(i))))
+            r = results[i]
+            worst = min(worst, confidence.token_logprob(r.scores[0], len(r.hypotheses[0])))
+        return kept, worst
+
+
 @dataclass
 class Scored:
     text: str
     scores: list[float]  # one per leg
     legs: list[tuple[str, str]]
-
-
-_QUESTION_START = {
-    "en": re.compile(
-        r"(how|what|where|when|why|who|which|can|could|is|are|do|does|did|will|would|should"
-        r"|has|have|may|anyone|any)\b", re.I),
-    "es": re.compile(r"(c[oó]mo|qu[eé]|d[oó]nde|cu[aá]ndo|por qu[eé]|qui[eé]n|cu[aá]l|puedes"
-                     r"|puedo|hay|alguien|es posible)\b", re.I),
-    "hi": re.compile(r"(क्या|कहाँ|कब|कैसे|क्यों|कौन)"),
-}  # fmt: skip
-_LOWER_I = re.compile(r"(?<![\w'])i(?=\b)")
-
-
-def as_written(sentence: str, lang: str) -> tuple[str, str]:
-    """Chat is often typed in lower case without punctuation; models (the shipped ones
-    especially) translate far better what looks like the sentences they learnt from. Returns
-    the sentence as written properly and the mark we added (taken off the output again)."""
-    s = sentence.strip()
-    if lang == "en":
-        s = _LOWER_I.sub("I", s)
-    if s[:1].islower():
-        s = s[0].upper() + s[1:]
-    if not s or s[-1] in ".!?।…:;\u27e7\"')":
-        return s, ""
-    if (q := _QUESTION_START.get(lang)) and q.match(s.lstrip("¿")):
-        if lang == "es" and not s.startswith("¿"):
-            s = "¿" + s
-        return s + "?", "?"
-    return s + ".", "."
 
 
 PACKAGES_TTL = 5.0  # seconds; a package installed by another process is seen within this
