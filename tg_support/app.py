@@ -36,6 +36,8 @@ from tg_support.handlers import (
     edits,
     errors,
     export,
+    faq,
+    glossary,
     group,
     guards,
     health,
@@ -68,8 +70,8 @@ COMMUNITY = (
     community_events, community_events_new, community_recognition,
 )  # fmt: skip
 FEATURES = (
-    start, helptext, ask, relay, edits, helper, group, translate, admin, review, moderation,
-    region, reopen, health, export, *COMMUNITY,
+    start, helptext, ask, relay, edits, helper, group, translate, glossary, faq, admin, review,
+    moderation, region, reopen, health, export, *COMMUNITY,
 )  # fmt: skip
 
 App = Application[Any, Ctx, Any, Any, Any, Any]
@@ -85,6 +87,7 @@ def private_commands() -> list[BotCommand]:
     return [
         BotCommand("ask", _("ask a new question")),
         BotCommand("myquestions", _("your questions and their status")),
+        BotCommand("faq", _("answers that helped many learners")),
         BotCommand("review", _("swap feedback on drafts with another learner")),
         BotCommand("helper", _("volunteer settings")),
         BotCommand("courses", _("your courses and their sessions")),
@@ -115,6 +118,7 @@ def group_commands() -> list[BotCommand]:
         BotCommand("groupinfo", _("how this group is registered")),
         BotCommand("leaderboard", _("top helpers of this group")),
         BotCommand("report", _("report a message to the moderators")),
+        BotCommand("faq", _("answers that helped many learners")),
     ]
 
 
@@ -124,6 +128,8 @@ def group_admin_commands() -> list[BotCommand]:
         BotCommand("unregister", _("stop routing questions here")),
         BotCommand("modlog", _("the moderation log (sent to you privately)")),
         BotCommand("health", _("community health of this group")),
+        BotCommand("glossary", _("how terms are translated in this group")),
+        BotCommand("translations", _("translations readers reported as wrong")),
         *group_commands(),
     ]
 

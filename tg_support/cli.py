@@ -190,9 +190,17 @@ async def _calibrate(settings: Settings) -> int:
 
     from tg_support.translation import argos as translation
     from tg_support.translation import confidence
+    from tg_support.translation.flags import FlagStore
 
     engine = translation.translator()
-    cals = await asyncio.to_thread(translation.calibrate_installed, engine)
+    flagged: dict[tuple[str, str], list[str]] = {}
+    if settings.redis_url:
+        redis = Redis.from_url(settings.redis_url, decode_responses=True)
+        try:
+            flagged = await FlagStore(redis, settings.redis_prefix).negatives()
+        finally:
+            await redis.aclose()
+    cals = await asyncio.to_thread(translation.calibrate_installed, engine, None, flagged)
     cals.save_file(confidence.calibration_file(settings.data_dir))
     if settings.redis_url:
         redis = Redis.from_url(settings.redis_url, decode_responses=True)
@@ -205,7 +213,7 @@ async def _calibrate(settings: Settings) -> int:
         print(
             f"{c.src} -> {c.dst} {c.package_version}: threshold {c.threshold:.4f} "
             f"(balanced accuracy {c.balanced_accuracy:.3f} on {c.n_in} in-domain / "
-            f"{c.n_out} out-of-domain corpus variants)"
+            f"{c.n_out} out-of-domain corpus variants and flagged texts)"
         )
     return 0
 

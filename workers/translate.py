@@ -12,9 +12,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
+from telegram import InlineKeyboardMarkup, MessageEntity
 from telegram.error import BadRequest
 
+from tg_support.community.course_store import CourseStore
 from tg_support.core.i18n import _, use_locale
 from tg_support.core.jobs import enqueue_in
 from tg_support.questions import topics
@@ -23,6 +24,9 @@ from tg_support.questions.store import questions
 from tg_support.translation import argos as translation
 from tg_support.translation import delivery, service
 from tg_support.translation.delivery import Envelope
+from tg_support.translation.flags import FlagStore
+from tg_support.translation.glossary import GlossaryStore
+from tg_support.translation.protect import Term
 
 from .runtime import Runtime, run
 
@@ -45,22 +49,60 @@ def deliver_translated(env_json: dict[str, Any]) -> str:
     return run(lambda rt: _deliver_translated(rt, Envelope.from_json(env_json)))
 
 
+# Course titles of the catalog as terms kept as written, per prefix: (catalog version, terms).
+_titles: dict[str, tuple[str, list[Term]]] = {}
+MIN_TITLE_CHARS = 6
+
+
+async def course_terms(rt: Runtime) -> list[Term]:
+    """The catalog's course titles, which pass through translation as written."""
+    courses = rt.store.repo(CourseStore)
+    version = str(await rt.store.redis.get(courses.keys.version))
+    memo = _titles.get(rt.settings.redis_prefix)
+    if memo is not None and memo[0] == version:
+        return memo[1]
+    catalog = await courses.catalog()
+    terms = [Term(c.title, c.title, case=True) for c in catalog if len(c.title) >= MIN_TITLE_CHARS]
+    _titles[rt.settings.redis_prefix] = (version, terms)
+    return terms
+
+
+async def terms_for(rt: Runtime, group: int | None, dst: str) -> list[Term]:
+    """The group's glossary into ``dst`` (first: it wins an overlap), then course titles."""
+    glossary = await rt.store.repo(GlossaryStore).terms(group, dst) if group else []
+    return [*glossary, *await course_terms(rt)]
+
+
+async def group_of(rt: Runtime, env: Envelope) -> int | None:
+    """The group whose glossary applies: the one written to, or the question's group that
+    an answer comes from."""
+    if env.chat_id < 0:
+        return env.chat_id
+    if env.relay:
+        q = await questions(rt.store).get_question(str(env.relay[2]))
+        return q.group_id if q is not None else None
+    return None
+
+
 async def _deliver_translated(rt: Runtime, env: Envelope) -> str:
     redis, prefix = rt.store.redis, rt.settings.redis_prefix
     engine = translation.translator()
     cals = await service.calibrations(engine, redis, prefix, rt.settings.data_dir)
+    group = await group_of(rt, env)
     [res] = await translation.translate_messages(
         _cache(rt), engine, [(env.text, env.message_entities())], env.src_lang, env.dst_lang,
-        cals, people=env.involved(),
+        cals, await terms_for(rt, group, env.dst_lang), people=env.involved(),
     )  # fmt: skip
     if not res.translated:
         await delivery.deliver_original(rt.bot, redis, prefix, env, reason="unavailable")
         return "original"
+    await rt.store.repo(FlagStore).count_delivery(env.src_lang, env.dst_lang, res.score)
     if not res.confident:
         # Never presented as sure: the original first, the translation under a warning.
         await delivery.deliver_unsure(rt.bot, redis, prefix, env, res.text, res.entities)
         return "unsure"
-    await delivery.deliver_translated(rt.bot, redis, prefix, env, res.text, res.entities)
+    meta = {"score": res.score, "model_version": res.version, "group": group}
+    await delivery.deliver_translated(rt.bot, redis, prefix, env, res.text, res.entities, meta)
     return "translated"
 
 
@@ -102,8 +144,11 @@ async def _retranslate(
     if record is None:
         return "gone"
     ents = [MessageEntity.de_json(e, None) for e in entities]
+    engine = translation.translator()
+    cals = await service.calibrations(engine, redis, prefix, rt.settings.data_dir)
+    terms = await terms_for(rt, record.get("group"), record["dst_lang"])
     [res] = await translation.translate_messages(
-        _cache(rt), translation.translator(), [(text, ents)], record["src_lang"], record["dst_lang"],
+        _cache(rt), engine, [(text, ents)], record["src_lang"], record["dst_lang"], cals, terms,
         people=[int(x) for x in record.get("people") or []],
     )  # fmt: skip
     record.update(
@@ -111,18 +156,19 @@ async def _retranslate(
         original_entities=entities,
         translation=res.text,
         translation_entities=delivery.entities_json(res.entities),
+        score=res.score,
+        model_version=res.version,
     )
     await delivery.save_original(redis, prefix, orig_id, record)
     with use_locale(record["dst_lang"]):
         note = "🌐 " + _("Translated from {language}").format(
             language=delivery.language_name(record["src_lang"])
         )
-        show = delivery.TranslationToggle(view="o", orig_id=int(orig_id)).pack()
-        button = InlineKeyboardButton(_("Show original"), callback_data=show)
+        row = delivery.toggle_row(int(orig_id))
     base = InlineKeyboardMarkup.de_json(record["markup"], None) if record.get("markup") else None
     await delivery.edit_to(
         rt.bot, chat_id, msg_id, record["head"] + note + "\n\n", res.text, res.entities,
-        delivery.with_button(base, button),
+        delivery.with_button(base, row),
     )  # fmt: skip
     return "edited"
 
@@ -194,3 +240,30 @@ async def _index_pivot(rt: Runtime, qid: str) -> str:
         q.qid, q.text, q.lang, pivot_text=pivot, tags=q.tags
     )
     return "indexed with pivot" if pivot else "indexed"
+
+
+def translate_many(items: list[list[str]], dst: str, group: int | None = None) -> list[Any]:
+    """For the bot: several ``[text, src]`` into ``dst`` with ``group``'s glossary; each
+    result is ``[text, confident]`` (``[original, True]`` when nothing was to translate)."""
+    return run(lambda rt: _translate_many(rt, items, dst, group))
+
+
+async def _translate_many(
+    rt: Runtime, items: list[list[str]], dst: str, group: int | None
+) -> list[Any]:
+    engine = translation.translator()
+    redis, prefix = rt.store.redis, rt.settings.redis_prefix
+    cals = await service.calibrations(engine, redis, prefix, rt.settings.data_dir)
+    terms = await terms_for(rt, group, dst)
+    out: list[Any] = [[text, True] for text, _src in items]
+    by_src: dict[str, list[int]] = {}
+    for i, (_text, src) in enumerate(items):
+        if src != dst and engine.route(src, dst) is not None:
+            by_src.setdefault(src, []).append(i)
+    for src, idx in by_src.items():
+        results = await translation.translate_messages(
+            _cache(rt), engine, [(items[i][0], []) for i in idx], src, dst, cals, terms
+        )
+        for i, res in zip(idx, results, strict=True):
+            out[i] = [res.text, res.confident] if res.translated else [items[i][0], True]
+    return out

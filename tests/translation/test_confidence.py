@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import redis
 
-from tg_support.translation import argos, confidence
+from tg_support.translation import confidence, writing
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -111,11 +111,11 @@ def test_threshold_maximises_balanced_accuracy() -> None:
 
 
 def test_chat_typing_is_written_out_for_the_model() -> None:
-    assert argos.as_written("how do i install the library", "en") == (
+    assert writing.as_written("how do i install the library", "en") == (
         "How do I install the library?", "?")  # fmt: skip
-    assert argos.as_written("donde esta la tarea", "es") == ("¿Donde esta la tarea?", "?")
-    assert argos.as_written("The link is ⟦0⟧", "en") == ("The link is ⟦0⟧", "")
-    assert argos.as_written("see you tomorrow", "en") == ("See you tomorrow.", ".")
+    assert writing.as_written("donde esta la tarea", "es") == ("¿Donde esta la tarea?", "?")
+    assert writing.as_written("The link is ⟦0⟧", "en") == ("The link is ⟦0⟧", "")
+    assert writing.as_written("see you tomorrow", "en") == ("See you tomorrow.", ".")
 
 
 def test_lost_placeholders_and_odd_lengths_lower_the_score() -> None:
@@ -126,3 +126,80 @@ def test_lost_placeholders_and_odd_lengths_lower_the_score() -> None:
     short = confidence.Signals(-0.01, 5.0, 1.0, base.source, "Abre")
     assert confidence.combine(base) > 0.95
     assert confidence.combine(lost) < 0.05 and confidence.combine(short) < 0.5
+
+
+def test_calibrate_counts_flagged_texts_as_out_of_domain(data_dir: Path, redis_url: str) -> None:
+    """Issue 16: what readers flagged with "Translation looks wrong" feeds the calibration
+    of its pair (a pivot's flags count against its first leg)."""
+    import asyncio
+
+    import redis.asyncio as aioredis
+
+    from tg_support.translation.flags import FlagStore
+
+    async def flag() -> None:
+        conn = aioredis.Redis.from_url(redis_url, decode_responses=True)
+        flags = FlagStore(conn, "tgs:")
+        for i, (src, dst, text) in enumerate([
+            ("en", "es", "lol that quiz was lowkey brutal ngl"),
+            ("en", "es", "my cat sat on the keyboard during the exam"),
+            ("es", "hi", "se me cayó el portátil y perdí el cuaderno"),
+        ]):  # fmt: skip
+            record = {"src_lang": src, "dst_lang": dst, "original": text,
+                      "translation": "?", "score": 0.7, "model_version": "v1"}  # fmt: skip
+            assert await flags.flag(100 + i, 7, record)
+        await conn.aclose()
+
+    conn = redis.Redis.from_url(redis_url, decode_responses=True)
+    conn.flushdb()
+    try:
+        asyncio.run(flag())
+        proc = subprocess.run(
+            [sys.executable, "-m", "tg_support.cli", "models", "install-shipped"],
+            capture_output=True, text=True, timeout=300, env=_env(data_dir), cwd=ROOT,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        proc = subprocess.run(
+            [sys.executable, "-m", "tg_support.cli", "models", "calibrate"],
+            capture_output=True, text=True, timeout=600,
+            env=_env(data_dir, REDIS_URL=redis_url), cwd=ROOT,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        n_out = {p: int(conn.hget(f"tgs:tr:cal:{p}", "n_out") or 0) for p in
+                 ("en-es", "es-en", "en-hi", "hi-en")}  # fmt: skip
+        base = confidence.CALIBRATION_SAMPLE
+        assert n_out == {"en-es": base + 2, "es-en": base + 1, "en-hi": base, "hi-en": base}
+    finally:
+        conn.flushdb()
+        conn.close()
+
+
+def test_chat_phrasings_get_variants_the_model_chooses_from() -> None:
+    """Issue 16: each sentence reaches the model in the ways it may read best; marks we
+    added or replaced come off (or back) in the output."""
+    [whole, exclaim] = writing.plan("welcome to the course", "en")
+    assert whole.segments == [("Welcome to the course.", ".")] and exclaim.segments == [
+        ("Welcome to the course!", "!")]  # fmt: skip
+    variants = writing.plan("⟦0⟧ i finished the first week, i am stuck", "en")
+    peeled = [v for v in variants if v.lead]
+    assert peeled[0].lead == "⟦0⟧ " and peeled[0].segments[0][0] == "I finished the first week, I am stuck."
+    assert variants[-1].joiner == ", " and [s for s, _ in variants[-1].segments] == [
+        "I finished the first week.", "I am stuck."]  # fmt: skip
+    [as_is, statement] = writing.plan("The button does not work!!", "en")[-2:]
+    assert statement.segments == [("The button does not work.", writing.EXCLAIM)]
+    assert writing.finish("El botón no funciona.", writing.EXCLAIM) == "El botón no funciona!"
+    assert writing.finish("¡Bienvenido al curso!", "!") == "Bienvenido al curso"
+    assert writing.finish("¿Cómo entrego la tarea?", "?") == "Cómo entrego la tarea"
+    assert writing.finish("वीडियो नहीं चल रहा है।", "।") == "वीडियो नहीं चल रहा है"
+    assert writing.join(["Terminé la primera semana", "Estoy atascado"], ", ") == (
+        "Terminé la primera semana, estoy atascado")  # fmt: skip
+    assert writing.plan("⟦0⟧ ⟦1⟧ 42!", "en") == []  # nothing for the model
+    # Hindi ends with a danda, and asks with a question word anywhere in the sentence.
+    assert writing.as_written("लूप कभी खत्म नहीं होता", "hi") == ("लूप कभी खत्म नहीं होता।", "।")
+    assert writing.as_written("मैं असाइनमेंट कैसे जमा करूँ", "hi")[1] == "?"
+
+
+def test_the_threshold_stops_at_the_flag_target() -> None:
+    outside = [i / 100 for i in range(100)]  # 0.00 .. 0.99
+    assert confidence.flag_cut(outside, 0.95) == pytest.approx(0.945)
+    assert sum(x < 0.945 for x in outside) == 95

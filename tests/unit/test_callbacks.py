@@ -77,6 +77,7 @@ from tg_support.handlers.community.events_new import (
 )
 from tg_support.handlers.community.path import IntroAction, IntroPost
 from tg_support.handlers.community.recognition import SpotlightChoice
+from tg_support.handlers.glossary import GlossaryRemove
 from tg_support.handlers.group import GroupChoice
 from tg_support.handlers.health import HealthGroup
 from tg_support.handlers.start import (
@@ -102,7 +103,7 @@ from tg_support.moderation.texts import HeldAction, ModlogPage, ReportAction
 from tg_support.questions.regions import LEARNER_REGIONS, NO_REGION, OPEN, RegionChoice
 from tg_support.questions.reopen import QuestionReopen, reopen_markup
 from tg_support.questions.topics import QuestionSolved, answer_markup
-from tg_support.translation.delivery import TranslationToggle
+from tg_support.translation.delivery import TranslationFlag, TranslationToggle
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -114,6 +115,8 @@ WIRE: list[tuple[CallbackData, str]] = [
     (RatingVote(qid=12, index=2, vote="down"), "rt:12:2:down"),
     (TranslationToggle(view="o", orig_id=5), "tr:o:5"),
     (TranslationToggle(view="t", orig_id=5), "tr:t:5"),
+    (TranslationFlag(orig_id=5), "tr:w:5"),
+    (GlossaryRemove(lang="es", term="0a1b2c3d4e"), "gl:rm:es:0a1b2c3d4e"),
     (QuestionSolved(qid=3), "q:solve:3"),
     (QuestionGo(qid=3), "q:go:3"),
     (QuestionDuplicate(qid=3, solved_qid=1), "q:dup:3:1"),
@@ -359,6 +362,10 @@ FORGED: list[tuple[type[CallbackData], object]] = [
     (OfferAction, "of:ACC:12"),
     (RatingVote, "rt:12:0:meh"),
     (TranslationToggle, "tr:x:5"),
+    (TranslationFlag, "tr:w:-5"),
+    (TranslationFlag, "tr:w:5:5"),
+    (GlossaryRemove, "gl:rm:es"),
+    (GlossaryRemove, "gl:rm:es:peer review"),
     (ForgetAnswer, "pf:forget:maybe"),
     (ForgetAnswer, "pf:forget:YES"),
     (HelperToggle, "hp:name:on"),
@@ -508,6 +515,8 @@ def test_every_button_reaches_exactly_one_handler(wire: str) -> None:
         ("bc:zz:1", "on_button"),
         ("q:zz:1", "on_question_button"),
         ("tr:o:x", "on_toggle"),
+        ("tr:w:x", "on_toggle"),
+        ("gl:rm:x", "on_remove"),
         ("ob:lang:<x>", "on_onboarding_button"),
         ("pf:forget:maybe", "on_forget_button"),
         ("pf:edit:x", "on_profile_edit"),

@@ -66,3 +66,72 @@ def test_too_many_spans_refuse_translation() -> None:
     text = " x ".join(f"@user_{i:03d}" for i in range(MAX_SLOTS + 1))
     with pytest.raises(TooManySlots):
         protect(text)
+
+
+# --- issue 16: what passes through untranslated, and glossary terms ------------------------
+
+from tg_support.translation.protect import Term  # noqa: E402
+
+
+def masked_kinds(text: str, terms: list[Term] | None = None) -> tuple[str, list[tuple[str, str]]]:
+    masked, slots = protect(text, (), terms or [])
+    return masked, [(s.kind, s.text) for s in slots]
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("Solve x^2 + 3x = 0 first", "x^2 + 3x = 0"),
+        ("then f(x) = 2x + 1 is linear", "f(x) = 2x + 1"),
+        ("Use $E = mc^2$ here", "$E = mc^2$"),
+        ("the bound \\(a \\le b\\) holds", "\\(a \\le b\\)"),
+        ("stop when loss < 0.01 please", "loss < 0.01"),
+    ],
+)
+def test_formulas_pass_through_whole(text: str, span: str) -> None:
+    masked, kinds = masked_kinds(text)
+    assert kinds == [("formula", span)]
+    assert restore(masked, protect(text)[1])[0] == text
+
+
+def test_hyphenated_words_and_fractions_of_prose_are_not_formulas() -> None:
+    masked, kinds = masked_kinds("my e-mail and/or the peer-review form, week 3-4")
+    assert "e-mail" in masked and "and/or" in masked and "peer-review" in masked
+    assert all(k == "number" for k, _ in kinds)
+    # A word with accents before a formula keeps its letters (no cut inside the word).
+    masked, kinds = masked_kinds("la pérdida = 0.5 ahora")
+    assert masked.startswith("la pérdida = ") and kinds == [("number", "0.5")]
+
+
+def test_code_blocks_urls_mentions_and_hashtags_pass_through() -> None:
+    text = "Run this:\n```\nfor i in range(3):\n    print(i)\n```\nsee https://x.org/a @ana_admin #python"
+    masked, kinds = masked_kinds(text)
+    assert masked == "Run this:\n⟦0⟧\nsee ⟦1⟧ ⟦2⟧ ⟦3⟧"
+    assert [k for k, _ in kinds] == ["code", "url", "mention", "hashtag"]
+    assert restore("Ejecuta esto:\n⟦0⟧\nmira ⟦1⟧ ⟦2⟧ ⟦3⟧", protect(text)[1])[0] == (
+        "Ejecuta esto:\n```\nfor i in range(3):\n    print(i)\n```\nmira https://x.org/a "
+        "@ana_admin #python"
+    )
+
+
+def test_glossary_terms_come_back_as_the_admins_translation() -> None:
+    terms = [Term("peer review", "revisión por pares"), Term("peer review form", "formulario")]
+    masked, slots = protect("Is the Peer  Review due? The peer review form is late.", (), terms)
+    assert masked == "Is the ⟦0⟧ due? The ⟦1⟧ is late."
+    out, ents = restore("¿Vence la ⟦0⟧? El ⟦1⟧ llega tarde.", slots)
+    assert out == "¿Vence la revisión por pares? El formulario llega tarde."
+    assert ents == []
+    # Whole words only: no term inside a longer word, a mention or a link.
+    masked, slots = protect("peer reviewers at https://x.org/peer review @peer_review", (), terms)
+    assert masked == "peer reviewers at ⟦0⟧ review ⟦1⟧"
+    assert [s.kind for s in slots] == ["url", "mention"]
+
+
+def test_course_titles_pass_through_as_written_and_win_over_their_numbers() -> None:
+    titles = [Term("Algorithms, Part 2", "Algorithms, Part 2", case=True),
+              Term("Machine Learning", "Machine Learning", case=True)]  # fmt: skip
+    masked, kinds = masked_kinds("Week 3 of Algorithms, Part 2 and Machine Learning", titles)
+    assert masked == "Week ⟦0⟧ of ⟦1⟧ and ⟦2⟧"
+    assert kinds == [("number", "3"), ("term", "Algorithms, Part 2"), ("term", "Machine Learning")]
+    # Titles match as written: "machine learning" in running text is translated.
+    assert masked_kinds("I like machine learning", titles)[1] == []

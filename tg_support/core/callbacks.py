@@ -20,9 +20,9 @@ raises :class:`CallbackDataError` for a value it could not send back (that is a 
 Each feature declares its classes next to the code that draws the buttons; prefixes in use:
 ``ob``, ``lang``, ``pf:edit``, ``pf:forget`` (handlers.start); ``hp``, ``hp:open``,
 ``hp:lang``, ``hp:cap``, ``hp:hours`` (helpers.registry); ``of`` (helpers.offers); ``rt``
-(helpers.ratings); ``tr`` (translation.delivery); ``q:solve`` (questions.topics); ``q:go``,
-``q:dup`` (handlers.ask); ``qr`` (questions.reopen); ``pf:rg`` (questions.regions); ``gr``
-(handlers.group); ``bc:ok``, ``bc:at``, ``bc:x``, ``bc:ed``
+(helpers.ratings); ``tr``, ``tr:w`` (translation.delivery); ``gl:rm`` (handlers.glossary);
+``q:solve`` (questions.topics); ``q:go``, ``q:dup`` (handlers.ask); ``qr`` (questions.reopen);
+``pf:rg`` (questions.regions); ``gr`` (handlers.group); ``bc:ok``, ``bc:at``, ``bc:x``, ``bc:ed``
 (broadcast.texts); ``bc:aud``, ``bc:fl``, ``bc:fr``, ``bc:ft``, ``bc:fn`` (handlers.admin);
 ``obc`` (handlers.start: the courses step); ``crs``, ``crs:p``, ``crs:m``, ``crs:mg``
 (handlers.community.courses); ``ci``, ``ci:ans``, ``cj``, ``cj:name``, ``rf``

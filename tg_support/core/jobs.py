@@ -61,6 +61,12 @@ def translate_text(text: str, src: str, dst: str, owner: int = 0) -> Job:
     return Job("interactive", "workers.translate.translate_text", args)
 
 
+def translate_many(items: list[list[str]], dst: str, group: int | None = None) -> Job:
+    """Texts (``[text, src]``) into ``dst`` with a group's glossary, for the bot to show at
+    once (a suggested answer, the FAQ): ``[text, confident]`` each."""
+    return Job("interactive", "workers.translate.translate_many", (items, dst, group))
+
+
 def index_pivot(qid: str) -> Job:
     """Index a solved question with its English pivot, for learners of other languages."""
     return Job("translate", "workers.translate.index_pivot", (qid,))

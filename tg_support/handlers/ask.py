@@ -16,13 +16,13 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from tg_support.core import callbacks, jobs, langid, textsplit
 from tg_support.core.callbacks import CallbackData
-from tg_support.core.i18n import LANGUAGE_NAMES, _, get_locale, ngettext, use_locale
+from tg_support.core.i18n import LANGUAGE_NAMES, _, ngettext, use_locale
 from tg_support.core.services import Ctx
 from tg_support.core.store import Conversation, Group
 from tg_support.helpers.ratings import ask_for_ratings
 from tg_support.helpers.stats import HelperStatsStore
 from tg_support.moderation.screen import screen_question
-from tg_support.questions import suggestions, topics
+from tg_support.questions import faq, suggestions, topics
 from tg_support.questions.reopen import can_reopen, reopen_button, reopen_markup
 from tg_support.questions.routing import GroupCard, choose_group
 from tg_support.questions.search import SearchIndex
@@ -144,24 +144,24 @@ async def on_question_text(update: Update, ctx: Ctx, conv: Conversation, text: s
         # Just created, and no button offers it yet: the draft needs no reading back.
         await _route(update, ctx, q, created=True)
         return
-    found = [sq for hit in solved if (sq := await questions(store).get_question(hit.qid))]
+    # The best hit, when it is very close, is offered first and alone; all translated.
+    text_shown, shown, first = await faq.suggestions(ctx.svc, solved, lang)
     buttons = [
         [
             (
-                _("✅ Number {number} solves it").format(number=i),
-                QuestionDuplicate(qid=int(q.qid), solved_qid=int(sq.qid)).pack(),
+                _("✅ This solves it") if first
+                else _("✅ Number {number} solves it").format(number=i),
+                QuestionDuplicate(qid=int(q.qid), solved_qid=int(s.q.qid)).pack(),
             )
         ]
-        for i, sq in enumerate(found, 1)
-    ]
+        for i, s in enumerate(shown, 1)
+    ]  # fmt: skip
     buttons.append([(_("Ask anyway"), QuestionGo(qid=int(q.qid)).pack())])
-    # Answers in another language than the reader's are translated (questions.suggestions).
-    reader = get_locale()
-    shown = await suggestions.render(found, reader, lambda *a: _translate_answer(ctx, *a))
+    # A translated suggestion keeps the original a tap away (questions.suggestions).
     svc = ctx.svc
     msg = await suggestions.send(
-        ctx.bot, svc.redis, svc.settings.redis_prefix, uid, shown, reader, keyboard(buttons),
-        [sq.helper_id for sq in found if sq.helper_id],
+        ctx.bot, svc.redis, svc.settings.redis_prefix, uid, text_shown, lang, keyboard(buttons),
+        [s.q.helper_id for s in shown if s.q.helper_id],
     )  # fmt: skip
     await store.set_conv(
         uid,
@@ -170,19 +170,6 @@ async def on_question_text(update: Update, ctx: Ctx, conv: Conversation, text: s
         ),
     )
 
-
-async def _translate_answer(ctx: Ctx, text: str, src: str, dst: str, owner: int) -> str | None:
-    """A stored answer in the reader's language, if a worker translates it within the
-    budget (the cache entry is the helper's: ``owner``)."""
-    svc = ctx.svc
-    if not await can_translate(svc.redis, svc.settings.redis_prefix, src, dst):
-        return None
-    try:
-        result = await svc.call(jobs.translate_text(text, src, dst, owner))
-    except Exception:
-        log.warning("could not translate a suggested answer", exc_info=True)
-        return None
-    return str(result) if result else None
 
 
 async def similar(ctx: Ctx, text: str, lang: str) -> list[Any]:
@@ -325,6 +312,9 @@ async def on_question_button(update: Update, ctx: Ctx) -> None:
         # Never posted, never numbered for the learner: the draft goes, its number is reused.
         await questions(store).discard_draft(qid, q.asker_id)
         await store.redis.hincrby(questions(store).keys.question(str(data.solved_qid)), "helped", 1)
+        solved_q = await questions(store).get_question(str(data.solved_qid))
+        if solved_q is not None and solved_q.status == "solved":
+            await store.repo(faq.FaqStore).record_helped(solved_q, q.asker_id)
         await store.clear_conv(q.asker_id)
         await edit_or_send(
             update, ctx, _("Great, I'm glad an earlier answer helped! Ask again any time.")

@@ -30,6 +30,7 @@ async def help_cmd(update: Update, ctx: Ctx) -> None:
         "<b>" + _("Questions") + "</b>",
         "/ask — " + _("ask a new question"),
         "/myquestions — " + _("your questions and their status"),
+        "/faq — " + _("answers that helped many learners"),
         "/review — " + _("swap feedback on drafts with another learner"),
         "",
         "<b>" + _("Learning together") + "</b>",
@@ -87,6 +88,7 @@ async def _group_help(update: Update, ctx: Ctx) -> str:
         "/groupinfo — " + _("how this group is set up"),
         "/leaderboard — " + _("the top helpers in this group"),
         "/report — " + _("report a message to the moderators"),
+        "/faq — " + _("answers that helped many learners"),
     ]
     try:
         member = await ctx.bot.get_chat_member(chat.id, user.id if user else 0)
@@ -102,6 +104,8 @@ async def _group_help(update: Update, ctx: Ctx) -> str:
             "/ban, /mute, /shadowban — "
             + _("as a reply: remove, mute or shadow ban its author in every group"),
             "/modlog — " + _("the moderation log (sent to you privately)"),
+            "/glossary — " + _("how terms are translated in this group"),
+            "/translations — " + _("translations readers reported as wrong"),
         ]
     lines += ["", _("Write to me in private to ask a question or to help others.")]
     return "\n".join(lines)

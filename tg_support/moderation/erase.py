@@ -50,10 +50,13 @@ from tg_support.moderation.exporting import ExportLimit
 from tg_support.moderation.reports import Reports
 from tg_support.moderation.sanctions import Sanctions
 from tg_support.ops.stats import HealthStats
+from tg_support.questions.faq import FaqStore
 from tg_support.questions.records import QuestionRecords
 from tg_support.questions.store import questions
 from tg_support.translation.argos import TranslationCache
 from tg_support.translation.delivery import Translations
+from tg_support.translation.flags import FlagStore
+from tg_support.translation.glossary import GlossaryStore
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +108,7 @@ class _Health:
 OWNERS: tuple[tuple[str, Callable[[Scope], DataOwner]], ...] = (
     ("offers", lambda s: Offers(s.store.redis, s.store.p, rounds=s.settings.offer_rounds)),
     ("helper_stats", _repo(HelperStatsStore)),
+    ("faq", _repo(FaqStore)),  # reads the questions' groups: before "questions"
     ("health", _Health),
     ("questions", lambda s: QuestionRecords(s.store)),
     ("helper", _repo(HelperIndex)),
@@ -120,6 +124,8 @@ OWNERS: tuple[tuple[str, Callable[[Scope], DataOwner]], ...] = (
     ("broadcasts", _repo(Broadcasts)),
     ("translations", _repo(Translations)),
     ("translation_cache", _repo(TranslationCache)),
+    ("translation_flags", _repo(FlagStore)),
+    ("glossary", _repo(GlossaryStore)),
     ("export", _repo(ExportLimit)),
     ("reports", _repo(Reports)),
     ("moderation_log", _repo(AuditLog)),
@@ -169,6 +175,12 @@ KEY_PATTERNS: dict[str, str] = {
     "tr:c2:{}:{}:{}:{}": "translation_cache",  # through the trail (module docstring)
     "tr:orig:{}": "translations", "tr:msg:{}:{}": "translations",  # through the trail
     "tr:seq": SHARED, "tr:pairs": SHARED, "tr:cal:{}-{}": SHARED,
+    # "looks wrong" flags: the flagged text goes with its author's trail (translations)
+    "tr:flag:{}": "translations", "tr:flag:by:{}": "translation_flags",
+    "tr:flag:user:{}": "translation_flags", "tr:flags:{}-{}": SHARED, "tr:flags:*": SHARED,
+    "tr:flagstat": SHARED,
+    "tr:gl:{}:{}": "glossary",  # a group's terms: they name no one
+    "faq:helped:{}": "faq", "faq:user:{}": "faq", "faq:{}": "faq",
     # broadcast
     "bc:seq": SHARED, "bc:{}": "broadcasts", "bc:admin:{}": "broadcasts",
     # community

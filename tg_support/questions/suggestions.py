@@ -1,93 +1,45 @@
-"""Similar solved questions shown before a question goes to the volunteers.
+"""Similar solved questions shown before a question goes to the volunteers: the message.
 
-A stored answer keeps the language its helper wrote it in (``Question.answer_lang``), which
-may differ from both the question's and the reader's. An answer in another language than
-the reader's is translated by a worker (``translate_text``, the bot's short budget, as the
-search query's pivot is) and the message says so, with the original one tap away (the
-``tr:orig`` toggle of translated messages); an answer that could not be translated in time
-is shown as it is, marked with its language.
+What is shown is chosen and translated by ``questions.faq`` (the best hit alone when it is
+very close; questions and answers in the reader's language, with the group's glossary). A
+stored answer keeps the language its helper wrote it in (``Question.answer_lang``), which may
+differ from both the question's and the reader's. When anything was translated the message
+says so, with the original one tap away (the ``tr:orig`` toggle of translated messages).
 
 Messages are plain text with entities (not HTML), so the toggle can swap the two versions.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
 
 from tg_support.core import textsplit
-from tg_support.core.i18n import LANGUAGE_NAMES, _
+from tg_support.core.i18n import _
 from tg_support.core.messages import bold
-from tg_support.questions.store import Question
 from tg_support.translation import delivery
-
-# (text, source language, reader language, whose text it is) → the translation or None
-Translate = Callable[[str, str, str, int], Awaitable[str | None]]
-
-QUESTION_CHARS = 300
-ANSWER_CHARS = 500
 
 
 @dataclass
-class Shown:
-    """The suggestion list as sent, and with the original answers (when any was translated)."""
+class Suggestion:
+    """The suggestion message as sent, and as written (when anything was translated)."""
 
     text: str
     entities: list[MessageEntity] = field(default_factory=list)
     original: str = ""
     original_entities: list[MessageEntity] = field(default_factory=list)
-    src_lang: str = ""  # the language of the (first) translated answer; "" if none
+    src_lang: str = ""  # the language of the (first) translated text; "" if none
 
     @property
     def translated(self) -> bool:
         return bool(self.src_lang)
 
 
-def answer_language(q: Question) -> str:
-    """Older answers were stored without their own language: the question's was the guess."""
-    return q.answer_lang or q.lang
+class Builder:
+    """Plain text with bold entities, measured in UTF-16 as Telegram counts."""
 
-
-async def render(found: Sequence[Question], reader_lang: str, translate: Translate) -> Shown:
-    """The list in the current locale: each question, and its answer in the reader's
-    language when a worker translated it in time."""
-
-    async def reader_version(q: Question) -> str | None:
-        if not q.answer or answer_language(q) == reader_lang:
-            return None
-        return await translate(q.answer[:ANSWER_CHARS], answer_language(q), reader_lang, q.helper_id or 0)
-
-    translations = await asyncio.gather(*(reader_version(q) for q in found))
-    intro = _("Before I pass this on: these answered questions look similar to yours.") + "\n\n"
-    shown, original = _Builder(intro), _Builder(intro)
-    src = ""
-    for i, (q, translated) in enumerate(zip(found, translations, strict=True), 1):
-        for b in (shown, original):
-            b.bold(f"{i}.")
-            b.add(" " + q.text[:QUESTION_CHARS] + "\n")
-        if q.answer:
-            answer = q.answer[:ANSWER_CHARS]
-            lang = answer_language(q)
-            original.add("   → " + answer + "\n")
-            if translated:
-                src = src or lang
-                shown.add("   → 🌐 " + translated + "\n")
-            elif lang != reader_lang:
-                # Not translated in time: said plainly, in the reader's language.
-                mark = _("Original ({language}):").format(language=LANGUAGE_NAMES.get(lang, lang))
-                shown.add(f"   → {mark} {answer}\n")
-            else:
-                shown.add("   → " + answer + "\n")
-        for b in (shown, original):
-            b.add("\n")
-    return Shown(shown.text.strip(), shown.entities, original.text.strip(), original.entities, src)
-
-
-class _Builder:
     def __init__(self, start: str) -> None:
         self.text = start
         self.entities: list[MessageEntity] = []
@@ -101,10 +53,10 @@ class _Builder:
 
 
 async def send(
-    bot: Bot, redis: Redis, prefix: str, chat_id: int, shown: Shown, reader_lang: str,
+    bot: Bot, redis: Redis, prefix: str, chat_id: int, shown: Suggestion, reader_lang: str,
     markup: InlineKeyboardMarkup, people: list[int],
 ) -> Message:  # fmt: skip
-    """Send the list; with a translated answer, say so and keep the original a tap away."""
+    """Send the list; with a translated text, say so and keep the original a tap away."""
     if not shown.translated:
         return await bot.send_message(
             chat_id, shown.text, entities=shown.entities or None, parse_mode=None,

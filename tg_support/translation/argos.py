@@ -5,10 +5,10 @@
   ``argostranslate.translate`` (pivoting through English when no direct pair exists). Its
   batch path hands every sentence of several messages to CTranslate2 in one
   ``translate_batch`` call, through the argos package's own tokenizer and sentencizer.
-* :func:`protect` / :func:`restore` keep Telegram entities intact: links, e-mail addresses,
-  @mentions, #hashtags, ``code`` and code blocks, numbers and emoji are replaced by
-  placeholder tokens (``⟦0⟧``…, single SentencePiece pieces in our models) before
-  translation and put back after, with entity offsets recomputed in UTF-16 units.
+* :func:`~tg_support.translation.protect.protect` / ``restore`` keep Telegram entities
+  intact (links, e-mail addresses, @mentions, #hashtags, code, formulas, numbers, emoji) and
+  apply glossary terms and course titles, through placeholder tokens (``⟦0⟧``…, single
+  SentencePiece pieces in our models), with entity offsets recomputed in UTF-16 units.
 * :class:`TranslationCache` keys results by (model version, source, target, text hash) in
   Redis, so a cache hit costs no model call.
 
@@ -35,7 +35,6 @@ import json
 import logging
 import math
 import os
-import re
 import threading
 import time
 import weakref
@@ -47,39 +46,23 @@ from typing import Any, cast
 from redis.asyncio import Redis
 from telegram import MessageEntity
 
-from tg_support.core import metrics, textsplit, trail
-from tg_support.translation import confidence
+from tg_support.core import metrics, trail
+from tg_support.translation import confidence, writing
+from tg_support.translation.protect import MAX_SLOTS as MAX_SLOTS
+from tg_support.translation.protect import Slot, Term, TooManySlots, protect
+from tg_support.translation.protect import restore as restore
 
 log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_MODELS = ROOT / "models"
 PIVOT = "en"
-MAX_SLOTS = 16
 CACHE_TTL = 30 * 24 * 3600
 MAX_INTER_THREADS = 4
 # Sentences per CTranslate2 sub-batch. Small sub-batches keep a beam's working set in
 # cache and give every inter-op thread work; 8 was fastest of 8..256 here (bench/).
 SUB_BATCH = 8
 SHORT_MODEL_TOKENS = 64
-
-PLACEHOLDER = "\u27e6{}\u27e7"
-_PLACEHOLDER_RE = re.compile(r"\u27e6\s*(\d{1,2})\s*\u27e7")
-
-# Entities whose text must come through translation untouched.
-PROTECTED = frozenset(
-    {"url", "email", "mention", "text_mention", "hashtag", "cashtag", "bot_command", "code",
-     "pre", "phone_number", "custom_emoji", "text_link"}
-)  # fmt: skip
-_DETECT = re.compile(
-    r"(?P<url>(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]])"
-    r"|(?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
-    r"|(?P<mention>(?<![\w@])@[A-Za-z0-9_]{3,32})"
-    r"|(?P<hashtag>(?<![\w#])#\w+)"
-    r"|(?P<code>`[^`\n]+`)"
-    r"|(?P<number>(?<![\w])[-+]?\d+(?:[.,:/]\d+)*%?)"
-    r"|(?P<emoji>[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]+)"
-)
 
 
 def configure(data_dir: Path) -> None:
@@ -104,122 +87,6 @@ def configure(data_dir: Path) -> None:
     os.environ.setdefault("ARGOS_INTRA_THREADS", "1")
     os.environ.setdefault("ARGOS_INTER_THREADS", str(min(os.cpu_count() or 1, MAX_INTER_THREADS)))
     os.environ.setdefault("ARGOS_CHUNK_TYPE", "MINISBD")
-
-
-# --- entity protection ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Slot:
-    text: str
-    entity: MessageEntity | None  # the original entity, None for detected spans
-    kind: str
-
-
-def _index_of_units(text: str) -> list[int]:
-    """Python index for every UTF-16 offset (plus the end)."""
-    out = []
-    for i, ch in enumerate(text):
-        out.append(i)
-        if ord(ch) > 0xFFFF:
-            out.append(i)
-    out.append(len(text))
-    return out
-
-
-def protect(text: str, entities: Sequence[MessageEntity] = ()) -> tuple[str, list[Slot]]:
-    """Replace protected spans by ``⟦i⟧``; returns the masked text and the slots in order."""
-    idx = _index_of_units(text)
-    spans: list[tuple[int, int, Slot]] = []
-    for ent in entities:
-        if ent.type in PROTECTED and ent.offset + ent.length <= len(idx) - 1:
-            start, end = idx[ent.offset], idx[ent.offset + ent.length]
-            spans.append((start, end, Slot(text[start:end], ent, str(ent.type))))
-    taken = [(s, e) for s, e, _ in spans]
-    for m in _DETECT.finditer(text):
-        start, end = m.span()
-        if any(start < e and s < end for s, e in taken):
-            continue
-        spans.append((start, end, Slot(m.group(), None, m.lastgroup or "text")))
-        taken.append((start, end))
-    spans.sort(key=lambda x: x[0])
-    # Adjacent spans separated only by spaces become one (e.g. "x = 3 + 4"), to stay
-    # within the placeholders the models know.
-    merged: list[tuple[int, int, Slot]] = []
-    for s, e, slot in spans:
-        if (
-            merged
-            and slot.kind in _MERGEABLE
-            and merged[-1][2].kind in _MERGEABLE
-            and not text[merged[-1][1] : s].strip()
-        ):
-            ps, _pe, _ = merged[-1]
-            merged[-1] = (ps, e, Slot(text[ps:e], None, "text"))
-        else:
-            merged.append((s, e, slot))
-    if len(merged) > MAX_SLOTS:
-        raise TooManySlots(len(merged))
-    out, slots, pos = [], [], 0
-    for i, (s, e, slot) in enumerate(merged):
-        out.append(text[pos:s])
-        out.append(PLACEHOLDER.format(i))
-        slots.append(slot)
-        pos = e
-    out.append(text[pos:])
-    return "".join(out), slots
-
-
-# Only plain spans merge; links, mentions and the like keep their own slot and entity.
-_MERGEABLE = frozenset({"number", "emoji", "text"})
-
-
-class TooManySlots(ValueError):
-    """More protected spans than placeholders: the message is delivered untranslated."""
-
-
-_DETECTED_TYPES = {
-    "url": "url",
-    "email": "email",
-    "mention": "mention",
-    "hashtag": "hashtag",
-    "code": None,
-}
-
-
-def restore(translated: str, slots: Sequence[Slot]) -> tuple[str, list[MessageEntity]]:
-    """Put the protected spans back; every slot survives (a dropped one is appended)."""
-    out: list[str] = []
-    entities: list[MessageEntity] = []
-    seen: set[int] = set()
-    pos = 0
-
-    def emit(slot: Slot) -> None:
-        offset = textsplit.u16len("".join(out))
-        out.append(slot.text)
-        length = textsplit.u16len(slot.text)
-        if slot.entity is not None:
-            e = slot.entity
-            entities.append(
-                MessageEntity(type=e.type, offset=offset, length=length, url=e.url, user=e.user,
-                              language=e.language, custom_emoji_id=e.custom_emoji_id)
-            )  # fmt: skip
-        elif kind := _DETECTED_TYPES.get(slot.kind):
-            entities.append(MessageEntity(type=kind, offset=offset, length=length))
-
-    for m in _PLACEHOLDER_RE.finditer(translated):
-        out.append(translated[pos : m.start()])
-        i = int(m.group(1))
-        if i < len(slots) and i not in seen:
-            seen.add(i)
-            emit(slots[i])
-        pos = m.end()
-    out.append(translated[pos:])
-    for i, slot in enumerate(slots):
-        if i not in seen:
-            if out and not "".join(out).endswith((" ", "\n")):
-                out.append(" ")
-            emit(slot)
-    return "".join(out), entities
 
 
 # --- the argos backend ---------------------------------------------------------------
@@ -331,10 +198,11 @@ class ArgosTranslator:
         if pkg_translation.translator is None:
             pkg_translation.hypotheses("", 1)  # argos builds its ctranslate2.Translator lazily
         pkg = pkg_translation.pkg
-        # (text index, paragraph index) for every sentence, so results can be put back.
+        # Every model input, the end mark we added to it, and per sentence of the texts
+        # its owner (text index, paragraph index) and plan, so results can be put back.
         sentences: list[str] = []
         added: list[str] = []
-        owners: list[tuple[int, int]] = []
+        units: list[tuple[tuple[int, int], str, list[writing.Variant], list[list[int]]]] = []
         shapes: list[list[str]] = []
         for ti, text in enumerate(texts):
             paragraphs = at.ITranslation.split_into_paragraphs(text)
@@ -342,10 +210,15 @@ class ArgosTranslator:
             for pi, paragraph in enumerate(paragraphs):
                 for sentence in pkg_translation.sentencizer.split_sentences(paragraph):
                     if sentence.strip():
-                        fixed, dot = as_written(sentence, src)
-                        sentences.append(fixed)
-                        added.append(dot)
-                        owners.append((ti, pi))
+                        variants = writing.plan(sentence, src)
+                        inputs = []
+                        for v in variants:
+                            start = len(sentences)
+                            inputs.append(list(range(start, start + len(v.segments))))
+                            for fixed, dot in v.segments:
+                                sentences.append(fixed)
+                                added.append(dot)
+                        units.append(((ti, pi), sentence, variants, inputs))
         if not sentences:
             return list(texts), [(0.0, math.inf)] * len(texts)
         tokenized = [pkg.tokenizer.encode(s) for s in sentences]
@@ -361,7 +234,8 @@ class ArgosTranslator:
             batch_type="examples",
             beam_size=argos_settings.beam_size,
             num_hypotheses=2 if scored else 1,
-            return_scores=scored,
+            # Scores pick the variant of a sentence the model reads best.
+            return_scores=scored or any(len(inputs) > 1 for *_, inputs in units),
             length_penalty=confidence.LENGTH_PENALTY,
         )
         try:
@@ -377,20 +251,33 @@ class ArgosTranslator:
             )
         pieces: dict[tuple[int, int], list[str]] = {}
         weakest = [(0.0, math.inf)] * len(texts)
-        for owner, result, dot in zip(owners, results, added, strict=True):
-            if scored:
-                hyps, sc = result.hypotheses, result.scores
-                lp = confidence.token_logprob(sc[0], len(hyps[0]))
-                margin = sc[0] - sc[1] if len(sc) > 1 else math.inf
-                ti = owner[0]
-                weakest[ti] = (min(weakest[ti][0], lp), min(weakest[ti][1], margin))
-            value = pkg.tokenizer.decode(result.hypotheses[0])
+
+        def decode(i: int) -> str:
+            value = str(pkg.tokenizer.decode(results[i].hypotheses[0]))
             if pkg.target_prefix and value.startswith(pkg.target_prefix):
                 value = value[len(pkg.target_prefix) :]
             value = value.strip()
-            if dot and value.endswith(dot):
-                value = value[: -len(dot)].rstrip()
-            pieces.setdefault(owner, []).append(value)
+            return writing.finish(value, added[i])
+
+        for owner, sentence, variants, inputs in units:
+            if not inputs:
+                pieces.setdefault(owner, []).append(sentence.strip())
+                continue
+            choice = 0
+            if len(inputs) > 1:
+                ranks = [self._variant_rank(sentences, results, idx, decode) for idx in inputs]
+                choice = max(range(len(inputs)), key=lambda v: ranks[v])
+            chosen = inputs[choice]
+            if scored:
+                ti = owner[0]
+                for i in chosen:
+                    hyps, sc = results[i].hypotheses, results[i].scores
+                    lp = confidence.token_logprob(sc[0], len(hyps[0]))
+                    margin = sc[0] - sc[1] if len(sc) > 1 else math.inf
+                    weakest[ti] = (min(weakest[ti][0], lp), min(weakest[ti][1], margin))
+            v = variants[choice]
+            words = writing.join([decode(i) for i in chosen], v.joiner)
+            pieces.setdefault(owner, []).append(v.lead + words)
         out = []
         for ti, paragraphs in enumerate(shapes):
             done = [" ".join(pieces.get((ti, pi), [])) for pi in range(len(paragraphs))]
@@ -398,40 +285,26 @@ class ArgosTranslator:
         return out, (weakest if scored else None)
 
 
+    @staticmethod
+    def _variant_rank(
+        sentences: list[str], results: list[Any], idx: list[int], decode: Any
+    ) -> tuple[int, float]:
+        """How well the model read one variant: placeholders kept first (a fluent output
+        that drops a link is worse), then its weakest segment's per-token probability."""
+        kept, worst = 0, 0.0
+        for i in idx:
+            wanted = set(confidence.PLACEHOLDERS.findall(sentences[i]))
+            kept -= len(wanted - set(confidence.PLACEHOLDERS.findall(decode(i))))
+            r = results[i]
+            worst = min(worst, confidence.token_logprob(r.scores[0], len(r.hypotheses[0])))
+        return kept, worst
+
+
 @dataclass
 class Scored:
     text: str
     scores: list[float]  # one per leg
     legs: list[tuple[str, str]]
-
-
-_QUESTION_START = {
-    "en": re.compile(
-        r"(how|what|where|when|why|who|which|can|could|is|are|do|does|did|will|would|should"
-        r"|has|have|may|anyone|any)\b", re.I),
-    "es": re.compile(r"(c[oó]mo|qu[eé]|d[oó]nde|cu[aá]ndo|por qu[eé]|qui[eé]n|cu[aá]l|puedes"
-                     r"|puedo|hay|alguien|es posible)\b", re.I),
-    "hi": re.compile(r"(क्या|कहाँ|कब|कैसे|क्यों|कौन)"),
-}  # fmt: skip
-_LOWER_I = re.compile(r"(?<![\w'])i(?=\b)")
-
-
-def as_written(sentence: str, lang: str) -> tuple[str, str]:
-    """Chat is often typed in lower case without punctuation; models (the shipped ones
-    especially) translate far better what looks like the sentences they learnt from. Returns
-    the sentence as written properly and the mark we added (taken off the output again)."""
-    s = sentence.strip()
-    if lang == "en":
-        s = _LOWER_I.sub("I", s)
-    if s[:1].islower():
-        s = s[0].upper() + s[1:]
-    if not s or s[-1] in ".!?।…:;\u27e7\"')":
-        return s, ""
-    if (q := _QUESTION_START.get(lang)) and q.match(s.lstrip("¿")):
-        if lang == "es" and not s.startswith("¿"):
-            s = "¿" + s
-        return s + "?", "?"
-    return s + ".", "."
 
 
 PACKAGES_TTL = 5.0  # seconds; a package installed by another process is seen within this
@@ -521,6 +394,7 @@ class Translated:
     translated: bool  # False: the original came back (no model, or too many entities)
     score: float = 1.0  # confidence: the product of the legs' scores
     confident: bool = True  # every leg at or above its package's calibrated threshold
+    version: str = ""  # of the packages that made it (what a "looks wrong" flag records)
 
 
 def judge(scores: Sequence[float], legs: Sequence[tuple[str, str]],
@@ -537,12 +411,14 @@ async def translate_messages(
     src: str,
     dst: str,
     calibrations: confidence.Calibrations | None = None,
+    terms: Sequence[Term] = (),
     *,
     people: Sequence[int] = (),
 ) -> list[Translated]:
     """Translate messages with their entities; cached; batched; originals when impossible.
-    Every translation carries its confidence, judged against ``calibrations``. The cache
-    entries used join the trails of ``people`` (whose texts these are, or who read them)."""
+    Every translation carries its confidence, judged against ``calibrations``; ``terms``
+    (a glossary, course titles) come out as their targets say. The cache entries used join
+    the trails of ``people`` (whose texts these are, or who read them)."""
     results: list[Translated | None] = [None] * len(items)
     legs = engine.route(src, dst) if src != dst else None
     if legs is None:
@@ -552,7 +428,7 @@ async def translate_messages(
     masked: dict[int, tuple[str, list[Slot]]] = {}
     for i, (text, ents) in enumerate(items):
         try:
-            masked[i] = protect(text, ents)
+            masked[i] = protect(text, ents, terms)
         except TooManySlots:
             results[i] = Translated(text, list(ents), False)
     order = list(masked)
@@ -575,7 +451,7 @@ async def translate_messages(
         value = json.loads(hit if hit is not None else fresh[i])
         text, ents = restore(value["t"], masked[i][1])
         score, ok = judge(value["s"], legs, cals)
-        results[i] = Translated(text, ents, True, score, ok)
+        results[i] = Translated(text, ents, True, score, ok, version)
     return [r for r in results if r is not None]
 
 
@@ -624,9 +500,18 @@ async def can_translate(redis: Redis, prefix: str, src: str, dst: str) -> bool:
 
 
 def calibrate_installed(
-    engine: ArgosTranslator, pairs: Sequence[tuple[str, str]] | None = None
+    engine: ArgosTranslator,
+    pairs: Sequence[tuple[str, str]] | None = None,
+    flagged: dict[tuple[str, str], list[str]] | None = None,
 ) -> confidence.Calibrations:
-    """Calibrate every installed package (or ``pairs``), as ``confidence`` documents."""
+    """Calibrate every installed package (or ``pairs``), as ``confidence`` documents.
+    ``flagged``: texts readers reported per translated pair; a pivot's count against its
+    first leg (where a misread source goes wrong)."""
+    negatives: dict[tuple[str, str], list[str]] = {}
+    for (a, b), texts in (flagged or {}).items():
+        legs = engine.route(a, b) or []
+        if legs:
+            negatives.setdefault(legs[0], []).extend(texts)
     items: dict[tuple[str, str], confidence.Calibration] = {}
     for p in engine.installed_packages():
         a, b = p.from_code, p.to_code
@@ -637,7 +522,9 @@ def calibrate_installed(
             masked = [protect(t)[0] for t in texts]
             return [o.scores[0] for o in engine.translate_scored(masked, a, b)]
 
-        items[(a, b)] = confidence.calibrate_pair(a, b, str(p.package_version), score)
+        items[(a, b)] = confidence.calibrate_pair(
+            a, b, str(p.package_version), score, flagged=negatives.get((a, b), [])
+        )
     return confidence.Calibrations(items)
 
 

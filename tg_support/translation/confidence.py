@@ -23,6 +23,8 @@ Calibration (``tg-support models calibrate``), per installed package ``src→dst
 * out-of-domain examples, built from the same corpus so every language has them: word
   order shuffled, halves of two unrelated sentences spliced, and a sentence with an
   unrelated word run appended;
+* texts readers flagged with "Translation looks wrong" (``translation.flags``), when
+  Redis is at hand, as further out-of-domain examples of their pair;
 * the threshold is the midpoint of the gap that maximises balanced accuracy
   (mean of the in-domain recall and the out-of-domain recall) over all candidate cuts.
 
@@ -59,7 +61,10 @@ CORPUS_DIR = ROOT / "scripts" / "argos_corpus"
 # Used when a package was never calibrated: the shipped packages calibrate near it.
 DEFAULT_THRESHOLD = 0.6
 LENGTH_PENALTY = 0.2  # what argos (and our batch path) pass to CTranslate2
-_PLACEHOLDER = re.compile(r"\u27e6\s*\d{1,2}\s*\u27e7")
+# Revision of how scores are made (signals, their combination, how chat is written out for
+# the model): a threshold measured under another revision is calibrated again.
+SCORING = "3"
+_PLACEHOLDER = PLACEHOLDERS = re.compile(r"\u27e6\s*\d{1,2}\s*\u27e7")
 _PUNCT = re.compile(r"[^\w\s\u27e6\u27e7]+")
 
 
@@ -146,8 +151,17 @@ def calibration_examples(sentences: Sequence[str], seed: int = 16) -> tuple[list
         tail = [w for x in c for w in x.split()]
         rng.shuffle(tail)
         outside.append(f"{s.rstrip('.!?।')} {' '.join(tail[:4])}")
+    # A shuffle or a splice that happens to be a sentence of the corpus ("लीनियर रिग्रेशन
+    # क्या है?") is no nonsense: as a negative it would push the threshold above good ones.
+    known = {_norm(s) for s in plain}
+    outside = [t for t in outside if _norm(t) not in known]
     # A fixed-size sample keeps calibration to seconds per package.
     return sample(rng, inside), sample(rng, outside)
+
+
+def _norm(text: str) -> str:
+    return " ".join(_PUNCT.sub(" ", text.lower()).split())
+
 
 
 CALIBRATION_SAMPLE = 150
@@ -173,6 +187,20 @@ def best_threshold(inside: Sequence[float], outside: Sequence[float]) -> tuple[f
     return round(best[0], 4), round(best[1], 4)
 
 
+FLAG_TARGET = 0.95  # share of the calibration negatives a threshold must flag
+
+
+def flag_cut(outside: Sequence[float], target: float) -> float:
+    """The lowest threshold that flags at least ``target`` of ``outside`` (score < cut),
+    halfway between the scores it separates."""
+    values = sorted(outside)
+    if not values:
+        return DEFAULT_THRESHOLD
+    k = min(len(values) - 1, math.ceil(target * len(values)) - 1)  # the k+1 lowest are flagged
+    above = values[k + 1] if k + 1 < len(values) else values[k] + 2e-3
+    return round((values[k] + above) / 2, 4)
+
+
 @dataclass
 class Calibration:
     src: str
@@ -183,17 +211,29 @@ class Calibration:
     n_in: int
     n_out: int
     calibrated_at: float
+    scoring: str = ""  # the SCORING revision it was measured under ("" before revisions)
 
 
 def calibrate_pair(
     src: str, dst: str, version: str, score: Callable[[list[str]], list[float]],
-    corpus_dir: Path = CORPUS_DIR,
+    corpus_dir: Path = CORPUS_DIR, flagged: Sequence[str] = (),
 ) -> Calibration:  # fmt: skip
-    """Calibrate one package; ``score`` returns the confidence of each text's translation."""
+    """Calibrate one package; ``score`` returns the confidence of each text's translation;
+    ``flagged``: texts readers reported as badly translated, counted as out-of-domain."""
     inside, outside = calibration_examples(corpus_sentences(src, corpus_dir))
+    outside = outside + list(flagged)
     s_in, s_out = score(inside), score(outside)
     threshold, bal = best_threshold(s_in, s_out)
-    return Calibration(src, dst, threshold, version, bal, len(inside), len(outside), time.time())
+    # The generated negatives include near-sentences the model translates well ("Where the
+    # is assignment?"): a cut above all of them costs good translations. The target is to
+    # flag FLAG_TARGET of what the model cannot translate, so the cut stops there.
+    enough = flag_cut(s_out, FLAG_TARGET)
+    if enough < threshold:
+        threshold = enough
+        bal = round((sum(x >= threshold for x in s_in) / max(1, len(s_in)) + FLAG_TARGET) / 2, 4)
+    return Calibration(
+        src, dst, threshold, version, bal, len(inside), len(outside), time.time(), SCORING
+    )
 
 
 class Calibrations:
@@ -242,7 +282,7 @@ class CalibrationStore(Repository):
                 out[(src, dst)] = Calibration(
                     src, dst, float(d["threshold"]), d["package_version"],
                     float(d["balanced_accuracy"]), int(d["n_in"]), int(d["n_out"]),
-                    float(d["calibrated_at"]),
+                    float(d["calibrated_at"]), d.get("scoring", ""),
                 )  # fmt: skip
         return Calibrations(out)
 

@@ -11,9 +11,10 @@ argument, so it is plain JSON). The bot process calls :func:`dispatch`:
   translation is late (a later translation then edits that message in place);
 * no model → the original at once, with a localized note.
 
-Translated messages say so, from which language, and carry a "Show original" button; the
-original and the translation are kept in Redis (``tr:orig:{id}``) for the toggle and for
-re-translating edits (``tr:msg:{chat}:{message}`` → id).
+Translated messages say so, from which language, and carry "Show original" and
+"Translation looks wrong" (``translation.flags``); the original and the translation (with
+its confidence and model version) are kept in Redis (``tr:orig:{id}``) for the toggle, the
+flag and re-translating edits (``tr:msg:{chat}:{message}`` → id).
 """
 
 from __future__ import annotations
@@ -102,15 +103,34 @@ class TranslationToggle(CallbackData, prefix="tr"):
     orig_id: int
 
 
+class TranslationFlag(CallbackData, prefix="tr:w"):
+    """``tr:w:<id>``: a reader says the translation of message ``id`` looks wrong."""
+
+    orig_id: int
+
+
+def toggle_row(orig_id: int, view: Literal["o", "t"] = "o") -> list[InlineKeyboardButton]:
+    """The buttons under a translation, in the current locale (the reader's): "Show
+    original" (or "Show translation") and "Translation looks wrong"."""
+    label = _("Show original") if view == "o" else _("Show translation")
+    return [
+        InlineKeyboardButton(label, callback_data=TranslationToggle(view=view, orig_id=orig_id).pack()),
+        InlineKeyboardButton(
+            _("Translation looks wrong"), callback_data=TranslationFlag(orig_id=orig_id).pack()
+        ),
+    ]
+
+
 def _markup(data: dict[str, Any] | None) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup.de_json(data, None) if data else None
 
 
 def with_button(
-    markup: InlineKeyboardMarkup | None, button: InlineKeyboardButton
+    markup: InlineKeyboardMarkup | None, button: InlineKeyboardButton | list[InlineKeyboardButton]
 ) -> InlineKeyboardMarkup:
+    """``markup`` with one more row: ``button``, or several side by side."""
     rows = [list(r) for r in markup.inline_keyboard] if markup else []
-    return InlineKeyboardMarkup([*rows, [button]])
+    return InlineKeyboardMarkup([*rows, button if isinstance(button, list) else [button]])
 
 
 async def send_envelope(
@@ -217,18 +237,17 @@ async def pending_for(redis: Redis, prefix: str, env: Envelope) -> float:
 
 
 async def deliver_translated(
-    bot: Bot, redis: Redis, prefix: str, env: Envelope, text: str, entities: list[MessageEntity]
-) -> int | None:
-    """Worker side: the translation, or an edit of the late original into the translation."""
+    bot: Bot, redis: Redis, prefix: str, env: Envelope, text: str, entities: list[MessageEntity],
+    meta: dict[str, Any] | None = None,
+) -> int | None:  # fmt: skip
+    """Worker side: the translation, or an edit of the late original into the translation.
+    ``meta`` (``score``, ``model_version``) is kept for a "looks wrong" flag."""
     if not await still_wanted(redis, env):
         return None
-    orig_id = await store_original(redis, prefix, env, text, entities)
+    orig_id = await store_original(redis, prefix, env, text, entities, meta)
     with use_locale(env.dst_lang):
         note = "🌐 " + _("Translated from {language}").format(language=language_name(env.src_lang))
-        show = TranslationToggle(view="o", orig_id=orig_id).pack()
-        markup = with_button(
-            _markup(env.markup), InlineKeyboardButton(_("Show original"), callback_data=show)
-        )
+        markup = with_button(_markup(env.markup), toggle_row(orig_id))
 
     async def send() -> Message:
         sent = await send_envelope(bot, env, text, entities, note, markup)
@@ -270,8 +289,9 @@ async def edit_to(
 
 
 async def store_original(
-    redis: Redis, prefix: str, env: Envelope, text: str, entities: list[MessageEntity]
-) -> int:
+    redis: Redis, prefix: str, env: Envelope, text: str, entities: list[MessageEntity],
+    meta: dict[str, Any] | None = None,
+) -> int:  # fmt: skip
     """Keep both versions for the Show original / Show translation toggle."""
     record = {
         "head": env.head,
@@ -283,6 +303,7 @@ async def store_original(
         "translation_entities": entities_json(entities),
         "markup": env.markup,
         "people": env.involved(),  # an edit's re-translation is theirs too
+        **(meta or {}),
     }
     return await keep_record(redis, prefix, record)
 
@@ -376,7 +397,8 @@ class Translations:
         self.p = prefix
 
     async def erase_user(self, uid: int) -> None:
-        keys = await trail.Trail(self.redis, self.p).keys(uid, "tr:orig:", "tr:msg:")
+        # tr:flag: a "looks wrong" report holds the flagged original (translation.flags).
+        keys = await trail.Trail(self.redis, self.p).keys(uid, "tr:orig:", "tr:msg:", "tr:flag:")
         if keys:
             await self.redis.delete(*keys)
 

@@ -21,7 +21,8 @@ async def calibrations(
     engine: argos.ArgosTranslator, redis: Redis | None, prefix: str, data_dir: Path
 ) -> confidence.Calibrations:
     """Thresholds for every installed package, calibrating a package whose stored threshold
-    is missing or was measured on another package version (seconds, once per version)."""
+    is missing or was measured on another package version or scoring revision (seconds,
+    once per version)."""
     memo_key = (id(redis), prefix)
     seen = _memo.get(memo_key)
     if seen is not None and time.monotonic() - seen[0] < _MEMO_TTL:
@@ -33,7 +34,12 @@ async def calibrations(
     have = await store.load(list(versions)) if store is not None else local
 
     def current(cals: confidence.Calibrations, pair: tuple[str, str]) -> bool:
-        return pair in cals.items and cals.items[pair].package_version == versions[pair]
+        cal = cals.items.get(pair)
+        return (
+            cal is not None
+            and cal.package_version == versions[pair]
+            and cal.scoring == confidence.SCORING
+        )
 
     # This process's file saves calibrating again against a fresh Redis (and the reverse).
     for pair in versions:
