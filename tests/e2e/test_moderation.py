@@ -291,7 +291,9 @@ async def test_report_in_words_forged_buttons_and_hints(
     assert "moderadores" in text(thanks)
     [report] = await client.wait_for(ana.id, since_seq=since_ana, timeout=20)
     assert "respuestas pagadas" in text(report)
-    assert text(report).startswith("Denuncia #1\n") and "Sobre:" not in text(report)
+    # The group its language routes to; about nobody, so no member line.
+    assert text(report).startswith("Denuncia #1 en “MOOC en español”\n\n"), text(report)
+    assert "Sobre:" not in text(report)
     assert [d for _, d in buttons(report)] == ["mod:a:dismiss:1:0"]  # about nobody: dismiss
     # Forged or stale presses get an alert, never an action.
     for forged in (
