@@ -144,6 +144,8 @@ async def test_a_removed_helper_is_out_of_every_group(
     await maria.send("¿Cómo entrego la tarea de la semana 3 en Coursera?", timeout=20)
     await john.send("How do I submit the week 3 assignment on Coursera?", timeout=20)
     es_topic, en_topic = topic_of(redis_sync, "1"), topic_of(redis_sync, "2")
+    assert await run_worker(worker_env) == 0  # offers of María's question, before any sanction
+    [old_offer] = await offers_for(client, carlos, "1")
 
     # Before: Carlos's answer in the Spanish topic reaches María.
     since = await maria.seq()
@@ -172,6 +174,11 @@ async def test_a_removed_helper_is_out_of_every_group(
     await settled(client, carlos)
     assert [m for m in await client.messages(maria.id, from_bot=True) if m["seq"] > since_m] == []
     assert [m for m in await client.messages(john.id, from_bot=True) if m["seq"] > since_j] == []
+
+    # An offer he got before cannot be accepted now.
+    late = await carlos.press_answer(old_offer, "of:acc:1", force=True)
+    assert late["show_alert"] and "eliminaron" in late["text"]
+    assert redis_sync.get(f"{TEST_PREFIX}offer:claim:1") is None
 
     # He cannot ask.
     [refusal] = await carlos.send("/ask ¿Cómo se calcula la nota final del curso?")
