@@ -149,8 +149,8 @@ async def test_a_removed_helper_is_out_of_every_group(
 
     # Before: Carlos's answer in the Spanish topic reaches María.
     since = await maria.seq()
-    await client.send_text(carlos.id, "Abre la pestaña Calificaciones.", es["id"],
-                           message_thread_id=es_topic)  # fmt: skip
+    first = await client.send_text(carlos.id, "Abre la pestaña Calificaciones.", es["id"],
+                                   message_thread_id=es_topic)  # fmt: skip
     [answer] = await client.wait_for(maria.id, since_seq=since, timeout=20)
     assert "Calificaciones" in text(answer) and "Carlos" not in text(answer)
 
@@ -171,8 +171,15 @@ async def test_a_removed_helper_is_out_of_every_group(
                            message_thread_id=es_topic)  # fmt: skip
     await client.send_text(carlos.id, "Open the Assignments tab.", en["id"],
                            message_thread_id=en_topic)  # fmt: skip
+    # Nor does an edit of his earlier answer reach María's copy.
+    await client.edit(carlos.id, es["id"], first["message_id"], "Compra seguidores aquí.")
     await settled(client, carlos)
     assert [m for m in await client.messages(maria.id, from_bot=True) if m["seq"] > since_m] == []
+    copy = next(
+        m for m in await client.messages(maria.id, from_bot=True)
+        if m["message_id"] == answer["message_id"]
+    )  # fmt: skip
+    assert "Calificaciones" in text(copy) and "seguidores" not in text(copy)
     assert [m for m in await client.messages(john.id, from_bot=True) if m["seq"] > since_j] == []
 
     # An offer he got before cannot be accepted now.
