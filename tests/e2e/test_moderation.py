@@ -283,6 +283,19 @@ async def test_ban_by_reply_and_unban_by_code(bot: Any, client: Any, redis_sync:
     [usage] = await ana.send("/unban NOPE42")
     assert "/unban" in text(usage)
 
+    # /mute with hours as a reply; /modlog asked in the group arrives in private chat.
+    [muted] = await send_reply(
+        client, ana, "/mute 2", es["id"], spam["message_id"], thread_id=thread_id
+    )
+    assert "silenciado durante 2 horas" in text(muted), text(muted)
+    [refusal] = await pablo.send("/ask ¿Cuándo empieza la segunda edición del curso de Python?")
+    assert "silenciad" in text(refusal)
+    since_ana = await ana.seq()
+    [sent] = await ana.send("/modlog", chat_id=es["id"], thread_id=thread_id)
+    assert "privado" in text(sent)
+    [log] = await client.wait_for(ana.id, since_seq=since_ana, timeout=20)
+    assert "silenciado durante 2 horas" in text(log) and "eliminación revertida" in text(log)
+
 
 async def test_report_in_words_forged_buttons_and_hints(
     bot: Any, client: Any, redis_sync: Any
