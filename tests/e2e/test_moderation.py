@@ -144,11 +144,13 @@ async def test_a_removed_helper_is_out_of_every_group(
     await maria.send("¿Cómo entrego la tarea de la semana 3 en Coursera?", timeout=20)
     await john.send("How do I submit the week 3 assignment on Coursera?", timeout=20)
     es_topic, en_topic = topic_of(redis_sync, "1"), topic_of(redis_sync, "2")
+    assert await run_worker(worker_env) == 0  # offers of María's question, before any sanction
+    [old_offer] = await offers_for(client, carlos, "1")
 
     # Before: Carlos's answer in the Spanish topic reaches María.
     since = await maria.seq()
-    await client.send_text(carlos.id, "Abre la pestaña Calificaciones.", es["id"],
-                           message_thread_id=es_topic)  # fmt: skip
+    first = await client.send_text(carlos.id, "Abre la pestaña Calificaciones.", es["id"],
+                                   message_thread_id=es_topic)  # fmt: skip
     [answer] = await client.wait_for(maria.id, since_seq=since, timeout=20)
     assert "Calificaciones" in text(answer) and "Carlos" not in text(answer)
 
@@ -169,9 +171,21 @@ async def test_a_removed_helper_is_out_of_every_group(
                            message_thread_id=es_topic)  # fmt: skip
     await client.send_text(carlos.id, "Open the Assignments tab.", en["id"],
                            message_thread_id=en_topic)  # fmt: skip
+    # Nor does an edit of his earlier answer reach María's copy.
+    await client.edit(carlos.id, es["id"], first["message_id"], "Compra seguidores aquí.")
     await settled(client, carlos)
     assert [m for m in await client.messages(maria.id, from_bot=True) if m["seq"] > since_m] == []
+    copy = next(
+        m for m in await client.messages(maria.id, from_bot=True)
+        if m["message_id"] == answer["message_id"]
+    )  # fmt: skip
+    assert "Calificaciones" in text(copy) and "seguidores" not in text(copy)
     assert [m for m in await client.messages(john.id, from_bot=True) if m["seq"] > since_j] == []
+
+    # An offer he got before cannot be accepted now.
+    late = await carlos.press_answer(old_offer, "of:acc:1", force=True)
+    assert late["show_alert"] and "eliminaron" in late["text"]
+    assert redis_sync.get(f"{TEST_PREFIX}offer:claim:1") is None
 
     # He cannot ask.
     [refusal] = await carlos.send("/ask ¿Cómo se calcula la nota final del curso?")
@@ -269,6 +283,19 @@ async def test_ban_by_reply_and_unban_by_code(bot: Any, client: Any, redis_sync:
     [usage] = await ana.send("/unban NOPE42")
     assert "/unban" in text(usage)
 
+    # /mute with hours as a reply; /modlog asked in the group arrives in private chat.
+    [muted] = await send_reply(
+        client, ana, "/mute 2", es["id"], spam["message_id"], thread_id=thread_id
+    )
+    assert "silenciado durante 2 horas" in text(muted), text(muted)
+    [refusal] = await pablo.send("/ask ¿Cuándo empieza la segunda edición del curso de Python?")
+    assert "silenciad" in text(refusal)
+    since_ana = await ana.seq()
+    [sent] = await ana.send("/modlog", chat_id=es["id"], thread_id=thread_id)
+    assert "privado" in text(sent)
+    [log] = await client.wait_for(ana.id, since_seq=since_ana, timeout=20)
+    assert "silenciado durante 2 horas" in text(log) and "eliminación revertida" in text(log)
+
 
 async def test_report_in_words_forged_buttons_and_hints(
     bot: Any, client: Any, redis_sync: Any
@@ -291,6 +318,9 @@ async def test_report_in_words_forged_buttons_and_hints(
     assert "moderadores" in text(thanks)
     [report] = await client.wait_for(ana.id, since_seq=since_ana, timeout=20)
     assert "respuestas pagadas" in text(report)
+    # The group its language routes to; about nobody, so no member line.
+    assert text(report).startswith("Denuncia #1 en “MOOC en español”\n\n"), text(report)
+    assert "Sobre:" not in text(report)
     assert [d for _, d in buttons(report)] == ["mod:a:dismiss:1:0"]  # about nobody: dismiss
     # Forged or stale presses get an alert, never an action.
     for forged in (

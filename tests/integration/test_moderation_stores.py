@@ -123,6 +123,10 @@ async def test_reports_are_decided_once_and_forget_their_people(r: aioredis.Redi
     assert (await reports.export_user(UID))["questions_held_for_review"][0]["question"] == 9
     assert (await reports.export_user(UID))["reports_made"] == []  # reports about them: not theirs
 
+    assert all([await reports.may_report(OTHER) for _ in range(10)])
+    assert not await reports.may_report(OTHER)  # the 11th in an hour
+    assert await reports.may_report(UID)
+
     for uid in (UID, OTHER, ADMIN):
         await reports.erase_user(uid)
         assert await keys_naming(r, uid) == [], uid

@@ -40,6 +40,8 @@ from tg_support.helpers.registry import (
     with_changes,
 )
 from tg_support.helpers.stats import HelperStatsStore
+from tg_support.moderation.actions import refusal
+from tg_support.moderation.sanctions import Sanctions
 from tg_support.questions import topics
 from tg_support.questions.store import Question, questions
 
@@ -364,6 +366,16 @@ async def on_offer_button(update: Update, ctx: Ctx) -> None:
         await query.answer()
         await edit_or_send(
             update, ctx, _("OK, you passed on question #{number}. Thank you!").format(number=qid)
+        )
+        return
+    standing = await store.repo(Sanctions).standing(uid)
+    if standing.restricted or standing.shadow:
+        # An offer sent before the sanction: a shadow-banned helper sees it taken.
+        await query.answer(
+            refusal(standing.removed, standing.muted_until)
+            if standing.restricted
+            else _("Someone else has just taken this question."),
+            show_alert=True,
         )
         return
     index = _index(ctx)

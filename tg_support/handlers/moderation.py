@@ -154,6 +154,15 @@ async def _file_report(update: Update, ctx: Ctx, target: Target, group_ids: list
     store = ctx.svc.store
     user = update.effective_user
     assert user is not None
+    if not await store.repo(Reports).may_report(user.id):
+        await reply(
+            update,
+            ctx,
+            _(
+                "You have sent many reports in a short time. Please wait a while before the next one."
+            ),
+        )
+        return
     sanctions = store.repo(Sanctions)
     code = await sanctions.code(target.uid) if target.uid else ""
     q = target.question

@@ -142,8 +142,8 @@ async def relay_answer(ctx: Ctx, q: Question, msg: Message, helper_id: int) -> b
 async def edited(update: Update, ctx: Ctx) -> None:
     """An edit on either side is applied to the copies we made of that message."""
     msg = update.edited_message
-    if msg is None:
-        return
+    if msg is None or await screen_relay(update, ctx):
+        return  # (a sanctioned author's edits do not reach the copies either)
     store = ctx.svc.store
     copies = await store.relay_copies(msg.chat_id, msg.message_id)
     for chat_id, msg_id, qid in copies:

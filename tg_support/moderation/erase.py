@@ -212,6 +212,7 @@ KEY_PATTERNS: dict[str, str] = {
     "mod:audit:actor:{}": "moderation_log", "mod:audit:target:{}": "moderation_log",
     "mod:report:seq": SHARED, "mod:report:{}": "reports", "mod:report:{}:msgs": "reports",
     "mod:held:{}": "reports", "mod:held:{}:msgs": "reports", "mod:reports:user:{}": "reports",
+    "mod:reports:rate:{}": "reports",
     "mod:gate:stats": SHARED,  # verdict counts by reason
     # ops: health counters per group and day name nobody; the digest opt-out does
     "hl:q:{}": SHARED, "hl:day:{}:{}": SHARED, "hl:ttfa:{}:{}": SHARED,

@@ -17,6 +17,7 @@ Key patterns (``{p}`` is the prefix; every key expires :data:`TTL` after its las
 ``{p}mod:held:{qid}:msgs``         hash    admin id → ``message id:locale`` of their copy
 ``{p}mod:reports:user:{uid}``      set     ``r<rid>`` / ``h<qid>`` naming this user (as reporter,
                                            target, asker or admin), for /forget and /export
+``{p}mod:reports:rate:{uid}``      string  reports this user filed in the current hour (TTL)
 =================================  ======  ================================================
 """
 
@@ -31,6 +32,7 @@ from redis.asyncio import Redis
 from tg_support.core.store import Repository, from_hash, to_hash
 
 TTL: Final = 30 * 24 * 3600
+REPORTS_PER_HOUR: Final = 10  # so one person cannot bury the admins in reports
 TEXT_LIMIT: Final = 1000
 
 # KEYS[1] the record; ARGV: action, by, now. Only an open record is decided, once.
@@ -94,6 +96,9 @@ class ReportKeys:
     def user(self, uid: int) -> str:
         return f"{self.p}mod:reports:user:{uid}"
 
+    def rate(self, uid: int) -> str:
+        return f"{self.p}mod:reports:rate:{uid}"
+
 
 class Reports(Repository):
     def __init__(self, redis: Redis, prefix: str = "tgs:") -> None:
@@ -109,6 +114,14 @@ class Reports(Repository):
             await pipe.execute()
 
     # --- reports ---------------------------------------------------------------------
+
+    async def may_report(self, uid: int) -> bool:
+        """Count a report by ``uid``; False past :data:`REPORTS_PER_HOUR` in the hour."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(self.keys.rate(uid), 0, ex=3600, nx=True)
+            pipe.incr(self.keys.rate(uid))
+            _, count = await pipe.execute()
+        return int(count) <= REPORTS_PER_HOUR
 
     async def new_report(self, report: Report) -> Report:
         report.rid = int(await self.redis.incr(self.keys.seq))
@@ -194,7 +207,7 @@ class Reports(Repository):
                     await self.redis.delete(self.keys.held(num), self.keys.held_msgs(num))
                 elif held is not None and held.by == uid:
                     await self.redis.hset(self.keys.held(num), "by", "0")
-        await self.redis.delete(self.keys.user(uid))
+        await self.redis.delete(self.keys.user(uid), self.keys.rate(uid))
 
     async def export_user(self, uid: int) -> dict[str, Any]:
         """Reports the user made, and their questions held for review (reports about them

@@ -95,12 +95,14 @@ def gate_reason(reason: str) -> str:
 
 
 def report_text(report: Report, group_title: str) -> str:
-    lines = [
-        "<b>" + _("Report #{number} in “{group}”").format(
-            number=report.rid, group=esc(group_title)
-        ) + "</b>",
-        _("About: {member}").format(member=member(report.code)),
-    ]  # fmt: skip
+    title = (
+        _("Report #{number} in “{group}”").format(number=report.rid, group=esc(group_title))
+        if group_title
+        else _("Report #{number}").format(number=report.rid)
+    )
+    lines = ["<b>" + title + "</b>"]
+    if report.code:
+        lines.append(_("About: {member}").format(member=member(report.code)))
     if report.question:
         lines.append(_("Question #{number}").format(number=report.question))
     lines += ["", "<b>" + _("Reported message:") + "</b>", esc(report.text) or "—"]
