@@ -102,6 +102,7 @@ async def test_thank_you_note_badge_card_and_spotlight(
     [post] = await client.wait_for(es["id"], text_contains="🌟", timeout=30)
     assert "Ayudantes destacados" in text(post) and "diciembre" in text(post)
     assert "1 respuesta útil" in text(post) and "Carlos" not in text(post)
+    assert "Ayudó con: python" in text(post)  # the topics of the questions answered there
     deadline = time.monotonic() + 30
     while nxt not in redis_sync.zrange(registry, 0, -1):
         assert time.monotonic() < deadline, "the spotlight did not schedule next month's"
