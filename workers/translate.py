@@ -15,7 +15,6 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, MessageEntity
 from telegram.error import BadRequest
 
-from tg_support.community.course_store import CourseStore
 from tg_support.core.i18n import _, use_locale
 from tg_support.core.jobs import enqueue_in
 from tg_support.questions import topics
@@ -56,6 +55,10 @@ MIN_TITLE_CHARS = 6
 
 async def course_terms(rt: Runtime) -> list[Term]:
     """The catalog's course titles, which pass through translation as written."""
+    # Imported here: the catalog pulls in rapidfuzz and the course index (~0.4 s), which a
+    # worker starting to serve the translate queue should not wait for.
+    from tg_support.community.course_store import CourseStore
+
     courses = rt.store.repo(CourseStore)
     version = str(await rt.store.redis.get(courses.keys.version))
     memo = _titles.get(rt.settings.redis_prefix)

@@ -89,6 +89,17 @@ async def test_glossary_term_survives_and_a_wrong_translation_reaches_the_admins
     assert flagged["src"] == "en" and flagged["dst"] == "es"
     assert flagged["text"] == "My question is about peer review." and flagged["version"]
 
+    # A course title of the catalog passes through as written.
+    since = await maria.seq()
+    await client.send_text(
+        john.id, "My question is about Neural Networks and Deep Learning.",
+        chat_id=en["id"], message_thread_id=thread,
+    )  # fmt: skip
+    [course] = await client.wait_for(
+        maria.id, since_seq=since, text_contains="Neural Networks and Deep Learning", timeout=40
+    )
+    assert "Mi pregunta es sobre Neural Networks and Deep Learning" in text(course)
+
     # The admins see the pair, its flags and confidences, and the text.
     [report] = await ana.send("/translations", chat_id=en["id"])
     body = text(report)
