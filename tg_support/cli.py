@@ -96,11 +96,16 @@ def cmd_worker(args: argparse.Namespace) -> int:
     # Every worker may translate (offers in a helper's language), so every worker sets up
     # argos: cheap (no model is loaded until the first translation).
     from tg_support.translation.argos import publish_pairs
-    from workers.translate import prepare
+    from workers.translate import prepare, warm_calibrations
 
     installed = prepare(settings.data_dir)
     pairs = publish_pairs(conn, settings.redis_prefix)
     log.info("translation: installed %s; pairs %s", installed or "nothing new", sorted(pairs))
+    if pairs:
+        try:
+            warm_calibrations()
+        except Exception:  # jobs calibrate on first need instead
+            log.exception("translation: could not measure the confidence thresholds at start")
 
     # A SimpleWorker: jobs run in this process, so loaded models stay loaded (core/worker.py).
     def make() -> Worker:

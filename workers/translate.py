@@ -39,6 +39,18 @@ def prepare(data_dir: Path, models_dir: Path = translation.SHIPPED_MODELS) -> li
     return translation.install_models(paths)
 
 
+def warm_calibrations() -> None:
+    """At worker start: the installed packages' confidence thresholds, measured now when
+    nobody has (seconds, once per package version and scoring revision; then they are in
+    Redis and the data dir), so that a learner's first translation does not wait on them
+    (the bot waits only seconds for a translated suggestion)."""
+    run(
+        lambda rt: service.calibrations(
+            translation.translator(), rt.store.redis, rt.settings.redis_prefix, rt.settings.data_dir
+        )
+    )
+
+
 def _cache(rt: Runtime) -> translation.TranslationCache:
     return translation.TranslationCache(rt.store.redis, rt.settings.redis_prefix)
 
