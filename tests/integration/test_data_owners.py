@@ -74,4 +74,12 @@ async def test_a_shared_trail_entry_leaves_the_other_trail_too(r: aioredis.Redis
     await t.erase_user(1)
     # Person 2's trail no longer names person 1; person 1's is gone.
     assert await r.exists(trail.trail_key(P, 1)) == 0
-    assert await r.smembers(trail.trail_key(P, 2)) == set()
+    assert await r.zrange(trail.trail_key(P, 2), 0, -1) == []
+
+
+async def test_entries_past_their_keys_lifetime_are_dropped(r: aioredis.Redis) -> None:
+    """An active person's trail holds what is still stored, not everything ever noted."""
+    await trail.note(r, P, [3], [f"{P}member:3:-100"], ttl=-120)  # (as if written long ago)
+    await trail.note(r, P, [3], [f"{P}relay:3:1"])
+    assert await Trail(r, P).keys(3) == [f"{P}relay:3:1"]
+    assert 0 < await r.ttl(trail.trail_key(P, 3)) <= trail.TRAIL_TTL

@@ -559,7 +559,7 @@ async def translate_messages(
     keys = [cache.key(version, src, dst, masked[i][0]) for i in order]
     cached = await cache.get_many(keys)
     if people:  # (a local cache, as the CLI and the bench use, keeps no trails)
-        await trail.note(cache.redis, cache.p, people, keys)
+        await trail.note(cache.redis, cache.p, people, keys, CACHE_TTL)
     todo = [i for i, hit in zip(order, cached, strict=True) if hit is None]
     fresh: dict[int, str] = {}
     if todo:
