@@ -158,7 +158,8 @@ async def on_question_text(update: Update, ctx: Ctx, conv: Conversation, text: s
     svc = ctx.svc
     msg = await suggestions.send(
         ctx.bot, svc.redis, svc.settings.redis_prefix, uid, shown, reader, keyboard(buttons),
-        [sq.helper_id for sq in found if sq.helper_id],
+        # Whose texts the list shows: its kept versions go when any of them erases.
+        [x for sq in found for x in (sq.asker_id, sq.helper_id) if x],
     )  # fmt: skip
     await store.set_conv(
         uid,
