@@ -223,7 +223,7 @@ async def test_helper_forget_leaves_no_key_naming_him(
     wrote it."""
     maria, john = life["maria"], life["john"]
     before = mentions(redis_sync, john.id, [])
-    assert {"user", "hstats", "rated", "trail"} <= {k.split(":")[0] for k in before}, before
+    assert {"user", "hstats", "rated"} <= {k.split(":")[0] for k in before}, before
     [ask] = await john.send("/forget")
     [done] = await john.press(ask, "pf:forget:yes")
     assert "erased everything" in text(done)
