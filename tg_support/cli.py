@@ -313,6 +313,31 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return _serve(demo, args)
 
 
+def cmd_backfill_trails(args: argparse.Namespace) -> int:
+    """Once, at the upgrade that introduced trails (moderation.backfill)."""
+    import asyncio
+
+    from tg_support.core.redis_conn import async_client
+    from tg_support.moderation.backfill import backfill_trails
+
+    settings = load_settings()
+    if not settings.redis_url:
+        print("tg-support: backfill-trails needs REDIS_URL", file=sys.stderr)
+        return 2
+    url = settings.redis_url
+
+    async def run() -> None:
+        redis = async_client(url)
+        try:
+            done = await backfill_trails(redis, settings.redis_prefix)
+        finally:
+            await redis.aclose()
+        print(", ".join(f"{kind}: {n}" for kind, n in sorted(done.items())) or "nothing to do")
+
+    asyncio.run(run())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tg-support",
@@ -421,6 +446,14 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--scale", type=float, default=1.0, help="multiply every flood limit")
     sandbox.add_argument("--no-limits", action="store_true", help="do not enforce flood limits")
     sandbox.set_defaults(func=cmd_sandbox)
+
+    backfill = sub.add_parser(
+        "backfill-trails",
+        help="once, after upgrading: let /forget find keys written before trails existed",
+        description="Scan the keyspace once and note relayed copies, translated-message maps, "
+        "broadcast lists, offers and membership checks in their people's trails.",
+    )
+    backfill.set_defaults(func=cmd_backfill_trails)
     return parser
 
 

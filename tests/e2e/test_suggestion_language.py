@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import TEST_PREFIX
 
 from .people import Person, buttons, data_for, text
+from .scan import mentions
 from .waiting import arrives, queues_idle, until
 from .world import forum_group, onboard, person, register
 
@@ -65,3 +66,9 @@ async def test_english_answer_to_spanish_question_is_suggested_in_spanish(
     [shown] = await Person(client, lucia.user).press(suggest, data_for(suggest, "original"))
     assert ANSWER in text(shown) and "viernes" not in text(shown)
     assert [d for _, d in buttons(shown) if d.startswith("q:go:")]
+
+    # Lucía's kept versions of the list hold María's question: when María erases her data,
+    # they go too, and nothing stored names María or holds her question.
+    [ask] = await maria.send("/forget")
+    await maria.press(ask, "pf:forget:yes")
+    assert mentions(redis_sync, maria.id, [QUESTION]) == {}

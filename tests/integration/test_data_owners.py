@@ -74,4 +74,49 @@ async def test_a_shared_trail_entry_leaves_the_other_trail_too(r: aioredis.Redis
     await t.erase_user(1)
     # Person 2's trail no longer names person 1; person 1's is gone.
     assert await r.exists(trail.trail_key(P, 1)) == 0
-    assert await r.smembers(trail.trail_key(P, 2)) == set()
+    assert await r.zrange(trail.trail_key(P, 2), 0, -1) == []
+
+
+async def test_entries_past_their_keys_lifetime_are_dropped(r: aioredis.Redis) -> None:
+    """An active person's trail holds what is still stored, not everything ever noted."""
+    await trail.note(r, P, [3], [f"{P}member:3:-100"], ttl=-120)  # (as if written long ago)
+    await trail.note(r, P, [3], [f"{P}relay:3:1"])
+    assert await Trail(r, P).keys(3) == [f"{P}relay:3:1"]
+    assert 0 < await r.ttl(trail.trail_key(P, 3)) <= trail.TRAIL_TTL
+
+
+async def test_backfill_lets_forget_find_keys_written_before_trails(
+    r: aioredis.Redis, redis_url: str
+) -> None:
+    """Keys as an older version wrote them (no trail), then the operator's command."""
+    import asyncio
+    import os
+    import sys
+
+    from tests.conftest import make_settings
+    from tg_support.core.store import Profile, Store
+    from tg_support.moderation.erase import erase_user
+
+    uid, helper = 100000007, 100000008
+    await r.rpush(f"{P}relay:{uid}:5", json.dumps([-1001, 9, "3"]))
+    await r.rpush(f"{P}relay:-1001:9", json.dumps([uid, 5, "3"]))
+    await r.set(f"{P}tr:msg:{uid}:6", "4")
+    await r.set(f"{P}tr:orig:4", json.dumps({"original": "The assignment is due on Friday."}))
+    await r.rpush(f"{P}bc:2:rcpt", f"{uid}:es", f"{helper}:en")
+    await r.sadd(f"{P}offer:sent:3", helper)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tg_support.cli", "backfill-trails",
+        env={**os.environ, "REDIS_URL": redis_url, "REDIS_PREFIX": P},
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await proc.communicate()
+    assert proc.returncode == 0
+    assert out.decode().split() == ["bc:", "1,", "offer:", "1,", "relay:", "2,", "tr:msg:", "1"]
+    store = Store(r, P)
+    await store.save_profile(Profile(user_id=uid, lang="es"))
+    settings = make_settings("http://127.0.0.1:1", redis_url, redis_prefix=P)
+    await erase_user(store, settings, 1, uid)
+    assert await r.exists(f"{P}relay:{uid}:5", f"{P}relay:-1001:9", f"{P}tr:msg:{uid}:6",
+                          f"{P}tr:orig:4") == 0  # fmt: skip
+    assert await r.lrange(f"{P}bc:2:rcpt", 0, -1) == ["0:", f"{helper}:en"]
+    assert await Trail(r, P).keys(helper) == [f"{P}bc:2:rcpt", f"{P}offer:sent:3"]

@@ -386,16 +386,20 @@ class Broadcasts:
             for i in range(0, len(recipients), 1000):
                 pipe.rpush(rkey, *[f"{c}:{lang}" for c, lang in recipients[i : i + 1000]])
             pipe.expire(rkey, TTL)
-            # Each person on the list finds it again on /forget (one SADD each, with the list).
-            for c, _lang in recipients:
-                if c > 0:
-                    trail.note_in(pipe, self.p, [c], [rkey])
             pipe.hset(
                 self.key(bid),
                 mapping={"total": str(len(recipients)), "chunks": str(chunks),
                          "chunk_size": str(chunk_size), "started_at": str(time.time())},
             )  # fmt: skip
             await pipe.execute()
+        # Each person on the list finds it again on /forget: noted in batches, outside the
+        # snapshot's transaction (a big audience would hold Redis in one long EXEC).
+        users = [c for c, _lang in recipients if c > 0]
+        for i in range(0, len(users), 1000):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for uid in users[i : i + 1000]:
+                    trail.note_in(pipe, self.p, [uid], [rkey], TTL)
+                await pipe.execute()
         return chunks
 
     async def chunk(self, bid: str, index: int) -> list[tuple[int, str]]:

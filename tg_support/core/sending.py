@@ -323,7 +323,7 @@ async def send_once(
         pipe.set(k, str(msg.message_id), ex=month)
         # The record names the recipient's chat or the message's subject (``people``): it
         # goes with them on /forget.
-        trail.note_in(pipe, prefix, trail.people_of([msg.chat_id], people), [k])
+        trail.note_in(pipe, prefix, trail.people_of([msg.chat_id], people), [k], month)
         await pipe.execute()
     return msg.message_id
 

@@ -14,22 +14,28 @@ The owner of each key pattern erases its own keys (``erase_user`` reads the trai
 Key pattern (``{p}`` is the prefix):
 
 =====================  ====  ==================================================================
-``{p}trail:{uid}``     set   ``{name}|{uid,uid...}``: the name (without the prefix) of a key
+``{p}trail:{uid}``     zset  ``{name}|{uid,uid...}``: the name (without the prefix) of a key
                              that holds data of ``uid``, and everyone it was noted for;
-                             expires :data:`TRAIL_TTL` after the last note (longer than any
-                             traced key lives)
+                             score: when that key is gone at the latest (expired entries
+                             are dropped by later notes); the set expires
+                             :data:`TRAIL_TTL` after its last note
 =====================  ====  ==================================================================
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
 from redis.asyncio import Redis
 
-# The longest-lived traced keys (ratings, 365 days) and a margin.
-TRAIL_TTL = 400 * 24 * 3600
+DAY = 24 * 3600
+# How long an entry is kept unless its writer says otherwise: the longest-lived traced keys
+# (relayed copies, translated originals, broadcast lists: 90 days).
+KEY_TTL = 90 * DAY
+# The set itself, after its last note.
+TRAIL_TTL = KEY_TTL + DAY
 
 
 def trail_key(prefix: str, uid: int) -> str:
@@ -50,18 +56,26 @@ def people_of(chats: Iterable[int | str | None], extra: Iterable[int] = ()) -> l
     return out
 
 
-def note_in(pipe: Any, prefix: str, people: Iterable[int], keys: Iterable[str]) -> None:
-    """Queue the notes on a pipeline the caller executes with its own writes. Each entry
-    says who else it was noted for (``name|uid,uid``), so erasing one of them also takes
-    it out of the others' trails: a trail must not keep naming someone who left."""
+def note_in(
+    pipe: Any, prefix: str, people: Iterable[int], keys: Iterable[str], ttl: float = KEY_TTL
+) -> None:
+    """Queue the notes on a pipeline the caller executes with its own writes; ``ttl``: how
+    long the noted keys live (at most). Each entry says who else it was noted for
+    (``name|uid,uid``), so erasing one of them also takes it out of the others' trails: a
+    trail must not keep naming someone who left. Entries are scored with the time their
+    key is gone by, and every note drops the entries past it, so an active person's trail
+    stays as small as what is still stored about them."""
     people = sorted(set(people))
     names = [k[len(prefix) :] if k.startswith(prefix) else k for k in keys]
     if not names or not people:
         return
-    members = [f"{n}|{','.join(map(str, people))}" for n in names]
+    now = time.time()
+    gone_by = now + ttl + 60
+    members = {f"{n}|{','.join(map(str, people))}": gone_by for n in names}
     for uid in people:
         tkey = trail_key(prefix, uid)
-        pipe.sadd(tkey, *members)
+        pipe.zadd(tkey, members)
+        pipe.zremrangebyscore(tkey, "-inf", now)
         pipe.expire(tkey, TRAIL_TTL)
 
 
@@ -72,13 +86,15 @@ def _entry(member: str) -> tuple[str, list[int]]:
     return name, [int(x) for x in who.split(",") if x.isdigit()]
 
 
-async def note(redis: Redis, prefix: str, people: Iterable[int], keys: Iterable[str]) -> None:
+async def note(
+    redis: Redis, prefix: str, people: Iterable[int], keys: Iterable[str], ttl: float = KEY_TTL
+) -> None:
     """Record that ``keys`` (full names) hold data of every user in ``people``."""
     people, keys = list(people), list(keys)
     if not people or not keys:
         return
     async with redis.pipeline(transaction=False) as pipe:
-        note_in(pipe, prefix, people, keys)
+        note_in(pipe, prefix, people, keys, ttl)
         await pipe.execute()
 
 
@@ -92,20 +108,20 @@ class Trail:
 
     async def keys(self, uid: int, *kinds: str) -> list[str]:
         """Full names of the traced keys of ``uid`` whose name starts with one of ``kinds``
-        (e.g. ``"relay:"``), sorted."""
-        members = {str(x) for x in await self.redis.smembers(trail_key(self.p, uid))}
+        (e.g. ``"relay:"``; all without ``kinds``), sorted."""
+        members = {str(x) for x in await self.redis.zrange(trail_key(self.p, uid), 0, -1)}
         names = {_entry(m)[0] for m in members}
-        return sorted(self.p + n for n in names if n.startswith(kinds))
+        return sorted(self.p + n for n in names if not kinds or n.startswith(kinds))
 
     async def erase_user(self, uid: int) -> None:
         """The index itself (the keys it names are erased by their owners first), and its
         entries in the trails of the other people they were noted for."""
-        members = [str(x) for x in await self.redis.smembers(trail_key(self.p, uid))]
+        members = [str(x) for x in await self.redis.zrange(trail_key(self.p, uid), 0, -1)]
         async with self.redis.pipeline(transaction=False) as pipe:
             for member in members:
                 for other in _entry(member)[1]:
                     if other != uid:
-                        pipe.srem(trail_key(self.p, other), member)
+                        pipe.zrem(trail_key(self.p, other), member)
             pipe.delete(trail_key(self.p, uid))
             await pipe.execute()
 

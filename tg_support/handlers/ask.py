@@ -161,7 +161,8 @@ async def on_question_text(update: Update, ctx: Ctx, conv: Conversation, text: s
     svc = ctx.svc
     msg = await suggestions.send(
         ctx.bot, svc.redis, svc.settings.redis_prefix, uid, text_shown, lang, keyboard(buttons),
-        [s.q.helper_id for s in shown if s.q.helper_id],
+        # Whose texts the list shows: its kept versions go when any of them erases.
+        [x for s in shown for x in (s.q.asker_id, s.q.helper_id) if x],
     )  # fmt: skip
     await store.set_conv(
         uid,

@@ -54,7 +54,7 @@ class Membership(Repository):
             ok = False
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.set(key, "1" if ok else "0", ex=MEMBER_TTL)
-            trail.note_in(pipe, self.p, [uid], [key])  # found again by /forget, no SCAN
+            trail.note_in(pipe, self.p, [uid], [key], MEMBER_TTL)  # found by /forget, no SCAN
             await pipe.execute()
         return ok
 

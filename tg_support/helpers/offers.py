@@ -325,7 +325,7 @@ async def send_offer(
         pipe.expire(keys.msg(q.qid), TTL)
         pipe.expire(keys.sent(q.qid), TTL)
         # The question's offer keys name the helper: /forget finds them through this.
-        trail.note_in(pipe, store.keys.p, [uid], [keys.sent(q.qid)])
+        trail.note_in(pipe, store.keys.p, [uid], [keys.sent(q.qid)], TTL)
         await pipe.execute()
     return True
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tg_support.core import jobs
-from tg_support.core.i18n import _, ngettext
+from tg_support.core.i18n import LANGUAGE_NAMES, _, ngettext
 from tg_support.core.services import Services
 from tg_support.core.store import Repository
 from tg_support.helpers.stats import HelperStatsStore
@@ -110,6 +110,15 @@ class Shown:
     answer_lang: str
     translated: bool = False
     unsure: bool = False  # the translation is below its threshold: the original is shown too
+    answer_translated: bool = False  # (surely or not): else it is shown as its helper wrote it
+
+    def answer_as_shown(self, reader: str) -> str:
+        """The answer for ``reader``: one left in another language says which, so it is
+        never taken for the question's language."""
+        if self.answer and not self.answer_translated and self.answer_lang != reader:
+            language = LANGUAGE_NAMES.get(self.answer_lang, self.answer_lang)
+            return _("Original ({language}):").format(language=language) + " " + self.answer
+        return self.answer
 
 
 async def answer_lang(svc: Services, q: Question) -> str:
@@ -150,7 +159,7 @@ async def translate_shown(
         if wanted[2 * i] and q_ok:
             s.question, s.translated = str(q_text), True
         if wanted[2 * i + 1]:
-            s.translated = True
+            s.translated = s.answer_translated = True
             if a_ok:
                 s.answer = str(a_text)
             else:
@@ -164,36 +173,36 @@ def _esc(text: str) -> str:
 
 
 
-def render_first(s: Shown, *, original: bool = False) -> Builder:
+def render_first(s: Shown, reader: str, *, original: bool = False) -> Builder:
     """The one answer offered first (the current locale is the learner's); ``original``:
     as written, for the Show original toggle."""
     b = Builder(_("An answer to a very similar question may solve yours:") + "\n\n")
     b.add("❓ " + (s.q.text if original else s.question)[:300])
-    answer = (s.q.answer or "") if original else s.answer
+    answer = (s.q.answer or "") if original else s.answer_as_shown(reader)
     if answer:
         b.add("\n💡 " + answer[:800])
     return b
 
 
-def render_list(shown: Sequence[Shown], *, original: bool = False) -> Builder:
+def render_list(shown: Sequence[Shown], reader: str, *, original: bool = False) -> Builder:
     b = Builder(_("Before I pass this on: these answered questions look similar to yours.") + "\n\n")
     for i, s in enumerate(shown, 1):
         b.bold(f"{i}.")
         b.add(" " + (s.q.text if original else s.question)[:300] + "\n")
-        answer = (s.q.answer or "") if original else s.answer
+        answer = (s.q.answer or "") if original else s.answer_as_shown(reader)
         if answer:
             b.add("   → " + answer[:500] + "\n")
         b.add("\n")
     return b
 
 
-def rendered(shown: Sequence[Shown], first: bool) -> Suggestion:
+def rendered(shown: Sequence[Shown], first: bool, reader: str) -> Suggestion:
     """The message, and with anything translated its original for the toggle."""
 
     def render(original: bool) -> Builder:
         if first:
-            return render_first(shown[0], original=original)
-        return render_list(shown, original=original)
+            return render_first(shown[0], reader, original=original)
+        return render_list(shown, reader, original=original)
 
     text = render(False)
     src = next((s.answer_lang if s.answer_lang != s.q.lang else s.q.lang for s in shown
@@ -221,7 +230,7 @@ async def suggestions(
         solved = solved[:1]
     group = solved[0].group_id if solved else None
     shown = await translate_shown(svc, solved, lang, group)
-    return rendered(shown, first and bool(shown)), shown, first
+    return rendered(shown, first and bool(shown), lang), shown, first
 
 
 async def faq_text(svc: Services, chat_id: int, title: str, lang: str) -> str | None:

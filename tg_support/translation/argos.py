@@ -434,7 +434,8 @@ async def translate_messages(
     order = list(masked)
     keys = [cache.key(version, src, dst, masked[i][0]) for i in order]
     cached = await cache.get_many(keys)
-    await trail.note(cache.redis, cache.p, people, keys)
+    if people:  # (a local cache, as the CLI and the bench use, keeps no trails)
+        await trail.note(cache.redis, cache.p, people, keys, CACHE_TTL)
     todo = [i for i, hit in zip(order, cached, strict=True) if hit is None]
     metrics.TRANSLATION_CACHE.labels("hit").inc(len(order) - len(todo))
     metrics.TRANSLATION_CACHE.labels("miss").inc(len(todo))
