@@ -102,6 +102,21 @@ async def pairs_published(redis_sync: Any) -> None:
     raise AssertionError("no worker announced translation pairs")
 
 
+async def serving(redis_sync: Any, queue: str, timeout: float = 60.0) -> None:
+    """A worker takes jobs from ``queue``: it registers with RQ only once it is ready (the
+    pairs are announced earlier, then confidence thresholds may still be measured)."""
+    import asyncio
+
+    from tests.conftest import TEST_PREFIX
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        if redis_sync.scard(f"rq:workers:{TEST_PREFIX}{queue}"):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no worker serves {queue}")
+
+
 def start_worker(env: dict[str, str], data_dir: Any, *queues: str) -> Any:
     import subprocess
     import sys
@@ -130,6 +145,8 @@ async def test_worker_killed_mid_translation_still_delivers_once(
     translator = start_worker(worker_env, worker_data_dir, "translate")
     try:
         await pairs_published(redis_sync)
+        # Ready to take the job at once: else the fallback's deadline can pass first.
+        await serving(redis_sync, "translate")
         admin = await person(client, "Ana", "en")
         maria = await person(client, "María", "es")
         john = await person(client, "John", "en")
