@@ -156,28 +156,38 @@ async def run(args: argparse.Namespace) -> None:
             await seed(args.redis_url, learners, gid, int(admin["id"]))
             await seed_fillers(args.redis_url, 10**9, 1000 - args.learners - 1)
             round_no = 0
-            async with Events(s, url) as events:
-                for count in (1, 2, 1):  # 1 again at the end: the 100k-users RSS
-                    bots = ProxiedBots(env, logs, count=count)
+
+            async def measure(count: int, label: str, rounds: int) -> int:
+                """Start ``count`` processes, one warm-up round, ``rounds`` measured; the
+                first process's RSS at the end."""
+                nonlocal round_no
+                bots = ProxiedBots(env, logs, count=count)
+                try:
                     await bots.start()
-                    pids = [b.pid for b in bots.bots]
-                    try:
-                        if count == 1 and "1k" in rss:
-                            await seed_fillers(args.redis_url, 2 * 10**9, 99_000)
-                        users = "100k" if "1k" in rss else "1k"
-                        label = f"{count} ({users} users)"
-                        round_no += 1  # warm-up: models, caches, connections
-                        await one_round(ctl, events, learners, gid, bid, round_no, pids)
-                        await clear_conversations(args.redis_url)
-                        for _ in range(args.rounds):
-                            round_no += 1
-                            got = await one_round(ctl, events, learners, gid, bid, round_no, pids)
+                except TimeoutError:
+                    print(bots.tail())
+                    await bots.stop()
+                    raise
+                pids = [b.pid for b in bots.bots]
+                try:
+                    for i in range(rounds + 1):  # the first: models, caches, connections
+                        round_no += 1
+                        got = await one_round(ctl, events, learners, gid, bid, round_no, pids)
+                        if i:
                             results.setdefault(label, []).append(got)
-                            await clear_conversations(args.redis_url)
-                        if count == 1:
-                            rss[users] = _proc_stat(pids[0])[1]
-                    finally:
-                        await bots.stop()
+                        await clear_conversations(args.redis_url)
+                    return _proc_stat(pids[0])[1]
+                finally:
+                    await bots.stop()
+
+            async with Events(s, url) as events:
+                # Alternating, so the machine's other load falls on both alike.
+                for _ in range(args.rounds):
+                    for count in (1, 2):
+                        await measure(count, f"{count} process{'es' if count > 1 else ''}", 1)
+                rss["1k"] = await measure(1, "1 process, 1k users", 1)
+                await seed_fillers(args.redis_url, 2 * 10**9, 99_000)
+                rss["100k"] = await measure(1, "1 process, 100k users", 1)
     finally:
         await emu.stop()
         flush_db(args.redis_url)
@@ -192,7 +202,8 @@ def _report(
     print(
         f"scaleout.py: {n} Spanish learners ask at once per round, through haproxy "
         f"(deploy/haproxy.cfg) to `tg-support run --webhook` processes; {os.cpu_count()} cores; "
-        f"{args.rounds} measured rounds per configuration, after one warm-up round each"
+        f"{args.rounds} rounds per configuration, alternating, each on fresh processes after a "
+        f"warm-up round; 1,000 registered users (the learners and fillers)"
     )
     print()
     header = f"{'processes':<22}{'round':>6}{'questions/s':>13}{'CPU/question':>14}{'posted':>9}"
@@ -203,8 +214,10 @@ def _report(
         for i, (rate, cpu, posted) in enumerate(rounds, 1):
             print(f"{label:<22}{i:>6}{rate:>13,.1f}{cpu * 1000:>12.2f}ms{posted:>6}/{n}")
         best[label] = max(r[0] for r in rounds)
+        cpus = sorted(r[1] for r in rounds)
+        print(f"{label:<22}{'median':>6}{'':>13}{cpus[len(cpus) // 2] * 1000:>12.2f}ms")
     print()
-    one, two = best.get("1 (1k users)"), best.get("2 (1k users)")
+    one, two = best.get("1 process"), best.get("2 processes")
     if one and two:
         print(
             f"best round: 1 process {one:,.1f} questions/s, 2 processes {two:,.1f} "
@@ -215,7 +228,7 @@ def _report(
         print(
             f"bot RSS (1 process, after the rounds): {rss['1k'] / 2**20:,.1f} MiB with 1,000 "
             f"registered users, {rss['100k'] / 2**20:,.1f} MiB with 100,000: "
-            f"{growth:+.1%} (goal < 10%)"
+            f"{growth:+.1%} (goal < 10%; {rss['1k'] // 1024:,} KiB -> {rss['100k'] // 1024:,} KiB)"
         )
 
 

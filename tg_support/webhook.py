@@ -82,18 +82,20 @@ class InboxRunner:
         if token is None:
             return  # another process drains this user
         renew = asyncio.get_running_loop().create_task(self._renew(key, token))
+        handled: int | None = None
         try:
-            while not self._stopping:
-                nxt = await self.inbox.next(key, token, LEASE_S)
+            while True:
+                nxt = await self.inbox.step(key, token, LEASE_S, handled)
                 if nxt is None:
-                    if await self.inbox.release(key, token):
-                        return
-                    continue
+                    return  # empty, and the lease is let go
+                if self._stopping:
+                    await self.inbox.hand_over(key, token)  # the rest: another process
+                    return
                 update_id, body = nxt
                 if body is not None:
                     async with self._slots:
                         await self._handle(update_id, body)
-                await self.inbox.done(key, token, update_id)
+                handled = update_id
         except LeaseLost:
             log.warning("lost the lease of a user's updates; another process goes on")
         finally:

@@ -203,3 +203,34 @@ async def test_two_processes_register_a_group_with_every_language_tapped(
     stored = redis_sync.hgetall(f"{TEST_PREFIX}group:{group['id']}")
     assert sorted(json.loads(stored["languages"])) == sorted(langs)
     assert stored["region"] == "europe"
+
+
+async def test_two_processes_apply_one_press_of_a_courses_picker_once(
+    sandbox: Any, client: Any, redis_sync: Any, redis_url: str
+) -> None:
+    """/courses add: a double tap of the picker's button on two processes adds the course
+    once and tells the second press it expired; the session date still finds its course."""
+    import redis.asyncio as aioredis
+
+    from tg_support.core.store import Profile, Store
+
+    from .people import data_for
+
+    user = await client.create_user(first_name="Lea", language_code="en")
+    p = Person(client, user)
+    conn = aioredis.from_url(redis_url, decode_responses=True)
+    await Store(conn, TEST_PREFIX).save_profile(
+        Profile(user_id=p.id, lang="en", role="learner", tz="Europe/London", onboarded=True)
+    )
+    await conn.aclose()
+    async with two_bots(sandbox, redis_url, **NO_FLOOD):
+        [pick] = await p.send("/courses add Learning How to Learn", timeout=30)
+        choice = data_for(pick, "Learning How to Learn")
+        answers = await _burst(p, pick, [choice, choice])
+        assert sorted(bool(a.get("show_alert")) for a in answers) == [False, True], answers
+        conv_key = f"{TEST_PREFIX}conv:{p.id}"
+        await _until(lambda: "last" in json.loads(redis_sync.get(conv_key))["data"], "the choice")
+        stored = json.loads(redis_sync.get(conv_key))
+        assert stored["step"] == "crs:add"
+        courses = json.loads(redis_sync.hget(f"{TEST_PREFIX}user:{p.id}", "courses"))
+        assert courses == [stored["data"]["last"]]

@@ -23,24 +23,29 @@ async def test_admitted_once_drained_in_order(r: aioredis.Redis) -> None:
     token = await b.acquire(7, 5)
     assert token is not None and await a.acquire(7, 5) is None
     got = []
-    while (nxt := await b.next(7, token, 5)) is not None:
+    handled = None
+    while (nxt := await b.step(7, token, 5, handled)) is not None:
         got.append(nxt)
-        await b.done(7, token, nxt[0])
+        handled = nxt[0]
     assert got == [(10, '{"update_id": 10}'), (11, '{"update_id": 11}'), (12, '{"update_id": 12}')]
-    assert await b.release(7, token)
-    assert await a.pending_keys(10) == []
+    assert await a.pending_keys(10) == []  # emptied, and the lease let go
+    assert await a.acquire(7, 5) is not None
     counts = await a.counts()
     assert counts == {"a": {"admitted": 3}, "b": {"handled": 3}}
 
 
-async def test_release_keeps_a_queue_that_grew(r: aioredis.Redis) -> None:
+async def test_the_lease_is_kept_while_the_queue_grows(r: aioredis.Redis) -> None:
     inbox = Inbox(r, PREFIX)
     await inbox.admit(1, 1, "{}")
     token = await inbox.acquire(1, 5)
     assert token is not None
-    await inbox.admit(1, 2, "{}")  # arrives while the holder works
-    assert not await inbox.release(1, token)  # so the holder goes on
+    assert await inbox.step(1, token, 5) == (1, "{}")
+    await inbox.admit(1, 2, "{}")  # arrives while the holder works on 1
+    assert await inbox.step(1, token, 5, handled=1) == (2, "{}")  # so the holder goes on
     assert await inbox.acquire(1, 5) is None
+    await inbox.hand_over(1, token)  # stopping: the rest is another process's
+    other = await inbox.acquire(1, 5)
+    assert other is not None and await inbox.step(1, other, 5) == (2, "{}")
 
 
 async def test_a_dead_holder_is_taken_over(r: aioredis.Redis) -> None:
@@ -52,8 +57,8 @@ async def test_a_dead_holder_is_taken_over(r: aioredis.Redis) -> None:
     mine = await alive.acquire(3, 5)
     assert mine is not None
     with pytest.raises(LeaseLost):
-        await dead.done(3, token, 5)  # the stalled holder cannot ack any more
-    assert await alive.next(3, mine, 5) == (5, "{}")
+        await dead.step(3, token, 5, handled=5)  # the stalled holder cannot ack any more
+    assert await alive.step(3, mine, 5) == (5, "{}")
 
 
 async def test_erase_and_export(r: aioredis.Redis) -> None:

@@ -64,30 +64,32 @@ redis.call('HINCRBY', KEYS[5], 'admitted', 1)
 redis.call('EXPIRE', KEYS[5], ARGV[3])
 return 1
 """
-# KEYS lease, queue. ARGV token, lease ms. -> -1 lease lost, else the first id or false.
-_NEXT = """
+# The drain's one step. KEYS lease, queue, keys, proc, body of ARGV[3] (or a dummy).
+# ARGV token, lease ms, the id just handled ('' for none), key, ttl.
+# Acks the handled id, then returns {next id, its JSON}; with nothing left, lets the lease
+# go (in the same script, so an update admitted meanwhile is never left without a
+# drainer) and returns 0; -1 when the lease was lost.
+_STEP = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+if ARGV[3] ~= '' then
+  redis.call('ZREM', KEYS[2], ARGV[3])
+  redis.call('DEL', KEYS[5])
+  redis.call('HINCRBY', KEYS[4], 'handled', 1)
+  redis.call('EXPIRE', KEYS[4], ARGV[5])
+end
+local first = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+if not first then
+  redis.call('DEL', KEYS[1])
+  redis.call('SREM', KEYS[3], ARGV[4])
+  return 0
+end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-local first = redis.call('ZRANGE', KEYS[2], 0, 0)
-return first[1] or false
+local prefix = string.sub(KEYS[5], 1, string.len(KEYS[5]) - string.len(ARGV[6]))
+return {first, redis.call('GET', prefix .. first) or ''}
 """
-# KEYS lease, queue, body, proc. ARGV token, update id, ttl.
-_DONE = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-redis.call('ZREM', KEYS[2], ARGV[2])
-redis.call('DEL', KEYS[3])
-redis.call('HINCRBY', KEYS[4], 'handled', 1)
-redis.call('EXPIRE', KEYS[4], ARGV[3])
-return 1
-"""
-# KEYS lease, queue, keys. ARGV token, key. Releases only an empty queue, so an update
-# admitted while the holder worked is never left without a drainer.
-_RELEASE = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-if redis.call('ZCARD', KEYS[2]) > 0 then return 0 end
-redis.call('DEL', KEYS[1])
-redis.call('SREM', KEYS[3], ARGV[2])
-return 1
+_HAND_OVER = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
 """
 _RENEW = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -104,9 +106,8 @@ class Inbox(Repository):
         super().__init__(redis, prefix)
         self.process = process or secrets.token_hex(4)
         self._admit = redis.register_script(_ADMIT)
-        self._next = redis.register_script(_NEXT)
-        self._done = redis.register_script(_DONE)
-        self._release = redis.register_script(_RELEASE)
+        self._step = redis.register_script(_STEP)
+        self._hand_over = redis.register_script(_HAND_OVER)
         self._renew = redis.register_script(_RENEW)
 
     def _k(self, kind: str, part: object) -> str:
@@ -136,34 +137,30 @@ class Inbox(Repository):
             await self._renew(keys=[self._k("lease", key)], args=[token, int(lease_s * 1000)])
         )
 
-    async def next(self, key: int, token: str, lease_s: float) -> tuple[int, str | None] | None:
-        """The oldest pending update of ``key`` (its id and JSON), or None when none is."""
-        first = await self._next(
-            keys=[self._k("lease", key), self._k("q", key)], args=[token, int(lease_s * 1000)]
-        )
-        if first == -1:
-            raise LeaseLost(str(key))
-        if not first:
-            return None
-        update_id = int(first)
-        body = cast(str | None, await self.redis.get(self._k("u", update_id)))
-        return update_id, body
-
-    async def done(self, key: int, token: str, update_id: int) -> None:
+    async def step(
+        self, key: int, token: str, lease_s: float, handled: int | None = None
+    ) -> tuple[int, str | None] | None:
+        """Ack ``handled`` (when given), then the oldest pending update of ``key`` (its id
+        and JSON, None if it expired); None when the queue is empty, and then the lease is
+        let go. Raises :class:`LeaseLost` when another process has taken over."""
+        done = "" if handled is None else str(handled)
+        body_key = self._k("u", done)
         keys = [
-            self._k("lease", key), self._k("q", key), self._k("u", update_id),
-            self._k("proc", self.process),
+            self._k("lease", key), self._k("q", key), self.keys_key,
+            self._k("proc", self.process), body_key,
         ]  # fmt: skip
-        if int(await self._done(keys=keys, args=[token, update_id, SEEN_TTL])) == -1:
-            raise LeaseLost(str(key))
-
-    async def release(self, key: int, token: str) -> bool:
-        """Give the queue up if it is empty (True); False: more came, keep draining."""
-        keys = [self._k("lease", key), self._k("q", key), self.keys_key]
-        res = int(await self._release(keys=keys, args=[token, key]))
+        args: list[str | int] = [token, int(lease_s * 1000), done, key, SEEN_TTL, done]
+        res = await self._step(keys=keys, args=args)
         if res == -1:
             raise LeaseLost(str(key))
-        return res == 1
+        if not res:
+            return None
+        update_id, body = res
+        return int(update_id), (str(body) or None)
+
+    async def hand_over(self, key: int, token: str) -> None:
+        """Let the lease go with updates still queued (this process is stopping)."""
+        await self._hand_over(keys=[self._k("lease", key)], args=[token])
 
     async def pending_keys(self, count: int) -> list[int]:
         """Up to ``count`` keys with pending updates, at random (for the sweep)."""

@@ -73,22 +73,25 @@ def courses_done(conv: Conversation, msg_id: int | None) -> Conversation | None:
     return conv
 
 
-def claim_pick(conv: Conversation, msg_id: int | None) -> Any:
+def claim_pick(conv: Conversation, msg_id: int | None, step: str = "courses") -> Any:
     """Take the picker's pending pick out of the state, so one press of a picker applies
-    once; None when the press is stale."""
-    if conv.step != "courses" or conv.data.get("msg") != msg_id:
+    once; None when the press is stale. (``/courses add`` uses it too, in ``crs:add``.)"""
+    if conv.step != step or conv.data.get("msg") != msg_id:
         return None
     return conv.data.pop("pick", None)
 
 
-def unclaim(conv: Conversation, msg_id: int | None, raw: Any) -> None:
+def unclaim(conv: Conversation, msg_id: int | None, raw: Any, step: str = "courses") -> None:
     """Put back a pick whose press was refused, while its picker is still the latest."""
-    if conv.step == "courses" and conv.data.get("msg") == msg_id and "pick" not in conv.data:
+    if conv.step == step and conv.data.get("msg") == msg_id and "pick" not in conv.data:
         conv.data["pick"] = raw
 
 
-def offered(conv: Conversation, pick: dict[str, Any], msg_id: int | None) -> None:
-    if conv.step == "courses":
+def offered(
+    conv: Conversation, pick: dict[str, Any], msg_id: int | None, step: str = "courses"
+) -> None:
+    """A new picker (``msg_id``) shows ``pick``, while the user is still in ``step``."""
+    if conv.step == step:
         conv.data["pick"] = pick
         conv.data["msg"] = msg_id
 

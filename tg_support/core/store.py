@@ -34,8 +34,10 @@ its feature package and listed in that module's docstring under the same prefix
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
+import random
 import secrets
 import time
 from collections.abc import Callable
@@ -341,7 +343,7 @@ class Store(Repository):
         when ``fn`` left the state as it was; an emptied state (no step, no data) deletes
         the key."""
         key = self.keys.conv(uid)
-        for _ in range(CONV_ATTEMPTS):
+        for attempt in range(CONV_ATTEMPTS):
             async with self.redis.pipeline(transaction=True) as pipe:
                 await pipe.watch(key)
                 raw = await pipe.get(key)
@@ -359,8 +361,11 @@ class Store(Repository):
                 try:
                     await pipe.execute()
                 except WatchError:
-                    continue
-                return result
+                    pass
+                else:
+                    return result
+            # Lost the race: step aside a little (jittered), so a crowd of writers spreads.
+            await asyncio.sleep(random.uniform(0, 0.002) * (attempt + 1))
         raise ConvBusy(f"conversation of a user changed {CONV_ATTEMPTS} times under us")
 
     async def clear_conv(self, uid: int) -> None:

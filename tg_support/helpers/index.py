@@ -49,8 +49,10 @@ parsed once and cached by their JSON text.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
+import random
 from collections.abc import Callable, Collection, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -393,7 +395,7 @@ class HelperIndex(Repository):
         them (compare-and-set), so it must only compute. The new card, or None when there
         is no card or ``change`` declined."""
         key = self.helper_key(user_id)
-        for _attempt in range(SETTINGS_ATTEMPTS):
+        for attempt in range(SETTINGS_ATTEMPTS):
             vals = await self.redis.hmget(key, ["p", "c", "l", "r", "o", "a"])
             if vals[0] is None:
                 return None
@@ -413,6 +415,7 @@ class HelperIndex(Repository):
                 return new
             if res == -1:
                 return None
+            await asyncio.sleep(random.uniform(0, 0.002) * (attempt + 1))  # spread a crowd
         raise RuntimeError(f"helper settings changed {SETTINGS_ATTEMPTS} times under us")
 
     async def upsert_many(self, cards: Iterable[HelperCard], *, batch: int = 1000) -> int:

@@ -30,6 +30,7 @@ from tg_support.community.courses import Catalog, Course, slugify, title_from_sl
 from tg_support.community.dates import format_day, parse_date
 from tg_support.community.reflections import prompt_job
 from tg_support.core import callbacks, jobs
+from tg_support.core import onboarding as flow
 from tg_support.core.callbacks import CallbackData
 from tg_support.core.i18n import _, get_locale
 from tg_support.core.services import Ctx
@@ -119,11 +120,10 @@ async def courses_cmd(update: Update, ctx: Ctx) -> None:
     if profile is None:
         return
     if sub == "add":
-        conv = Conversation(step="crs:add", data={})
-        if rest:
-            await _offer(update, ctx, conv, picker.split_queries(rest))
+        if rest:  # a new flow (no step yet): _offer starts it
+            await _offer(update, ctx, Conversation(data={}), picker.split_queries(rest))
         else:
-            await ctx.svc.store.set_conv(uid_of(update), conv)
+            await ctx.svc.store.set_conv(uid_of(update), Conversation(step="crs:add", data={}))
             await reply(update, ctx, _("Send the course's name or paste its link."))
         return
     if sub:
@@ -155,9 +155,16 @@ async def _offer(update: Update, ctx: Ctx, conv: Conversation, queries: list[str
         await reply(update, ctx, _("Send the course's name or paste its link."))
         return
     pick, msg = await offer_course(update, ctx, queries, _pick_button)
-    conv.step = "crs:add"
-    conv.data.update(pick=pick.to_json(), msg=msg.message_id if msg else None)
-    await ctx.svc.store.set_conv(uid_of(update), conv)
+    msg_id = msg.message_id if msg else None
+    if conv.step != "crs:add":  # a new flow: replaces whatever the user was doing
+        conv.step = "crs:add"
+        conv.data.update(pick=pick.to_json(), msg=msg_id)
+        await ctx.svc.store.set_conv(uid_of(update), conv)
+        return
+    # Going on in crs:add: a compare-and-set, only while the user is still there.
+    await ctx.svc.store.update_conv(
+        uid_of(update), lambda c: flow.offered(c, pick.to_json(), msg_id, step="crs:add")
+    )
 
 
 async def on_add_text(update: Update, ctx: Ctx, conv: Conversation, text: str | None) -> None:
@@ -179,8 +186,8 @@ async def on_add_text(update: Update, ctx: Ctx, conv: Conversation, text: str | 
 async def _prompt_more(update: Update, ctx: Ctx, conv: Conversation, text: str) -> None:
     markup = keyboard([[(_("Done"), _pick_button("done", 0))]])
     msg = await (edit_or_send(update, ctx, text, markup) if update.callback_query else reply(update, ctx, text, markup))
-    conv.data["msg"] = msg.message_id if msg else None
-    await ctx.svc.store.set_conv(uid_of(update), conv)
+    msg_id = msg.message_id if msg else None
+    await ctx.svc.store.update_conv(uid_of(update), lambda c: flow.note_message(c, "crs:add", msg_id))
 
 
 async def _save_courses(ctx: Ctx, profile: Profile, items: list[str]) -> None:
@@ -236,38 +243,55 @@ async def _picker_button(update: Update, ctx: Ctx, profile: Profile, data: Cours
     query = update.callback_query
     assert query is not None
     store = ctx.svc.store
-    conv = await store.get_conv(profile.user_id)
+    uid = profile.user_id
     msg_id = query.message.message_id if query.message else None
-    if conv.step != "crs:add" or conv.data.get("msg") != msg_id:
-        await query.answer(_("This button has expired. Please use the latest message."), show_alert=True)
-        return
+    expired = _("This button has expired. Please use the latest message.")
     if data.action == "done":
+        if not await store.update_conv(uid, lambda c: _close(c, msg_id)):
+            await query.answer(expired, show_alert=True)
+            return
         await query.answer()
-        await store.clear_conv(profile.user_id)
         text, rows = await _list_text(ctx, profile)
         await edit_or_send(update, ctx, text, keyboard(rows))
         return
-    pick = picker.Pick.from_json(conv.data.get("pick"))
-    courses = store.repo(CourseStore)
-    choice = await picker.choose(courses, pick, data.action, data.index, profile.user_id) if pick else None
-    if pick is None or choice is None:
-        await query.answer(_("This button is not valid."), show_alert=True)
+    # The pick is taken out of the state: of two presses of one picker, one applies.
+    raw = await store.update_conv(uid, lambda c: flow.claim_pick(c, msg_id, step="crs:add"))
+    if raw is None:
+        await query.answer(expired, show_alert=True)
         return
-    if choice.refused:
-        await query.answer(picker.refused_text(), show_alert=True)
+    pick = picker.Pick.from_json(raw)
+    courses = store.repo(CourseStore)
+    choice = await picker.choose(courses, pick, data.action, data.index, uid) if pick else None
+    if pick is None or choice is None or choice.refused:
+        await store.update_conv(uid, lambda c: flow.unclaim(c, msg_id, raw, step="crs:add"))
+        refused = choice is not None and choice.refused
+        await query.answer(picker.refused_text() if refused else _("This button is not valid."), show_alert=True)
         return
     await query.answer()
     items = {"courses": list(profile.courses)}
     added = picker.record(items, choice, await courses.catalog())
     await _save_courses(ctx, profile, items["courses"])
-    conv.data.pop("pick", None)
-    conv.data["last"] = items.get("last")
+    conv = await store.update_conv(uid, lambda c: _last(c, items.get("last")))
     if pick.rest:
         if added:
             await edit_or_send(update, ctx, _("✅ Added: {item}.").format(item=added))
         await _offer(update, ctx, conv, pick.rest)
         return
     await _prompt_more(update, ctx, conv, picker.next_prompt(added, session=choice.course is not None))
+
+
+def _close(conv: Conversation, msg_id: int | None) -> bool:
+    if conv.step != "crs:add" or conv.data.get("msg") != msg_id:
+        return False
+    conv.step, conv.data = None, {}
+    return True
+
+
+def _last(conv: Conversation, last: object) -> Conversation:
+    """The course just added (its session date may come next), while still in crs:add."""
+    if conv.step == "crs:add":
+        conv.data["last"] = last
+    return Conversation(step=conv.step, data=dict(conv.data))
 
 
 async def _course_action(
