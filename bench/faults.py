@@ -167,7 +167,8 @@ def current_jobs(url: str, pid: int) -> list[str]:
 
 
 def rerun_at(url: str, job_id: str, after: float) -> float | None:
-    """When job ``job_id`` started again after ``after`` (epoch s), if it did."""
+    """When job ``job_id`` started again after ``after`` (epoch s), if it did; -1 when it had
+    ended before."""
     import redis as redis_lib
     from rq.job import Job
 
@@ -177,12 +178,11 @@ def rerun_at(url: str, job_id: str, after: float) -> float | None:
         started = job.started_at.timestamp() if job.started_at else None
         if started is not None and started > after:
             return started
-        if (
-            job.get_status() in ("finished", "failed")
-            and job.ended_at
-            and job.ended_at.timestamp() > after
-        ):
-            return job.ended_at.timestamp()
+        ended = job.ended_at.timestamp() if job.ended_at else None
+        if job.get_status() in ("finished", "failed") and ended is not None:
+            # Ended before the kill: not interrupted after all (it ended between the look at
+            # the worker and the kill).
+            return ended if ended > after else -1.0
         return None
     except Exception:
         return None  # gone (finished long ago and expired) or Redis away
@@ -255,10 +255,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             interrupted = [(k.at, j) for k in kills for j in k.jobs]
             reran: dict[tuple[float, str], float] = {}
             while time.monotonic() < deadline:
-                for at, job in interrupted:
+                for at, job in list(interrupted):
                     if (at, job) not in reran:
                         when = await asyncio.to_thread(rerun_at, redis.url, job, at)
-                        if when is not None:
+                        if when == -1.0:
+                            interrupted.remove((at, job))
+                        elif when is not None:
                             reran[(at, job)] = when - at
                 posted = await topic_texts(client, gid)
                 if len(reran) == len(interrupted) and all(

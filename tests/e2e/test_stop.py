@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import signal
 import sys
 import time
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis as redis_lib
 
 from tests.conftest import TEST_PREFIX
 
@@ -119,3 +121,64 @@ async def test_a_burst_of_replies_to_each_chat_draws_no_429(bot: Any, client: An
 
     await until(all_answered, 90)
     assert await flood_errors(client) == 0
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
+async def test_updates_sent_while_redis_restarts_are_all_answered(
+    client: Any, worker_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Redis killed (SIGKILL) and restarted on its AOF while people write: the bot keeps
+    polling, writes nothing it cannot store, handles again what failed for want of Redis,
+    and every message gets its answer."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp_path),
+           "--appendonly", "yes", "--appendfsync", "always", "--save", ""]  # fmt: skip
+
+    async def redis_up() -> asyncio.subprocess.Process:
+        proc = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.DEVNULL)
+        conn = redis_lib.Redis(port=port)
+        await until(lambda: _pings(conn), 20)
+        conn.close()
+        return proc
+
+    server = await redis_up()
+    env = {**worker_env, "REDIS_URL": f"redis://127.0.0.1:{port}/0", "LOG_LEVEL": "INFO"}
+    users = [await client.create_user(first_name=f"R{i}", language_code="en") for i in range(6)]
+    log = tmp_path / "bot.log"
+    bot = await start_bot(env, log)
+    try:
+        await until(lambda: _polled(client), 60)
+        for u in users:
+            await client.send_text(u["id"], "/help")
+        await asyncio.sleep(0.3)
+        server.kill()
+        await server.wait()
+        for u in users:
+            await client.send_text(u["id"], "/help")
+        await asyncio.sleep(2)
+        server = await redis_up()
+
+        async def all_answered() -> bool:
+            return all([await help_replies(client, u["id"]) >= 2 for u in users])
+
+        await until(all_answered, 120)
+        bot.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(bot.wait(), 60) == 0
+    finally:
+        if bot.returncode is None:
+            bot.kill()
+            await bot.wait()
+        if server.returncode is None:
+            server.kill()
+            await server.wait()
+
+
+async def _pings(conn: Any) -> bool:
+    try:
+        return bool(conn.ping())
+    except redis_lib.exceptions.ConnectionError:
+        return False

@@ -42,7 +42,7 @@ POLL_TIMEOUT = 10
 REDIS_RETRIES = 5  # after 2, 4, ... 32 s
 # Of the stop timeout, what is kept for shutting down after the running handlers (closing
 # connections; in the demo, the emulator and the worker's own teardown).
-STOP_MARGIN = 3.0
+STOP_MARGIN = 4.0
 
 
 class PerUserUpdateProcessor(BaseUpdateProcessor):

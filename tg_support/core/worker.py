@@ -52,7 +52,7 @@ MAX_ABANDONED = 3
 MAINTENANCE_LOCK_SECONDS = 60
 # Of the stop timeout, what the worker keeps for itself after handing its job back (stopping
 # its scheduler process, deregistering).
-STOP_MARGIN_SECONDS = 3.0
+STOP_MARGIN_SECONDS = 4.0
 
 
 def requeue_abandoned(queue: Queue, connection: Redis) -> list[str]:
