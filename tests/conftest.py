@@ -71,6 +71,10 @@ def make_settings(sandbox_url: str, redis_url: str, **overrides: Any) -> Any:
         "redis_url": redis_url,
         "redis_prefix": TEST_PREFIX,
         "data_dir": Path("var/test"),
+        # The emulator's own private-chat burst (3), where production keeps one message
+        # inside it (2): flows of many replies run at Telegram's edge and the suite stays
+        # fast; the modules that check the limits (test_stop, test_fuzz) run the default.
+        "send_private_burst": 3,
     }
     values.update(overrides)
     return load_settings(**values)

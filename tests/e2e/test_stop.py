@@ -53,6 +53,14 @@ async def flood_errors(client: Any) -> int:
     return sum(1 for e in await client.log() if e["status"] == 429)
 
 
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    # The production default: this module checks that replies stay inside the limits.
+    from tg_support.config import Settings
+
+    return {"send_private_burst": Settings.model_fields["send_private_burst"].default}
+
+
 async def test_sigterm_mid_burst_exits_0_in_bound_and_loses_no_update(
     client: Any, redis_sync: Any, worker_env: dict[str, str], tmp_path: Path
 ) -> None:
