@@ -172,7 +172,6 @@ async def on_question_text(update: Update, ctx: Ctx, conv: Conversation, text: s
     )
 
 
-
 async def similar(ctx: Ctx, text: str, lang: str) -> list[Any]:
     """Solved questions like this one: in the learner's language, and through the English
     pivot when a worker can translate the query quickly."""

@@ -172,7 +172,6 @@ def _esc(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-
 def render_first(s: Shown, reader: str, *, original: bool = False) -> Builder:
     """The one answer offered first (the current locale is the learner's); ``original``:
     as written, for the Show original toggle."""

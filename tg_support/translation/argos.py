@@ -284,7 +284,6 @@ class ArgosTranslator:
             out.append(at.ITranslation.combine_paragraphs(done))
         return out, (weakest if scored else None)
 
-
     @staticmethod
     def _variant_rank(
         sentences: list[str], results: list[Any], idx: list[int], decode: Any

@@ -163,7 +163,6 @@ def _norm(text: str) -> str:
     return " ".join(_PUNCT.sub(" ", text.lower()).split())
 
 
-
 CALIBRATION_SAMPLE = 150
 
 
