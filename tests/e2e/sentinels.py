@@ -57,7 +57,9 @@ class SentinelCluster:
             name, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             "--dir", str(self.root), "--dbfilename", f"{name}.rdb",
             # Redis 7 holds a diskless sync 5 s for more replicas; one is all there is.
-            "--repl-diskless-sync-delay", "0", *extra,
+            "--repl-diskless-sync-delay", "0",
+            # DEBUG SLEEP makes a replica lag on purpose (tests of WAIT).
+            "--enable-debug-command", "local", *extra,
         )  # fmt: skip
 
     def start(self) -> None:
