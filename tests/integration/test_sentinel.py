@@ -171,3 +171,24 @@ def test_rq_runs_jobs_over_a_sentinel_connection(cluster: SentinelCluster) -> No
         assert job.get_status() == "finished" and job.return_value() == 4
     finally:
         conn.close()
+
+
+def test_closed_clients_leave_no_sentinel_connection_behind(cluster: SentinelCluster) -> None:
+    url = url_of(cluster)
+    sentinels = [redis.Redis(port=p) for p in cluster.sentinel_ports]
+
+    def connected() -> int:
+        return sum(int(s.info("clients")["connected_clients"]) for s in sentinels)
+
+    async def one_job() -> None:  # what a worker's job does (workers/runtime.py)
+        r = async_client(url)
+        await r.set(f"{PREFIX}job", "1")
+        await r.aclose()
+
+    before = connected()
+    for _ in range(10):
+        asyncio.run(one_job())
+        s = sync_client(url, decode_responses=False)
+        s.get(f"{PREFIX}job")
+        s.close()
+    assert connected() <= before

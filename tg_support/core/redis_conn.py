@@ -125,6 +125,31 @@ class _SyncPrimaryConnection(redis.sentinel.SentinelManagedConnection):
             self._connect_retry()  # type: ignore[no-untyped-call]
 
 
+class _AsyncSentinelRedis(aioredis.Redis):
+    """A primary's client that also closes its connections to the sentinels: a worker
+    builds one per job (workers/runtime.py), which would otherwise leave one behind each."""
+
+    sentinel_manager: aiosentinel.Sentinel | None = None
+
+    async def aclose(self, close_connection_pool: bool | None = None) -> None:
+        await super().aclose(close_connection_pool)
+        manager, self.sentinel_manager = self.sentinel_manager, None
+        for sentinel in manager.sentinels if manager else ():
+            await sentinel.aclose()
+
+
+class _SyncSentinelRedis(redis.Redis):
+    """:class:`_AsyncSentinelRedis` for the sync clients (made per enqueue by workers)."""
+
+    sentinel_manager: redis.sentinel.Sentinel | None = None
+
+    def close(self) -> None:
+        super().close()
+        manager, self.sentinel_manager = self.sentinel_manager, None
+        for sentinel in manager.sentinels if manager else ():
+            sentinel.close()
+
+
 @dataclass(frozen=True)
 class SentinelTarget:
     """A primary found through sentinels, written as one URL so it crosses process
@@ -202,21 +227,23 @@ class SentinelTarget:
 
     def async_primary(self, **options: Any) -> aioredis.Redis:
         manager = aiosentinel.Sentinel(self.sentinels, sentinel_kwargs=self._sentinel_kwargs())
-        client = manager.master_for(
-            self.service, redis_class=aioredis.Redis, **self._node_kwargs(),
+        client = cast(_AsyncSentinelRedis, manager.master_for(
+            self.service, redis_class=_AsyncSentinelRedis, **self._node_kwargs(),
             retry=AsyncRetry(self._backoff(), FAILOVER_RETRIES),
             connection_class=_AsyncPrimaryConnection, **options,
-        )  # fmt: skip
-        return cast(aioredis.Redis, client)
+        ))  # fmt: skip
+        client.sentinel_manager = manager
+        return client
 
     def sync_primary(self, **options: Any) -> redis.Redis:
         manager = redis.sentinel.Sentinel(self.sentinels, sentinel_kwargs=self._sentinel_kwargs())
-        client = manager.master_for(
-            self.service, redis_class=redis.Redis, **self._node_kwargs(),
+        client = cast(_SyncSentinelRedis, manager.master_for(
+            self.service, redis_class=_SyncSentinelRedis, **self._node_kwargs(),
             retry=Retry(self._backoff(), FAILOVER_RETRIES),
             connection_class=_SyncPrimaryConnection, **options,
-        )  # fmt: skip
-        return cast(redis.Redis, client)
+        ))  # fmt: skip
+        client.sentinel_manager = manager
+        return client
 
 
 def sentinel_url(
