@@ -10,7 +10,14 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{10,}$")
@@ -160,11 +167,16 @@ class Settings(BaseSettings):
 
     @field_validator("redis_sentinels")
     @classmethod
-    def _sentinels(cls, v: str | None) -> str | None:
+    def _sentinels(cls, v: str | None, info: ValidationInfo) -> str | None:
         if v:
             from tg_support.core.redis_conn import SentinelTarget
 
             SentinelTarget.parse_hosts(v)
+            if not str(info.data.get("redis_url") or "").startswith("redis+sentinel://"):
+                raise ValueError(
+                    "needs a redis:// REDIS_URL or none (TLS and unix sockets are not "
+                    "supported through sentinels)"
+                )
         return v or None
 
     @field_validator("redis_url")

@@ -9,13 +9,16 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
+from rq import Queue
 
 from tests.conftest import TEST_PREFIX
+from tg_support.core.redis_conn import sync_client
 
 from .people import Person, text
 from .sentinels import SERVICE, SentinelCluster
@@ -94,6 +97,7 @@ async def offer_for(client: Any, helper: Person, number: str) -> dict[str, Any]:
 
 async def test_sentinel_failover_bot_and_worker_carry_on(
     bot: Any,
+    redis_url: str,
     client: Any,
     sandbox: Any,
     cluster: SentinelCluster,
@@ -144,6 +148,15 @@ async def test_sentinel_failover_bot_and_worker_carry_on(
         assert "módulo 2" in text(await offer_for(client, carlos, "2"))
         assert redis_sync.hget(f"{TEST_PREFIX}q:2", "status") == "open"
         assert redis_sync.hget(f"{TEST_PREFIX}q:1", "text") == before["text"]
+
+        # The worker's RQ scheduler (a child process with a connection of its own, rebuilt
+        # from the worker's) also found the new primary: a delayed job still comes due.
+        conn = sync_client(redis_url, decode_responses=False)
+        queue = Queue(f"{TEST_PREFIX}interactive", connection=conn)
+        job = queue.enqueue_in(timedelta(seconds=1), "builtins.len", "four")
+        await until("the delayed job", lambda: job.get_status(refresh=True) == "finished")
+        assert job.return_value() == 4
+        conn.close()
         assert worker.poll() is None
     finally:
         os.killpg(worker.pid, 9)

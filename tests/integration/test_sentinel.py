@@ -192,3 +192,13 @@ def test_closed_clients_leave_no_sentinel_connection_behind(cluster: SentinelClu
         s.get(f"{PREFIX}job")
         s.close()
     assert connected() <= before
+
+
+def test_sentinels_refuse_a_url_they_would_downgrade() -> None:
+    for url in ("rediss://:pw@redis.example.org:6380/1", "unix:///run/redis.sock"):
+        with pytest.raises(ConfigError, match=r"^REDIS_SENTINELS: .*redis:// REDIS_URL"):
+            load_settings(redis_url=url, redis_sentinels="10.0.0.1:26379")
+    url = load_settings(redis_url="redis://:p%40ss@h/4", redis_sentinels="h:1").redis_url
+    assert url is not None and SentinelTarget.parse(url) == SentinelTarget(
+        (("h", 1),), "tgs", 4, None, "p@ss"
+    )

@@ -258,9 +258,13 @@ def sentinel_url(
         sentinel_password = sentinel_password or base.sentinel_password
     elif base_url:
         parts = urlsplit(base_url)
+        if parts.scheme != "redis":
+            # TLS (rediss://) and unix sockets would be silently dropped: refuse instead.
+            raise ValueError("sentinels need a redis:// REDIS_URL (or none)")
         path = parts.path.strip("/")
         db = int(parse_qs(parts.query).get("db", [path if path.isdigit() else 0])[0])
-        user, password = parts.username, parts.password
+        user = unquote(parts.username) if parts.username else None
+        password = unquote(parts.password) if parts.password else None
     else:
         db, user, password = 0, None, None
     target = SentinelTarget(hosts, service, db, user, password, sentinel_password)
