@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import redis
 import redis.asyncio as aioredis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from rq import Queue, SimpleWorker
 
 from tests.e2e.sentinels import SERVICE, SentinelCluster
@@ -53,7 +55,18 @@ def slow_replica(cluster: SentinelCluster, seconds: float) -> threading.Thread:
     conn = replica(cluster)
     thread = threading.Thread(target=conn.execute_command, args=("DEBUG", "SLEEP", seconds))
     thread.start()
-    time.sleep(0.1)  # the sleep has begun before the write is sent
+    # The sleep has begun (the replica stops answering) before the write is sent.
+    probe = redis.Redis(
+        port=cluster.replica_port, socket_timeout=0.05, retry=Retry(NoBackoff(), 0)
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            probe.ping()
+        except redis.TimeoutError:
+            break
+        time.sleep(0.01)
+    probe.close()
     return thread
 
 
@@ -175,10 +188,14 @@ def test_rq_runs_jobs_over_a_sentinel_connection(cluster: SentinelCluster) -> No
 
 def test_closed_clients_leave_no_sentinel_connection_behind(cluster: SentinelCluster) -> None:
     url = url_of(cluster)
-    sentinels = [redis.Redis(port=p) for p in cluster.sentinel_ports]
+    sentinels = [redis.Redis(port=p, decode_responses=True) for p in cluster.sentinel_ports]
 
     def connected() -> int:
-        return sum(int(s.info("clients")["connected_clients"]) for s in sentinels)
+        """Clients of the sentinels, but not the sentinels' links to each other (which come
+        and go on their own)."""
+        return sum(
+            1 for s in sentinels for c in s.client_list() if not c["name"].startswith("sentinel-")
+        )
 
     async def one_job() -> None:  # what a worker's job does (workers/runtime.py)
         r = async_client(url)
