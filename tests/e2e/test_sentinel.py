@@ -20,7 +20,7 @@ from rq import Queue
 from tests.conftest import TEST_PREFIX
 from tg_support.core.redis_conn import sync_client
 
-from .people import Person, text
+from .people import Person, buttons, text
 from .sentinels import SERVICE, SentinelCluster
 from .world import forum_group, onboard, person, register
 
@@ -125,7 +125,8 @@ async def test_sentinel_failover_bot_and_worker_carry_on(
             timeout=30,
         )
         assert "#1" in text(confirm)
-        assert "semana 3" in text(await offer_for(client, carlos, "1"))
+        offer1 = await offer_for(client, carlos, "1")
+        assert "semana 3" in text(offer1)
         before = redis_sync.hgetall(f"{TEST_PREFIX}q:1")
         assert before["status"] == "open" and before["thread_id"]
 
@@ -148,6 +149,18 @@ async def test_sentinel_failover_bot_and_worker_carry_on(
         assert "módulo 2" in text(await offer_for(client, carlos, "2"))
         assert redis_sync.hget(f"{TEST_PREFIX}q:2", "status") == "open"
         assert redis_sync.hget(f"{TEST_PREFIX}q:1", "text") == before["text"]
+
+        # The helper takes the first question (an offer made before the failover) and
+        # answers in its topic; the learner gets the answer.
+        [took] = await carlos.press(offer1, "of:acc:1", timeout=30)
+        assert took["message_id"] == offer1["message_id"] and buttons(took) == []
+        since = await maria.seq()
+        await carlos.c.send_text(
+            carlos.id, "Pestaña Tareas, botón «Enviar».",
+            chat_id=es["id"], message_thread_id=int(before["thread_id"]),
+        )  # fmt: skip
+        [answer] = await client.wait_for(maria.id, since_seq=since, timeout=30)
+        assert "Pestaña Tareas" in text(answer) and "#1" in text(answer)
 
         # The worker's RQ scheduler (a child process with a connection of its own, rebuilt
         # from the worker's) also found the new primary: a delayed job still comes due.
