@@ -191,8 +191,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 async def _calibrate(settings: Settings) -> int:
-    from redis.asyncio import Redis
-
+    from tg_support.core.redis_conn import async_client
     from tg_support.translation import argos as translation
     from tg_support.translation import confidence
     from tg_support.translation.flags import FlagStore
@@ -200,7 +199,7 @@ async def _calibrate(settings: Settings) -> int:
     engine = translation.translator()
     flagged: dict[tuple[str, str], list[str]] = {}
     if settings.redis_url:
-        redis = Redis.from_url(settings.redis_url, decode_responses=True)
+        redis = async_client(settings.redis_url)
         try:
             flagged = await FlagStore(redis, settings.redis_prefix).negatives()
         finally:
@@ -208,7 +207,7 @@ async def _calibrate(settings: Settings) -> int:
     cals = await asyncio.to_thread(translation.calibrate_installed, engine, None, flagged)
     cals.save_file(confidence.calibration_file(settings.data_dir))
     if settings.redis_url:
-        redis = Redis.from_url(settings.redis_url, decode_responses=True)
+        redis = async_client(settings.redis_url)
         try:
             for cal in cals.items.values():
                 await confidence.CalibrationStore(redis, settings.redis_prefix).save(cal)
@@ -243,13 +242,12 @@ async def _translate_lines(
 ) -> int:
     import json
 
-    from redis.asyncio import Redis
-
+    from tg_support.core.redis_conn import async_client
     from tg_support.translation import argos as translation
     from tg_support.translation import service
 
     redis = (
-        Redis.from_url(settings.redis_url, decode_responses=True) if settings.redis_url else None
+        async_client(settings.redis_url) if settings.redis_url else None
     )
     try:
         prefix = settings.redis_prefix

@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{10,}$")
@@ -33,6 +40,13 @@ class Settings(BaseSettings):
     tg_http: Literal["aiohttp", "httpx"] = "aiohttp"
     redis_url: str | None = None
     redis_prefix: str = "tgs:"
+    # High availability: sentinels (host:port,host:port) watching the primary named
+    # REDIS_SENTINEL_MASTER. When set, REDIS_URL becomes a redis+sentinel:// URL (its db,
+    # user and password kept) that every client resolves through the sentinels
+    # (core/redis_conn.py), and acknowledged writes wait for a replica (core/replication.py).
+    redis_sentinels: str | None = None
+    redis_sentinel_master: str = "tgs"
+    redis_sentinel_password: SecretStr | None = None
     data_dir: Path = Path("var")
 
     mode: Literal["polling", "webhook"] = "polling"
@@ -127,11 +141,53 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return v.rstrip("/") if v else v
 
+    @model_validator(mode="before")
+    @classmethod
+    def _through_sentinels(cls, data: Any) -> Any:
+        # Done on the raw values so that every reader of ``redis_url`` (the bot, the workers
+        # it spawns, the CLI) gets the sentinel URL; a malformed list is left for the field
+        # validator below, whose message names the variable.
+        if not isinstance(data, dict) or not data.get("redis_sentinels"):
+            return data
+        from tg_support.core.redis_conn import sentinel_url
+
+        secret = data.get("redis_sentinel_password")
+        if isinstance(secret, SecretStr):
+            secret = secret.get_secret_value()
+        try:
+            url = sentinel_url(
+                str(data["redis_sentinels"]),
+                str(data.get("redis_sentinel_master") or "tgs"),
+                data.get("redis_url") or None,
+                secret or None,
+            )
+        except ValueError:
+            return data
+        return {**data, "redis_url": url}
+
+    @field_validator("redis_sentinels")
+    @classmethod
+    def _sentinels(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v:
+            from tg_support.core.redis_conn import SentinelTarget
+
+            SentinelTarget.parse_hosts(v)
+            if not str(info.data.get("redis_url") or "").startswith("redis+sentinel://"):
+                raise ValueError(
+                    "needs a redis:// REDIS_URL or none (TLS and unix sockets are not "
+                    "supported through sentinels)"
+                )
+        return v or None
+
     @field_validator("redis_url")
     @classmethod
     def _redis_url(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^(redis|rediss|unix)://", v):
-            raise ValueError("must start with redis://, rediss:// or unix://")
+        if v is not None and not re.match(r"^(redis|rediss|unix|redis\+sentinel)://", v):
+            raise ValueError("must start with redis://, rediss://, unix:// or redis+sentinel://")
+        if v is not None and v.startswith("redis+sentinel://"):
+            from tg_support.core.redis_conn import SentinelTarget
+
+            SentinelTarget.parse(v)
         return v
 
     @field_validator("default_locale")

@@ -45,6 +45,7 @@ from typing import Any, cast
 from redis.asyncio import Redis
 from telegram.error import NetworkError, TelegramError
 
+from .replication import replicated
 from .sending import RateLimitArgs, RedisRateLimiter
 from .store import Repository
 
@@ -124,7 +125,10 @@ class Inbox(Repository):
             self._k("seen", update_id), self._k("q", key), self._k("u", update_id),
             self.keys_key, self._k("proc", self.process),
         ]  # fmt: skip
-        return int(await self._admit(keys=keys, args=[update_id, body, SEEN_TTL, key])) == 1
+        args: list[Any] = [update_id, body, SEEN_TTL, key]
+        # Replicated before the webhook answers 200: Telegram will not send it again.
+        admitted = await replicated(self.redis, lambda r: self._admit(keys, args, client=r))
+        return int(admitted) == 1
 
     async def acquire(self, key: int, lease_s: float) -> str | None:
         """The right to drain ``key``'s queue, or None while another process has it."""

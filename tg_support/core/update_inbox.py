@@ -38,6 +38,7 @@ from redis.asyncio import Redis
 from telegram import Update
 
 from tg_support.core.batching import Batcher
+from tg_support.core.replication import replicated
 from tg_support.core.store import Repository
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,10 @@ class UpdateInbox(Repository):
         mapping: dict[str | int, str] = {
             str(u["update_id"]): json.dumps(u, ensure_ascii=False) for u in updates
         }
-        await self.redis.hset(self.key, mapping=mapping)  # type: ignore[arg-type]
+        # Replicated before the next getUpdates acknowledges them to Telegram.
+        await replicated(
+            self.redis, lambda r: r.hset(self.key, mapping=mapping)  # type: ignore[arg-type]
+        )
 
     async def done(self, update_id: int) -> None:
         """The update was handled (successfully or with a handled error): forget it."""

@@ -27,6 +27,7 @@ from typing import Any, cast
 
 from redis.asyncio import Redis
 
+from tg_support.core.replication import replicated
 from tg_support.core.store import (
     CONV_TTL,
     Keys,
@@ -151,13 +152,13 @@ class QuestionStore(Repository):
             created_at=now, updated_at=now, src_msg=src_msg,
         )  # fmt: skip
         fields = [x for kv in to_hash(q).items() if kv[0] != "qid" for x in kv]
-        qid = await self._new_question(
-            keys=[
-                self.keys.qseq, self.keys.question(""), self.keys.user_questions(asker_id),
-                self.core.conv(asker_id),
-            ],
-            args=[now, conv_step, CONV_TTL, *fields],
-        )  # fmt: skip
+        keys = [
+            self.keys.qseq, self.keys.question(""), self.keys.user_questions(asker_id),
+            self.core.conv(asker_id),
+        ]  # fmt: skip
+        args: list[Any] = [now, conv_step, CONV_TTL, *fields]
+        # Replicated: the number is shown to the asker, and a failover must not reuse it.
+        qid = await replicated(self.redis, lambda r: self._new_question(keys, args, client=r))
         q.qid = str(qid)
         return q
 
