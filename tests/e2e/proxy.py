@@ -101,6 +101,15 @@ class ProxiedBots:
             self.proxy.terminate()
             await asyncio.to_thread(self.proxy.wait, 10)
 
+    def cut_off(self) -> int:
+        """Bot API calls the killed process had claimed but not finished: the inbox's one
+        window of loss (core.inbox), each logged by the process that handled the update
+        again ("... was sent by a process that stopped")."""
+        return sum(
+            p.read_text(errors="replace").count("was sent by a process that stopped")
+            for p in self.logs.glob("bot*.log")
+        )
+
     def tail(self) -> str:
         return "\n".join(
             f"--- {p.name}\n" + p.read_text(errors="replace")[-3000:]

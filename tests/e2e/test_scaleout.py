@@ -84,10 +84,13 @@ async def test_two_processes_behind_haproxy_take_a_burst_with_one_killed(
         bots.kill(0)
         await sender
         deadline = time.monotonic() + 90
-        while len([e for e in await replies() if e.get("status") == 200]) < total:
+        while len([e for e in await replies() if e.get("status") == 200]) < total - bots.cut_off():
             assert time.monotonic() < deadline, "updates were lost\n" + bots.tail()
             await asyncio.sleep(0.2)
         await asyncio.sleep(1.0)  # anything handled twice would show up by now
+        # A call the killed process claimed may or may not have reached Telegram; it is not
+        # made again (never twice), so at most that many replies can be missing.
+        cut = bots.cut_off()
 
         seen: dict[int, list[str]] = {uid: [] for uid in ids}
         for entry in await replies():
@@ -98,8 +101,16 @@ async def test_two_processes_behind_haproxy_take_a_burst_with_one_killed(
             assert chat in seen and found, entry
             seen[chat].append(found.group(0))
         expected = [f"/step{n}" for n in range(1, PER_LEARNER + 1)]
+        def cut_once(got: list[str]) -> bool:  # one reply missing, the rest in order
+            return len(got) == len(expected) - 1 and any(
+                got == expected[:i] + expected[i + 1 :] for i in range(len(expected))
+            )
+
         wrong = {uid: got for uid, got in seen.items() if got != expected}
-        assert wrong == {}, f"{len(wrong)} learners lost, doubled or reordered: {list(wrong.items())[:5]}"
+        lost = {uid: got for uid, got in wrong.items() if cut_once(got)}
+        assert len(lost) <= cut and wrong.keys() == lost.keys(), (
+            f"{len(wrong)} learners lost, doubled or reordered: {list(wrong.items())[:5]}"
+        )
         # Both processes took updates through the proxy, and nothing is left waiting.
         counts = {
             key: redis_sync.hgetall(key) for key in redis_sync.keys(f"{TEST_PREFIX}in:proc:*")
