@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import TEST_PREFIX, run_worker
 
 from .people import Person, buttons, text
-from .world import forum_group, onboard, person, register
+from .world import forum_group, onboard, person, register, spanish_group
 
 pytestmark = pytest.mark.e2e
 
@@ -53,13 +53,7 @@ async def topic_named(client: Any, chat_id: int, thread: int, start: str) -> str
 async def test_question_follow_up_and_answer_edits_reach_every_copy(
     bot: Any, client: Any, redis_sync: Any, worker_env: dict[str, str]
 ) -> None:
-    admin = await person(client, "Ana", "es")
-    maria = await person(client, "María", "es")
-    carlos = await person(client, "Carlos", "es")
-    es = await forum_group(client, "MOOC en español", admin, [maria, carlos])
-    await register(admin, es["id"], ["es"], "americas")
-    await onboard(maria, "es")
-    await onboard(carlos, "es", role="helper")
+    admin, maria, carlos, es = await spanish_group(client)
 
     mine, [confirm] = await ask(client, maria, QUESTION)
     assert "#1" in text(confirm)

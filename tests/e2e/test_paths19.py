@@ -14,7 +14,7 @@ from rq import Queue
 from tests.conftest import TEST_PREFIX, run_worker
 
 from .people import buttons, text
-from .world import forum_group, onboard, person, register
+from .world import forum_group, onboard, person, register, spanish_group
 
 pytestmark = pytest.mark.e2e
 
@@ -130,13 +130,7 @@ async def offers_to(client: Any, uid: int, qid: str) -> list[dict[str, Any]]:
 async def test_away_helpers_get_no_offers_until_back(
     bot: Any, client: Any, redis_sync: Any, worker_env: dict[str, str]
 ) -> None:
-    admin = await person(client, "Ana", "es")
-    maria = await person(client, "María", "es")
-    carlos = await person(client, "Carlos", "es")
-    es = await forum_group(client, "MOOC en español", admin, [maria, carlos])
-    await register(admin, es["id"], ["es"], "americas")
-    await onboard(maria, "es")
-    await onboard(carlos, "es", role="helper")
+    admin, maria, carlos, es = await spanish_group(client)
     [not_helper] = await maria.send("/away")
     assert "/helper" in text(not_helper)
 

@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import TEST_PREFIX, run_worker
 
 from .people import Person, buttons, text
-from .world import forum_group, onboard, person, register
+from .world import forum_group, onboard, person, register, spanish_group
 
 pytestmark = pytest.mark.e2e
 
@@ -144,13 +144,7 @@ async def test_myquestions_lists_statuses_and_offers_reopen(
 async def test_the_helper_who_took_it_gets_it_back(
     bot: Any, client: Any, redis_sync: Any, worker_env: dict[str, str]
 ) -> None:
-    admin = await person(client, "Ana", "es")
-    maria = await person(client, "María", "es")
-    carlos = await person(client, "Carlos", "es")
-    es = await forum_group(client, "MOOC en español", admin, [maria, carlos])
-    await register(admin, es["id"], ["es"], "americas")
-    await onboard(maria, "es")
-    await onboard(carlos, "es", role="helper")
+    admin, maria, carlos, es = await spanish_group(client)
     await maria.send("¿Cómo entrego la tarea de Python de la semana 3?", timeout=15)
     assert await run_worker(worker_env) == 0
     [offer] = await client.wait_for(carlos.id, text_contains="semana 3")

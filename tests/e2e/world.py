@@ -67,3 +67,16 @@ async def register(
     [msg] = await admin.press(msg, f"gr:reg:{region}", chat_id=group_id)
     assert "✅" not in text(msg)  # the summary, not a button
     return msg
+
+
+async def spanish_group(client: Any) -> tuple[Person, Person, Person, dict[str, Any]]:
+    """A registered Spanish forum group (admin Ana) with María, an onboarded learner, and
+    Carlos, an onboarded helper: (admin, maria, carlos, group)."""
+    admin = await person(client, "Ana", "es")
+    maria = await person(client, "María", "es")
+    carlos = await person(client, "Carlos", "es")
+    es = await forum_group(client, "MOOC en español", admin, [maria, carlos])
+    await register(admin, es["id"], ["es"], "americas")
+    await onboard(maria, "es")
+    await onboard(carlos, "es", role="helper")
+    return admin, maria, carlos, es
