@@ -83,8 +83,19 @@ async def move_start(client: Any, ana: Person, eid: str, ahead: float) -> dateti
     """The organizer edits the start to ``ahead`` seconds from now (Madrid time); returns it.
     Reminders are tested on a moved start: the RSVPs before it take as long as they take."""
     card = await open_card(ana, eid)
-    [fields] = await ana.press(card, f"ev:m:{eid}:edit")
-    [ask] = await ana.press(fields, f"ev:e:{eid}:start")
+    await ana.press(card, f"ev:m:{eid}:edit")
+    # The field menu, found by its button: another message to her (a notice of the event)
+    # can land between the press and the menu.
+    target = f"ev:e:{eid}:start"
+    deadline = time.monotonic() + 20
+    while True:
+        msgs = await ana.c.messages(ana.id, from_bot=True)
+        fields = next((m for m in reversed(msgs) if target in [d for _, d in buttons(m)]), None)
+        if fields is not None or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.1)
+    assert fields is not None, "no field menu"
+    [ask] = await ana.press(fields, target)
     new_start = datetime.fromtimestamp(int(time.time() + ahead), ZoneInfo("Europe/Madrid"))
     [saved] = await ana.send(new_start.strftime("%Y-%m-%d %H:%M:%S"))
     assert "✅" in text(saved), text(saved)
