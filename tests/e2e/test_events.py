@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,10 +17,11 @@ import icalendar
 import pytest
 
 from tests.conftest import TEST_PREFIX
+from tg_support.core.i18n import _, use_locale
 from tg_support.sandbox.client import SandboxError
 
 from .community import ML, groups, learner, store
-from .people import Person, buttons, text
+from .people import JSON, Person, buttons, text
 
 pytestmark = pytest.mark.e2e
 __all__ = ["store"]
@@ -95,11 +97,30 @@ async def move_start(client: Any, ana: Person, eid: str, ahead: float) -> dateti
             break
         await asyncio.sleep(0.1)
     assert fields is not None, "no field menu"
-    [ask] = await ana.press(fields, target)
+    # The event's announcement to the region (Ana is in it) goes through the broadcast worker
+    # and may land at any point here: wait for the prompt and the confirmation by their texts.
+    with use_locale("es"):
+        prompt = _("Send the new start, for example 2026-03-14 18:30 (your time zone unless you add one).")
+    since = await ana.seq()
+    await client.press(ana.id, ana.id, int(fields["message_id"]), target)
+    await next_from_bot(ana, since, lambda m: text(m) == prompt)
     new_start = datetime.fromtimestamp(int(time.time() + ahead), ZoneInfo("Europe/Madrid"))
-    [saved] = await ana.send(new_start.strftime("%Y-%m-%d %H:%M:%S"))
-    assert "✅" in text(saved), text(saved)
+    since = await ana.seq()
+    await ana.send(new_start.strftime("%Y-%m-%d %H:%M:%S"), expect_reply=False)
+    await next_from_bot(ana, since, lambda m: "✅" in text(m))
     return new_start
+
+
+async def next_from_bot(person: Person, since: int, wanted: Callable[[JSON], bool]) -> JSON:
+    """The first of the bot's messages to ``person`` after ``since`` that is ``wanted``."""
+    deadline = time.monotonic() + 20
+    while True:
+        msgs: list[JSON] = await person.c.messages(person.id, from_bot=True)
+        hit = next((m for m in msgs if int(m["seq"]) > since and wanted(m)), None)
+        if hit is not None:
+            return hit
+        assert time.monotonic() < deadline, [text(m) for m in msgs if int(m["seq"]) > since]
+        await asyncio.sleep(0.1)
 
 
 def event_id(redis_sync: Any, title: str) -> str:
