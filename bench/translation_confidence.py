@@ -18,6 +18,13 @@ lower case, a hashtag after, two sentences joined by a dash, a trailing ellipsis
 emoji, an unpunctuated lower-case sentence after another; other out-of-domain messages) was
 written last and measured once, after the changes.
 
+``heldout16c`` (``kind`` in/ood) was made in a later session, before the next changes to the
+writing-out of chat (dashes, ellipses, opening marks, the model's casing), and measured once
+before and once after them: 16 in-domain messages per language, corpus sentences drawn with
+a fixed seed in eight shapes (as is, two on separate lines, lower case without marks, "!!!",
+a greeting first, a trailing ellipsis, two joined by an en dash, padded with spaces), and 8
+hand-written out-of-domain ones per language.
+
     python bench/translation_confidence.py [--data-dir /tmp/tgs-bench] [--sets dev holdout heldout16 heldout16b]
 """
 
@@ -32,6 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+HELD_OUT = ("heldout16", "heldout16b", "heldout16c")
 DIRECTIONS = [("en", "es"), ("es", "en"), ("en", "hi"), ("hi", "en"), ("es", "hi"), ("hi", "es")]
 
 
@@ -51,7 +59,7 @@ async def rates(
     engine = argos.translator()
     cals = await service.calibrations(engine, None, "bench:", data_dir)
     inside, outside = load("translation_indomain.tsv"), load("translation_ood.tsv")
-    for name in ("heldout16", "heldout16b"):
+    for name in HELD_OUT:
         for row in load(f"translation_{name}.tsv"):
             (inside if row["kind"] == "in" else outside).append({**row, "set": name})
     out = {}
@@ -77,7 +85,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/tgs-bench-confidence"))
-    parser.add_argument("--sets", nargs="+", default=["dev", "holdout", "heldout16", "heldout16b"])
+    parser.add_argument("--sets", nargs="+", default=["dev", "holdout", *HELD_OUT])
     args = parser.parse_args()
     found = asyncio.run(rates(args.data_dir, args.sets))
     print("set      pair   in-domain confident   out-of-domain flagged")

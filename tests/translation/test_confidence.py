@@ -199,6 +199,50 @@ def test_chat_phrasings_get_variants_the_model_chooses_from() -> None:
     assert writing.as_written("मैं असाइनमेंट कैसे जमा करूँ", "hi")[1] == "?"
 
 
+def test_dashes_ellipses_opening_marks_and_the_models_casing() -> None:
+    """Issue 16 (later session): two sentences joined by a dash go to the model one by one
+    and come back joined by the writer's dash; a trailing ellipsis is left out of the model's
+    sight and put back; Spanish's opening mark does not hide a lower-case first letter; a
+    word the model only knows capitalised gets one more variant."""
+    dashed = writing.plan("the file is too large – what is the passing grade", "en")[-1]
+    assert dashed.joiner == " – " and dashed.segments == [
+        ("The file is too large.", "."), ("What is the passing grade?", "?")]  # fmt: skip
+    assert writing.join(["El archivo es demasiado grande", "Cuál es la nota"], " – ") == (
+        "El archivo es demasiado grande – Cuál es la nota")  # fmt: skip
+    assert not any(v.joiner.strip() == "-" for v in writing.plan("e-mail me at x - y", "en")[:-1])
+    [trailing, *_] = writing.plan("can you explain it more simply...", "en")
+    assert trailing.segments == [("Can you explain it more simply?", "^...")]
+    assert writing.finish("¿Puedes explicarlo de forma más sencilla?", "^...") == (
+        "Puedes explicarlo de forma más sencilla...")  # fmt: skip
+    assert writing.plan("…", "en") == []
+    assert writing.as_written("¿hay subtítulos", "es") == ("¿Hay subtítulos?", "?")
+    recased = writing.plan("i am learning python", "en", lambda w: w.replace("python", "Python"))
+    assert [v.segments[0][0] for v in recased] == [
+        "I am learning python.", "I am learning python!",
+        "I am learning Python.", "I am learning Python!"]  # fmt: skip
+
+
+def test_casing_follows_the_shipped_models_vocabulary(data_dir: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    from argostranslate.tokenizer import SentencePieceTokenizer
+
+    from tg_support.translation import argos
+
+    with zipfile.ZipFile(ROOT / "models" / "translate-en_es-1_0.argosmodel") as z:
+        name = next(n for n in z.namelist() if n.endswith("sentencepiece.model"))
+        model = tmp_path / "sentencepiece.model"
+        model.write_bytes(z.read(name))
+    cased = argos.casing(SentencePieceTokenizer(model))
+    assert cased is not None
+    assert cased("python") == "Python" and cased("python.") == "Python."
+    assert cased("the") == "the" and cased("Python") == "Python" and cased("x2") == "x2"
+    rows = _translate(data_dir, "en", "es", ["i am learning python.", "can you explain it more simply..."])
+    assert [r["text"] for r in rows] == [
+        "Estoy aprendiendo Python.", "Puedes explicarlo de forma más sencilla..."]  # fmt: skip
+    assert all(r["confident"] for r in rows)
+
+
 def test_the_threshold_stops_at_the_flag_target() -> None:
     outside = [i / 100 for i in range(100)]  # 0.00 .. 0.99
     assert confidence.flag_cut(outside, 0.95) == pytest.approx(0.945)

@@ -30,6 +30,7 @@ Key patterns (``{p}`` is the prefix):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -38,7 +39,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -210,7 +211,7 @@ class ArgosTranslator:
             for pi, paragraph in enumerate(paragraphs):
                 for sentence in pkg_translation.sentencizer.split_sentences(paragraph):
                     if sentence.strip():
-                        variants = writing.plan(sentence, src)
+                        variants = writing.plan(sentence, src, casing(pkg.tokenizer))
                         inputs = []
                         for v in variants:
                             start = len(sentences)
@@ -297,6 +298,35 @@ class ArgosTranslator:
             r = results[i]
             worst = min(worst, confidence.token_logprob(r.scores[0], len(r.hypotheses[0])))
         return kept, worst
+
+
+_CASINGS: weakref.WeakKeyDictionary[Any, Callable[[str], str]] = weakref.WeakKeyDictionary()
+_WORD_EDGES = "\"'“”‘’«»()[]{}¿¡!?.,;:।"
+
+
+def casing(tokenizer: Any) -> Callable[[str], str] | None:
+    """A word as the package's SentencePiece model knows it: "python" becomes "Python" when
+    the model has learnt the capitalised word in fewer pieces (chat drops capitals; a model
+    splits a word it never saw into letters and reads it badly). A large model knows both
+    and leaves the word alone. None for tokenizers without a SentencePiece vocabulary."""
+    if not hasattr(tokenizer, "lazy_processor"):
+        return None
+    found = _CASINGS.get(tokenizer)
+    if found is None:
+        processor = tokenizer.lazy_processor()
+
+        @functools.lru_cache(maxsize=4096)
+        def cased(word: str) -> str:
+            core = word.strip(_WORD_EDGES)
+            if not core.isalpha() or not core.islower():
+                return word
+            upper = core[0].upper() + core[1:]
+            if len(processor.encode(upper)) < len(processor.encode(core)):
+                return word.replace(core, upper, 1)
+            return word
+
+        found = _CASINGS[tokenizer] = cased
+    return found
 
 
 @dataclass

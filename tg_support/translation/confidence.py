@@ -63,7 +63,7 @@ DEFAULT_THRESHOLD = 0.6
 LENGTH_PENALTY = 0.2  # what argos (and our batch path) pass to CTranslate2
 # Revision of how scores are made (signals, their combination, how chat is written out for
 # the model): a threshold measured under another revision is calibrated again.
-SCORING = "3"
+SCORING = "4"
 _PLACEHOLDER = PLACEHOLDERS = re.compile(r"\u27e6\s*\d{1,2}\s*\u27e7")
 _PUNCT = re.compile(r"[^\w\s\u27e6\u27e7]+")
 
