@@ -193,6 +193,69 @@ def test_short_real_questions_pass(text: str) -> None:
     assert v == Verdict("pass", OK, v.detail), v
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What is `x[i][j]`?",
+        "How do I print {name} with format()?",
+        "¿Qué significa %s en Python?",
+        "**Why** does my code fail?",
+        "Как работает __init__ в Python?",
+        "What does **kwargs do?",
+        "is a > b always true when a = b + 1?",
+        "> the deadline is friday\nis that true?",
+        "क्या मैं {name} का उपयोग करूँ?",
+        "ما هو الـAPI؟",  # the article before a foreign word, with a tatweel
+        "شرح بالPython من فضلك",  # ... and without
+        "שאלה על הPython",  # a Hebrew prefix glued to a foreign word
+        "Python-ات كثيرة",
+        "\u200fمتى الموعد النهائي؟",
+    ],
+)
+def test_real_questions_with_markup_code_and_mixed_directions_pass(text: str) -> None:
+    v = verdict(text)
+    assert v.action == "pass", v
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "||spoiler|| ||spoiler|| [x](tg://user?id=1) \\",
+        "![img](x) __u__ __u__ # heading ~~s~~",
+        "{name} {number!r}",
+        "%n {0} %(x)s {0}",
+        "${jndi:ldap://x/a} {{",
+        "<script>alert(1)</script> <b>bold <b>bold",
+        "```pre --- [link](http://x.y)",
+    ],
+)
+def test_markup_and_placeholders_with_hardly_a_word(text: str) -> None:
+    v = verdict(text)
+    assert (v.action, v.reason) == ("rephrase", NO_LETTERS), v
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "مرحبا بالعالمquestion?",  # right-to-left words pasted onto a left-to-right one
+        "שלום עולםمرحبا بالعالم",  # Hebrew and Arabic in one word
+        "\u202bמרחבא שלום עולם\u202bquestion?",
+    ],
+)
+def test_pasted_together_directions_are_noise(text: str) -> None:
+    v = verdict(text)
+    assert (v.action, v.reason) == ("rephrase", NOISE), v
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["\u202ewhy does my quiz fail?", "\u061cquestion?", "\u2067\u2067how do I submit?"],
+)
+def test_bidi_overrides_and_right_to_left_controls_without_such_text(text: str) -> None:
+    v = verdict(text)
+    assert (v.action, v.reason) == ("rephrase", INVISIBLE_CHARS), v
+
+
 # -- context: links and repeats ---------------------------------------------------------------
 
 LINKY = (
