@@ -579,7 +579,7 @@ _RTL: Final = r"\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff\u05d0-\u05ea"
 _LTR: Final = r"A-Za-z\u00c0-\u024f\u0400-\u04ff"
 _BIDI_CONTROLS: Final = r"\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069"
 _GLUE: Final = re.compile(
-    rf"([{_RTL}\u0640]+)[{_BIDI_CONTROLS}]*(?=[{_LTR}])"
+    rf"(?<![{_RTL}\u0640])([{_RTL}\u0640]++)[{_BIDI_CONTROLS}]*+(?=[{_LTR}])"  # linear: runs start once
     rf"|(?<=[{_LTR}])[{_BIDI_CONTROLS}]*([{_RTL}\u0640]+)"
     rf"|[\u0620-\u064a][{_BIDI_CONTROLS}]*[\u05d0-\u05ea]|[\u05d0-\u05ea][{_BIDI_CONTROLS}]*[\u0620-\u064a]"
 )
