@@ -70,7 +70,9 @@ class Settings(BaseSettings):
     # Telegram's documented limits; shared by every process through Redis (see sending.py).
     # The bursts are a little inside Telegram's (see sending.SendLimits).
     send_global_per_second: float = Field(default=30.0, gt=0)
-    send_global_burst: int = Field(default=20, ge=1)
+    send_global_burst: int = Field(default=10, ge=1)
+    # Sends granted and not yet answered, per process (see sending.SendLimits).
+    send_global_in_flight: int = Field(default=10, ge=1)
     send_private_per_second: float = Field(default=1.0, gt=0)
     send_private_burst: int = Field(default=2, ge=1)
     send_group_per_minute: float = Field(default=20.0, gt=0)

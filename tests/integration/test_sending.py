@@ -51,3 +51,46 @@ async def test_sends_go_on_after_redis_forgets_the_script(r: aioredis.Redis) -> 
     await r.script_flush()
     sent = await send_all(rl, [1, 1, 2, 2, 3], within=0.3)
     assert sorted(sent) == [1, 2, 2, 3]  # chat 1 had one token left; none was taken twice
+
+
+async def test_no_more_sends_in_flight_than_the_bound_and_none_held_while_waiting(
+    r: aioredis.Redis,
+) -> None:
+    """A process never has more than ``global_in_flight`` sends granted and unanswered (so a
+    stalled host cannot pile up more than Telegram's burst); a send sleeping on its chat's
+    bucket does not hold a slot, so other chats go on."""
+    rl = limiter(
+        r, global_in_flight=2, global_burst=50, global_per_second=1000.0,
+        private_burst=1, private_per_second=0.01,
+    )  # fmt: skip
+    running = 0
+    most = 0
+    release = asyncio.Event()
+
+    async def send(chat: int) -> None:
+        async def call() -> bool:
+            nonlocal running, most
+            running += 1
+            most = max(most, running)
+            await release.wait()  # Telegram slow to answer
+            running -= 1
+            return True
+
+        await rl.process_request(call, (), {}, "sendMessage", {"chat_id": chat}, None)
+
+    # Chat 9 already used its only token: its next send sleeps on the bucket.
+    await rl.process_request(_ok, (), {}, "sendMessage", {"chat_id": 9}, None)
+    waiting = asyncio.create_task(send(9))
+    tasks = [asyncio.create_task(send(c)) for c in range(10, 16)]
+    await asyncio.sleep(0.3)
+    assert (running, most) == (2, 2)  # two of six in flight; chat 9's sleep took no slot
+    release.set()
+    await asyncio.gather(*tasks)
+    assert most == 2 and not waiting.done()
+    waiting.cancel()
+    await asyncio.gather(waiting, return_exceptions=True)
+    assert rl._in_flight._value == 2  # every slot came back, the cancelled one's too
+
+
+async def _ok() -> bool:
+    return True

@@ -29,6 +29,7 @@ def send_limits(settings: Settings) -> SendLimits:
     return SendLimits(
         global_per_second=settings.send_global_per_second,
         global_burst=settings.send_global_burst,
+        global_in_flight=settings.send_global_in_flight,
         private_per_second=settings.send_private_per_second,
         private_burst=settings.send_private_burst,
         group_per_minute=settings.send_group_per_minute,

@@ -120,11 +120,16 @@ class SendLimits:
     grants it but by Telegram when it arrives, and arrival delays vary (a busy event loop,
     the network). A bucket one message smaller than Telegram's per chat, with one send to a
     chat in flight at a time per process, can never exceed Telegram's, whatever the delays:
-    of the messages arriving in any window, all but the first were granted inside it. The
-    global bucket keeps a third of Telegram's burst for the same reason."""
+    of the messages arriving in any window, all but the first were granted inside it.
+
+    The global bucket works the same way with ``global_in_flight`` sends granted but not yet
+    answered per process: the messages arriving in a window were granted inside it or were
+    in flight when it began, so two processes (the bot and a worker) with 10 each and a burst
+    of 10 stay within Telegram's 30, however long a busy host holds a granted send back."""
 
     global_per_second: float = 30.0
-    global_burst: int = 20
+    global_burst: int = 10
+    global_in_flight: int = 10
     private_per_second: float = 1.0
     private_burst: int = 2
     group_per_minute: float = 20.0
@@ -146,6 +151,8 @@ class RedisRateLimiter(BaseRateLimiter[RateLimitArgs]):
         self._taker: Batcher[_Take, Any] = Batcher(self._take_many)
         # One send in flight per chat (see SendLimits); counted so idle chats are dropped.
         self._chat_locks: dict[int, tuple[asyncio.Lock, int]] = {}
+        # Sends granted by the global bucket and not yet answered (see SendLimits).
+        self._in_flight = asyncio.Semaphore(max(1, limits.global_in_flight))
 
     @staticmethod
     def keys_of_chat(prefix: str, bot_id: int | str, chat_id: int) -> list[str]:
@@ -183,15 +190,28 @@ class RedisRateLimiter(BaseRateLimiter[RateLimitArgs]):
                 args += [lim.private_per_second, float(lim.private_burst), 0.0]
         return keys, args
 
-    async def _acquire(self, endpoint: str, chat_id: int | None, priority: Priority) -> None:
+    async def _acquire(self, endpoint: str, chat_id: int | None, priority: Priority) -> bool:
+        """Wait for the call's tokens; True when it holds one of the in-flight slots, which
+        the caller releases once the call is answered. A slot is held only while trying and
+        after a grant, never while sleeping on a bucket."""
         keys, args = self._buckets(endpoint, chat_id, priority)
         if not keys:
-            return
+            return False
+        counted = endpoint.lower() in _SENDING
         holds = [self._base + "hold:global", f"{self._base}hold:{chat_id}"]
         while True:
-            wait = float(await self._taker((holds + keys, [len(keys), *args])))
+            if counted:
+                await self._in_flight.acquire()
+            try:
+                wait = float(await self._taker((holds + keys, [len(keys), *args])))
+            except BaseException:
+                if counted:
+                    self._in_flight.release()
+                raise
             if wait <= 0:
-                return
+                return counted
+            if counted:
+                self._in_flight.release()
             metrics.LIMITER_WAITS.inc()
             metrics.LIMITER_WAIT_SECONDS.inc(min(wait, 60.0))
             await asyncio.sleep(min(wait, 60.0))
@@ -255,11 +275,11 @@ class RedisRateLimiter(BaseRateLimiter[RateLimitArgs]):
         priority: Priority = (rate_limit_args or {}).get("priority", "high")
         before_send = (rate_limit_args or {}).get("before_send")
         for attempt in range(self._limits.max_retries + 1):
-            await self._acquire(endpoint, chat_id, priority)
-            if before_send is not None and not await before_send():
-                raise SendCancelled(endpoint)
-            metrics.API_CALLS.labels(endpoint).inc()
+            slot = await self._acquire(endpoint, chat_id, priority)
             try:
+                if before_send is not None and not await before_send():
+                    raise SendCancelled(endpoint)
+                metrics.API_CALLS.labels(endpoint).inc()
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 metrics.API_429.labels(endpoint).inc()
@@ -270,6 +290,9 @@ class RedisRateLimiter(BaseRateLimiter[RateLimitArgs]):
                     "Telegram asked to wait %.1fs on %s (chat %s)", delay, endpoint, chat_id
                 )
                 await self.hold(chat_id, delay)
+            finally:
+                if slot:
+                    self._in_flight.release()
         raise AssertionError("unreachable")  # pragma: no cover
 
 
