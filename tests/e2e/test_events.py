@@ -160,8 +160,11 @@ async def overview_of(client: Any, p: Person) -> dict[str, Any]:
 async def open_card(p: Person, eid: str) -> dict[str, Any]:
     overview = await overview_of(p.c, p)
     assert f"ev:o:{eid}" in json.dumps(buttons(overview)), buttons(overview)
-    [card] = await p.press(overview, f"ev:o:{eid}")
-    return card
+    since = await p.seq()
+    await p.c.press(p.id, p.id, int(overview["message_id"]), f"ev:o:{eid}")
+    # The card, found by its buttons: the event's announcement may land meanwhile.
+    mine = (f"ev:r:{eid}:", f"ev:m:{eid}:")
+    return await next_from_bot(p, since, lambda m: any(d.startswith(mine) for _, d in buttons(m)))
 
 
 async def test_meetup_announce_rsvp_waitlist_reminders_edit_cancel(

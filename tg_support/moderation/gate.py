@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final, Literal
 
+from tg_support.moderation import gate_text
 from tg_support.moderation.gate_data import BIGRAMS, HISTORIC_SCRIPTS, KNOWN_SCRIPTS, SCRIPT_ALIASES
 
 __all__ = [
@@ -557,52 +558,6 @@ _LINK: Final = re.compile(
     r"|(?<![\w@/])@[A-Za-z][A-Za-z0-9_]{3,31}\b"  # @channel mentions
 )
 _CODE: Final = re.compile(r"```.{0,4000}?```|`[^`\n]{1,400}`", re.DOTALL)
-# Formatting syntax and template placeholders: Markdown markers, [text](target) and
-# ![alt](target), {0} / {name!r} / %(x)s / %s / ${...}. A question may carry some; a text
-# that is mostly this with a word or two in between ("||spoiler|| *bold _it*") is no question.
-_SYNTAX: Final = re.compile(
-    r"!?\[[^\]\n]{0,100}\]\([^)\n]{0,300}\)"  # links and images: the target goes, alt text stays
-    r"|\$\{[^}\n]{0,200}\}?|\{\{|\}\}|\{[^{}\s]{0,40}\}|%\(\w{1,20}\)[a-z]|%[sdnrxf]\b"
-    r"|\*\*?|__|~~|\|\||```|^\s{0,3}(?:#{1,6}|>|-{3,})(?=\s|$)",
-    re.MULTILINE,
-)
-_SYNTAX_CHARS: Final = re.compile(r"[*_~|#>\[\](){}<$%`=\\^]|(?<!\S)-{2,}(?!\S)")
-_SYNTAX_KEEP: Final = re.compile(r"!?\[([^\]\n]{0,100})\]\([^)\n]{0,300}\)")
-MARKUP_MAX_WORDS: Final = 4  # distinct words a markup-heavy text needs beyond this to pass
-# Bidi overrides (LRO, RLO) make text display in another order than it is stored: the trick
-# behind spoofed file names. Keyboards never type them.
-_OVERRIDES: Final = frozenset("\u202d\u202e")
-# Letters of right-to-left and left-to-right alphabets glued in one token ("بالعالمquestion"),
-# maybe through bidi controls: a short prefix or suffix is how Arabic and Hebrew attach to a
-# foreign word ("بالـPython", "הPython", "APIات"); a longer run is pasted-together text.
-_RTL: Final = r"\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff\u05d0-\u05ea"
-_LTR: Final = r"A-Za-z\u00c0-\u024f\u0400-\u04ff"
-_BIDI_CONTROLS: Final = r"\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069"
-_GLUE: Final = re.compile(
-    rf"(?<![{_RTL}\u0640])([{_RTL}\u0640]++)[{_BIDI_CONTROLS}]*+(?=[{_LTR}])"  # linear: runs start once
-    rf"|(?<=[{_LTR}])[{_BIDI_CONTROLS}]*([{_RTL}\u0640]+)"
-    rf"|[\u0620-\u064a][{_BIDI_CONTROLS}]*[\u05d0-\u05ea]|[\u05d0-\u05ea][{_BIDI_CONTROLS}]*[\u0620-\u064a]"
-)
-# Controls that only mean something next to right-to-left letters (RLM, ALM, embeddings,
-# isolates); LRM is left alone, as some left-to-right keyboards type it.
-_RTL_CONTROLS: Final = re.compile(r"[\u200f\u061c\u202a-\u202c\u2066-\u2069]")
-_RTL_LETTER: Final = re.compile(
-    r"[\u05d0-\u05ea\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff\u0700-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]"
-)
-_ATTACHED: Final = frozenset({"ال", "بال", "وال", "لل", "فال", "كال", "و", "ب", "ل", "ف", "ك"})
-
-
-def _glued(text: str) -> int:
-    """Junctions of right-to-left and left-to-right letters inside tokens (see ``_GLUE``)."""
-    n = 0
-    for m in _GLUE.finditer(text):
-        run = (m.group(1) or m.group(2) or "").replace("\u0640", "")
-        if m.group(1) is not None and (run[-3:] in _ATTACHED or run[-2:] in _ATTACHED or len(run) <= 2):
-            continue  # an article or preposition before a foreign word
-        if m.group(2) is not None and len(run) <= 2:
-            continue  # a suffix after one
-        n += 1
-    return n
 
 
 def _segments(prose: str) -> list[tuple[str, bool]]:
@@ -642,12 +597,9 @@ def assess(text: str, ctx: GateContext, policy: GatePolicy = DEFAULT_POLICY) -> 
     markup = raw_visible - len("".join(window.split()))  # tags and entities taken out
     links = [m.group() for m in _LINK.finditer(window)]
     prose = _LINK.sub(" ", window) if links else window
-    if _SYNTAX.search(prose):
-        before = len("".join(prose.split()))
-        prose = _SYNTAX.sub(" ", _SYNTAX_KEEP.sub(r" \1 ", prose))
-        markup += before - len("".join(prose.split()))
+    prose, removed = gate_text.strip_syntax(prose)
     segments = _segments(prose)
-    markup += sum(len(_SYNTAX_CHARS.findall(text)) for text, code in segments if not code)
+    markup += removed + sum(gate_text.syntax_chars(text) for text, code in segments if not code)
     scan = _scan(segments)
     assert scan.words is not None and scan.script_weight is not None
 
@@ -672,11 +624,11 @@ def assess(text: str, ctx: GateContext, policy: GatePolicy = DEFAULT_POLICY) -> 
         return _verdict(TOO_SHORT if links else NO_LETTERS, f"links={n_links}")
     if scan.invisible >= 3 and scan.invisible * 10 >= scan.letters:
         return _verdict(INVISIBLE_CHARS, f"invisible={scan.invisible} letters={scan.letters}")
-    if _OVERRIDES.intersection(window):
+    if gate_text.has_override(window):
         return _verdict(INVISIBLE_CHARS, "bidi override")
-    if _RTL_CONTROLS.search(window) and not _RTL_LETTER.search(window):
+    if gate_text.stray_rtl_controls(window):
         return _verdict(INVISIBLE_CHARS, "right-to-left controls without right-to-left text")
-    if (glued := _glued(window)) and glued * 6 >= len(scan.words):
+    if (glued := gate_text.glued(window)) and glued * 6 >= len(scan.words):
         return _verdict(NOISE, f"glued={glued} words={len(scan.words)}")
 
     weight = scan.weight
@@ -699,7 +651,7 @@ def assess(text: str, ctx: GateContext, policy: GatePolicy = DEFAULT_POLICY) -> 
     if weight + scan.extra < policy.min_weight:
         return _verdict(TOO_SHORT, f"weight={weight:.1f}+{scan.extra:.1f}")
     distinct = {w[0].lower() for w in scan.words if not w[3] and len(w[0]) >= 2}
-    if markup and markup * 2 >= scan.letters and len(distinct) <= MARKUP_MAX_WORDS:
+    if markup and markup * 2 >= scan.letters and len(distinct) <= gate_text.MARKUP_MAX_WORDS:
         return _verdict(NO_LETTERS, f"markup={markup} letters={scan.letters}")
 
     # Keyboard mash: junk words by mass, bigram misfit, a word said over and over.

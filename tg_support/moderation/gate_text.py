@@ -1,0 +1,80 @@
+"""Signals of the gate (:mod:`tg_support.moderation.gate`) about what surrounds the words:
+formatting syntax and template placeholders, and the direction of the text."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+# Formatting syntax and template placeholders: Markdown markers, [text](target) and
+# ![alt](target), {0} / {name!r} / %(x)s / %s / ${...}. A question may carry some; a text
+# that is mostly this with a word or two in between ("||spoiler|| *bold _it*") is no question.
+_SYNTAX: Final = re.compile(
+    r"!?\[[^\]\n]{0,100}\]\([^)\n]{0,300}\)"  # links and images: the target goes, alt text stays
+    r"|\$\{[^}\n]{0,200}\}?|\{\{|\}\}|\{[^{}\s]{0,40}\}|%\(\w{1,20}\)[a-z]|%[sdnrxf]\b"
+    r"|\*\*?|__|~~|\|\||```|^\s{0,3}(?:#{1,6}|>|-{3,})(?=\s|$)",
+    re.MULTILINE,
+)
+SYNTAX_CHARS_RE: Final = re.compile(r"[*_~|#>\[\](){}<$%`=\\^]|(?<!\S)-{2,}(?!\S)")
+_SYNTAX_KEEP: Final = re.compile(r"!?\[([^\]\n]{0,100})\]\([^)\n]{0,300}\)")
+MARKUP_MAX_WORDS: Final = 4  # distinct words a markup-heavy text needs beyond this to pass
+# Bidi overrides (LRO, RLO) make text display in another order than it is stored: the trick
+# behind spoofed file names. Keyboards never type them.
+_OVERRIDES: Final = frozenset("\u202d\u202e")
+# Letters of right-to-left and left-to-right alphabets glued in one token ("بالعالمquestion"),
+# maybe through bidi controls: a short prefix or suffix is how Arabic and Hebrew attach to a
+# foreign word ("بالـPython", "הPython", "APIات"); a longer run is pasted-together text.
+_RTL: Final = r"\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff\u05d0-\u05ea"
+_LTR: Final = r"A-Za-z\u00c0-\u024f\u0400-\u04ff"
+_BIDI_CONTROLS: Final = r"\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069"
+_GLUE: Final = re.compile(
+    rf"(?<![{_RTL}\u0640])([{_RTL}\u0640]++)[{_BIDI_CONTROLS}]*+(?=[{_LTR}])"  # linear: runs start once
+    rf"|(?<=[{_LTR}])[{_BIDI_CONTROLS}]*([{_RTL}\u0640]+)"
+    rf"|[\u0620-\u064a][{_BIDI_CONTROLS}]*[\u05d0-\u05ea]|[\u05d0-\u05ea][{_BIDI_CONTROLS}]*[\u0620-\u064a]"
+)
+# Controls that only mean something next to right-to-left letters (RLM, ALM, embeddings,
+# isolates); LRM is left alone, as some left-to-right keyboards type it.
+_RTL_CONTROLS: Final = re.compile(r"[\u200f\u061c\u202a-\u202c\u2066-\u2069]")
+_RTL_LETTER: Final = re.compile(
+    r"[\u05d0-\u05ea\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff\u0700-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]"
+)
+_ATTACHED: Final = frozenset({"ال", "بال", "وال", "لل", "فال", "كال", "و", "ب", "ل", "ف", "ك"})
+
+
+def glued(text: str) -> int:
+    """Junctions of right-to-left and left-to-right letters inside tokens (see ``_GLUE``)."""
+    n = 0
+    for m in _GLUE.finditer(text):
+        run = (m.group(1) or m.group(2) or "").replace("\u0640", "")
+        if m.group(1) is not None and (
+            run[-3:] in _ATTACHED or run[-2:] in _ATTACHED or len(run) <= 2
+        ):
+            continue  # an article or preposition before a foreign word
+        if m.group(2) is not None and len(run) <= 2:
+            continue  # a suffix after one
+        n += 1
+    return n
+
+
+def strip_syntax(prose: str) -> tuple[str, int]:
+    """The prose without formatting syntax and placeholders (a link's text kept), and the
+    number of visible characters taken out."""
+    if not _SYNTAX.search(prose):
+        return prose, 0
+    before = len("".join(prose.split()))
+    prose = _SYNTAX.sub(" ", _SYNTAX_KEEP.sub(r" \1 ", prose))
+    return prose, before - len("".join(prose.split()))
+
+
+def syntax_chars(text: str) -> int:
+    """Characters of markup syntax left in ``text`` (brackets, stars, pipes, dashes alone)."""
+    return len(SYNTAX_CHARS_RE.findall(text))
+
+
+def has_override(text: str) -> bool:
+    return bool(_OVERRIDES.intersection(text))
+
+
+def stray_rtl_controls(text: str) -> bool:
+    """Right-to-left controls in a text with no right-to-left letter to apply to."""
+    return bool(_RTL_CONTROLS.search(text)) and not _RTL_LETTER.search(text)
