@@ -78,7 +78,8 @@ TEMPLATES = (
 
 def question(round_no: int, i: int) -> tuple[str, str]:
     code = f"{round_no}{i:05d}"
-    text = TEMPLATES[i % len(TEMPLATES)].format(w=i % 12 + 1, c=code)
+    # Another question each round: the spam gate holds a learner's repeat of a recent one.
+    text = TEMPLATES[(i + round_no) % len(TEMPLATES)].format(w=i % 12 + 1, c=code)
     return text, code
 
 
@@ -116,7 +117,9 @@ async def seed(redis_url: str, learners: list[int], group_id: int, admin: int) -
         for uid in learners:
             await store.save_profile(
                 Profile(user_id=uid, lang="es", tg_lang="es", role="learner", platforms=["coursera"],
-                        courses=["Python"], tz="UTC+1", goal="Aprender", onboarded=True)
+                        courses=["Python"], tz="UTC+1", goal="Aprender", onboarded=True,
+                        # Established learners: the gate's burst rule is for day-old accounts.
+                        created_at=time.time() - 30 * 86_400)
             )  # fmt: skip
     finally:
         await redis.aclose()
