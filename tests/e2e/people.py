@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 JSON = dict[str, Any]
@@ -59,6 +60,23 @@ class Person:
         since = await self.seq(chat)
         await self.c.press(self.id, chat, int(msg["message_id"]), data, force=force)
         return list(await self.c.wait_for(chat, count=count, since_seq=since, timeout=timeout))
+
+    async def first_from_bot(
+        self, since: int, wanted: Callable[[JSON], bool], within: float = 20.0
+    ) -> JSON:
+        """The first of the bot's messages to this person after ``since`` that is ``wanted``:
+        others (a broadcast, a notice from a worker) may land in between."""
+        from .waiting import until
+
+        found: list[JSON] = []
+
+        async def arrived() -> bool:
+            msgs = await self.c.messages(self.id, from_bot=True, since_seq=since)
+            found[:] = [m for m in msgs if wanted(m)][:1]
+            return bool(found)
+
+        await until(arrived, "the bot's message", within)
+        return found[0]
 
     async def press_answer(self, msg: JSON, data: str, *, force: bool = False) -> JSON:
         """Press a button and return the bot's answerCallbackQuery (text, show_alert)."""

@@ -9,6 +9,8 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import redis
@@ -136,3 +138,14 @@ class SentinelCluster:
                 proc.kill()
         for proc in self.procs.values():
             proc.wait()
+
+
+@contextmanager
+def running_cluster(root: Path) -> Iterator[SentinelCluster]:
+    """A started cluster (primary, replica, three sentinels), stopped however the test ends."""
+    cluster = SentinelCluster(root)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,7 +20,7 @@ from tg_support.core.i18n import _, use_locale
 from tg_support.sandbox.client import SandboxError
 
 from .community import ML, groups, learner, store
-from .people import JSON, Person, buttons, text
+from .people import Person, buttons, text
 
 pytestmark = pytest.mark.e2e
 __all__ = ["store"]
@@ -83,44 +82,25 @@ async def create_event(
 
 async def move_start(client: Any, ana: Person, eid: str, ahead: float) -> datetime:
     """The organizer edits the start to ``ahead`` seconds from now (Madrid time); returns it.
-    Reminders are tested on a moved start: the RSVPs before it take as long as they take."""
+    Reminders are tested on a moved start: the RSVPs before it take as long as they take.
+    The field menu, the prompt and the confirmation are found by their buttons and texts: the
+    event's announcement to the region (Ana is in it) goes through the broadcast worker and
+    may land at any point here."""
     card = await open_card(ana, eid)
-    await ana.press(card, f"ev:m:{eid}:edit")
-    # The field menu, found by its button: another message to her (a notice of the event)
-    # can land between the press and the menu.
     target = f"ev:e:{eid}:start"
-    deadline = time.monotonic() + 20
-    while True:
-        msgs = await ana.c.messages(ana.id, from_bot=True)
-        fields = next((m for m in reversed(msgs) if target in [d for _, d in buttons(m)]), None)
-        if fields is not None or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.1)
-    assert fields is not None, "no field menu"
-    # The event's announcement to the region (Ana is in it) goes through the broadcast worker
-    # and may land at any point here: wait for the prompt and the confirmation by their texts.
+    since = await ana.seq()
+    await client.press(ana.id, ana.id, int(card["message_id"]), f"ev:m:{eid}:edit")
+    fields = await ana.first_from_bot(since, lambda m: target in [d for _, d in buttons(m)])
     with use_locale("es"):
         prompt = _("Send the new start, for example 2026-03-14 18:30 (your time zone unless you add one).")
     since = await ana.seq()
     await client.press(ana.id, ana.id, int(fields["message_id"]), target)
-    await next_from_bot(ana, since, lambda m: text(m) == prompt)
+    await ana.first_from_bot(since, lambda m: text(m) == prompt)
     new_start = datetime.fromtimestamp(int(time.time() + ahead), ZoneInfo("Europe/Madrid"))
     since = await ana.seq()
     await ana.send(new_start.strftime("%Y-%m-%d %H:%M:%S"), expect_reply=False)
-    await next_from_bot(ana, since, lambda m: "✅" in text(m))
+    await ana.first_from_bot(since, lambda m: "✅" in text(m))
     return new_start
-
-
-async def next_from_bot(person: Person, since: int, wanted: Callable[[JSON], bool]) -> JSON:
-    """The first of the bot's messages to ``person`` after ``since`` that is ``wanted``."""
-    deadline = time.monotonic() + 20
-    while True:
-        msgs: list[JSON] = await person.c.messages(person.id, from_bot=True)
-        hit = next((m for m in msgs if int(m["seq"]) > since and wanted(m)), None)
-        if hit is not None:
-            return hit
-        assert time.monotonic() < deadline, [text(m) for m in msgs if int(m["seq"]) > since]
-        await asyncio.sleep(0.1)
 
 
 def event_id(redis_sync: Any, title: str) -> str:
@@ -148,13 +128,7 @@ async def overview_of(client: Any, p: Person) -> dict[str, Any]:
     """/events' answer (other messages, such as a broadcast's report, may arrive meanwhile)."""
     since = await p.seq()
     await client.send_text(p.id, "/events")
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        for m in await client.messages(p.id, from_bot=True, since_seq=since):
-            if "ev:new" in [d for _, d in buttons(m)]:
-                return dict(m)
-        await asyncio.sleep(0.1)
-    raise AssertionError("no /events overview")
+    return await p.first_from_bot(since, lambda m: "ev:new" in [d for _, d in buttons(m)])
 
 
 async def open_card(p: Person, eid: str) -> dict[str, Any]:
@@ -164,7 +138,7 @@ async def open_card(p: Person, eid: str) -> dict[str, Any]:
     await p.c.press(p.id, p.id, int(overview["message_id"]), f"ev:o:{eid}")
     # The card, found by its buttons: the event's announcement may land meanwhile.
     mine = (f"ev:r:{eid}:", f"ev:m:{eid}:")
-    return await next_from_bot(p, since, lambda m: any(d.startswith(mine) for _, d in buttons(m)))
+    return await p.first_from_bot(since, lambda m: any(d.startswith(mine) for _, d in buttons(m)))
 
 
 async def test_meetup_announce_rsvp_waitlist_reminders_edit_cancel(

@@ -21,7 +21,7 @@ from tests.conftest import TEST_PREFIX
 from tg_support.core.redis_conn import sync_client
 
 from .people import Person, buttons, text
-from .sentinels import SERVICE, SentinelCluster
+from .sentinels import SERVICE, SentinelCluster, running_cluster
 from .world import forum_group, onboard, person, register
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -29,12 +29,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[SentinelCluster]:
-    c = SentinelCluster(tmp_path)
-    try:
-        c.start()
+    with running_cluster(tmp_path) as c:
         yield c
-    finally:
-        c.stop()
 
 
 @pytest.fixture

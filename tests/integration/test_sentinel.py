@@ -17,7 +17,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from rq import Queue, SimpleWorker
 
-from tests.e2e.sentinels import SERVICE, SentinelCluster
+from tests.e2e.sentinels import SERVICE, SentinelCluster, running_cluster
 from tg_support.config import ConfigError, load_settings
 from tg_support.core import replication
 from tg_support.core.inbox import Inbox
@@ -32,12 +32,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[SentinelCluster]:
-    c = SentinelCluster(tmp_path)
-    try:
-        c.start()
+    with running_cluster(tmp_path) as c:
         yield c
-    finally:
-        c.stop()
 
 
 def url_of(cluster: SentinelCluster) -> str:

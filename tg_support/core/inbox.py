@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
 from typing import Any, cast
 
@@ -46,7 +45,7 @@ from redis.asyncio import Redis
 from telegram.error import NetworkError, TelegramError
 
 from .replication import replicated
-from .sending import RateLimitArgs, RedisRateLimiter
+from .sending import ApiCall, ApiResult, RateLimitArgs, RedisRateLimiter
 from .store import Repository
 
 # The update being handled from the inbox, and how many Bot API calls it made so far
@@ -204,18 +203,17 @@ class OnceRateLimiter(RedisRateLimiter):
 
     def __init__(self, redis: Redis, bot_id: int | str, *, prefix: str, **kw: Any) -> None:
         super().__init__(redis, bot_id, prefix=prefix, **kw)
-        self._once_redis = redis
         self._once_prefix = prefix
 
     async def process_request(
         self,
-        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        callback: ApiCall,
         args: Any,
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
         rate_limit_args: RateLimitArgs | None,
-    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+    ) -> ApiResult:
         handling = HANDLING.get()
         if handling is None or endpoint.lower().startswith("get"):
             return await super().process_request(
@@ -224,14 +222,14 @@ class OnceRateLimiter(RedisRateLimiter):
         update_id, counter = handling
         counter[0] += 1
         key = f"{self._once_prefix}in:sent:{update_id}:{counter[0]}"
-        redis = self._once_redis
+        redis = self._redis
 
-        async def once(*a: Any, **kw: Any) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        async def once(*a: Any, **kw: Any) -> ApiResult:
             # Claimed after the limiter let it through, right before it leaves.
             if not await redis.set(key, "", nx=True, ex=SEEN_TTL):
                 recorded = cast(str | None, await redis.get(key))
                 if recorded:
-                    return cast(bool | dict[str, Any] | list[dict[str, Any]], json.loads(recorded))
+                    return cast(ApiResult, json.loads(recorded))
                 raise AlreadySent(f"{endpoint} was sent by a process that stopped")
             try:
                 result = await callback(*a, **kw)

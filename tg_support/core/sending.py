@@ -110,6 +110,10 @@ return "0"
 """
 
 
+# What PTB hands a rate limiter: the Bot API call to make, and what it returns.
+ApiResult = bool | dict[str, Any] | list[dict[str, Any]]
+ApiCall = Callable[..., Coroutine[Any, Any, ApiResult]]
+
 # One bucket check: the script's keys and arguments.
 _Take = tuple[list[str], list[float]]
 
@@ -241,13 +245,13 @@ class RedisRateLimiter(BaseRateLimiter[RateLimitArgs]):
 
     async def process_request(
         self,
-        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        callback: ApiCall,
         args: Any,
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
         rate_limit_args: RateLimitArgs | None,
-    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+    ) -> ApiResult:
         chat_id = _chat_id(data.get("chat_id"))
         if chat_id is None or not _chat_limited(endpoint, chat_id):
             return await self._send(callback, args, kwargs, endpoint, chat_id, rate_limit_args)
@@ -265,13 +269,13 @@ class RedisRateLimiter(BaseRateLimiter[RateLimitArgs]):
 
     async def _send(
         self,
-        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        callback: ApiCall,
         args: Any,
         kwargs: dict[str, Any],
         endpoint: str,
         chat_id: int | None,
         rate_limit_args: RateLimitArgs | None,
-    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+    ) -> ApiResult:
         priority: Priority = (rate_limit_args or {}).get("priority", "high")
         before_send = (rate_limit_args or {}).get("before_send")
         for attempt in range(self._limits.max_retries + 1):

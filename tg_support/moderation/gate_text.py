@@ -9,14 +9,13 @@ from typing import Final
 # Formatting syntax and template placeholders: Markdown markers, [text](target) and
 # ![alt](target), {0} / {name!r} / %(x)s / %s / ${...}. A question may carry some; a text
 # that is mostly this with a word or two in between ("||spoiler|| *bold _it*") is no question.
+_LINK_SYNTAX: Final = re.compile(r"!?\[([^\]\n]{0,100})\]\([^)\n]{0,300}\)")  # text stays
 _SYNTAX: Final = re.compile(
-    r"!?\[[^\]\n]{0,100}\]\([^)\n]{0,300}\)"  # links and images: the target goes, alt text stays
-    r"|\$\{[^}\n]{0,200}\}?|\{\{|\}\}|\{[^{}\s]{0,40}\}|%\(\w{1,20}\)[a-z]|%[sdnrxf]\b"
+    r"\$\{[^}\n]{0,200}\}?|\{\{|\}\}|\{[^{}\s]{0,40}\}|%\(\w{1,20}\)[a-z]|%[sdnrxf]\b"
     r"|\*\*?|__|~~|\|\||```|^\s{0,3}(?:#{1,6}|>|-{3,})(?=\s|$)",
     re.MULTILINE,
 )
-SYNTAX_CHARS_RE: Final = re.compile(r"[*_~|#>\[\](){}<$%`=\\^]|(?<!\S)-{2,}(?!\S)")
-_SYNTAX_KEEP: Final = re.compile(r"!?\[([^\]\n]{0,100})\]\([^)\n]{0,300}\)")
+_SYNTAX_CHARS: Final = re.compile(r"[*_~|#>\[\](){}<$%`=\\^]|(?<!\S)-{2,}(?!\S)")
 MARKUP_MAX_WORDS: Final = 4  # distinct words a markup-heavy text needs beyond this to pass
 # Bidi overrides (LRO, RLO) make text display in another order than it is stored: the trick
 # behind spoofed file names. Keyboards never type them.
@@ -59,16 +58,13 @@ def glued(text: str) -> int:
 def strip_syntax(prose: str) -> tuple[str, int]:
     """The prose without formatting syntax and placeholders (a link's text kept), and the
     number of visible characters taken out."""
-    if not _SYNTAX.search(prose):
-        return prose, 0
-    before = len("".join(prose.split()))
-    prose = _SYNTAX.sub(" ", _SYNTAX_KEEP.sub(r" \1 ", prose))
-    return prose, before - len("".join(prose.split()))
+    stripped = _SYNTAX.sub(" ", _LINK_SYNTAX.sub(r" \1 ", prose))
+    return stripped, len("".join(prose.split())) - len("".join(stripped.split()))
 
 
 def syntax_chars(text: str) -> int:
     """Characters of markup syntax left in ``text`` (brackets, stars, pipes, dashes alone)."""
-    return len(SYNTAX_CHARS_RE.findall(text))
+    return len(_SYNTAX_CHARS.findall(text))
 
 
 def has_override(text: str) -> bool:

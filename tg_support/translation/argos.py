@@ -199,6 +199,7 @@ class ArgosTranslator:
         if pkg_translation.translator is None:
             pkg_translation.hypotheses("", 1)  # argos builds its ctranslate2.Translator lazily
         pkg = pkg_translation.pkg
+        cased = casing(pkg.tokenizer)
         # Every model input, the end mark we added to it, and per sentence of the texts
         # its owner (text index, paragraph index) and plan, so results can be put back.
         sentences: list[str] = []
@@ -211,7 +212,7 @@ class ArgosTranslator:
             for pi, paragraph in enumerate(paragraphs):
                 for sentence in pkg_translation.sentencizer.split_sentences(paragraph):
                     if sentence.strip():
-                        variants = writing.plan(sentence, src, casing(pkg.tokenizer))
+                        variants = writing.plan(sentence, src, cased)
                         inputs = []
                         for v in variants:
                             start = len(sentences)
