@@ -24,7 +24,6 @@ from tg_support.helpers.stats import HelperStatsStore
 from tg_support.moderation.screen import screen_question
 from tg_support.questions import faq, suggestions, topics
 from tg_support.questions.reopen import can_reopen, reopen_button, reopen_markup
-from tg_support.questions.routing import GroupCard, choose_group
 from tg_support.questions.search import SearchIndex
 from tg_support.questions.store import Question, questions
 from tg_support.questions.tagging import question_tags
@@ -207,14 +206,11 @@ async def _route(update: Update, ctx: Ctx, q: Question, *, created: bool = False
             return
         if not created:  # (new_question set it for a created draft)
             await store.set_conv(uid, Conversation(step="ask:thread", data={"qid": q.qid}))
-        groups = await store.list_groups(ctx.groups_version)
-        cards = [
-            GroupCard(g.chat_id, frozenset(g.languages), g.region, frozenset(g.tags), g.active)
-            for g in groups
-        ]
         region = ctx.profile.region if ctx.profile is not None else None
-        card = choose_group(fresh.lang, fresh.tags, cards, region=region)
-        if card is None:
+        group = await topics.post_question(
+            ctx.bot, ctx.svc, fresh, region=region, groups_version=ctx.groups_version
+        )
+        if group is None:
             await questions(store).update_question(q.qid, status="open")
             await reply(
                 update,
@@ -226,13 +222,6 @@ async def _route(update: Update, ctx: Ctx, q: Question, *, created: bool = False
             )
             await _enqueue_matching(ctx, q.qid)
             return
-        group = next(g for g in groups if g.chat_id == card.chat_id)
-        thread_id = await topics.open_topic(ctx.bot, store, fresh, group, post=False)
-        env = await topics.question_envelope(store, fresh, group, thread_id)
-        await deliver(ctx, env)
-        if topics.target_language(fresh.lang, group) != fresh.lang:
-            # The topic list shows titles only: a worker renames it in the group's language.
-            await ctx.svc.submit(jobs.translate_topic_title(q.qid))
     finally:
         if token is not None:
             await store.unlock(lock_key, token)

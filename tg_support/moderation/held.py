@@ -22,9 +22,7 @@ from tg_support.moderation.reports import Held
 from tg_support.moderation.sanctions import Sanctions
 from tg_support.moderation.texts import esc
 from tg_support.questions import topics
-from tg_support.questions.routing import GroupCard, choose_group
 from tg_support.questions.store import Question, questions
-from tg_support.translation.delivery import dispatch
 
 log = logging.getLogger(__name__)
 
@@ -64,16 +62,11 @@ async def decide(
 async def post(bot: Bot, svc: Services, q: Question, locale: str) -> None:
     """Post an approved question to its group and start helper matching."""
     store = svc.store
-    groups = await store.list_groups()
-    cards = [
-        GroupCard(g.chat_id, frozenset(g.languages), g.region, frozenset(g.tags), g.active)
-        for g in groups
-    ]
-    card = choose_group(q.lang, q.tags, cards)
     conv = await store.get_conv(q.asker_id)
     if conv.step is None:  # not in another flow: what they write next follows this question
         await store.set_conv(q.asker_id, Conversation(step="ask:thread", data={"qid": q.qid}))
-    if card is None:
+    group = await topics.post_question(bot, svc, q)
+    if group is None:
         await questions(store).update_question(q.qid, status="open")
         with use_locale(locale):
             text = _(
@@ -81,15 +74,6 @@ async def post(bot: Bot, svc: Services, q: Question, locale: str) -> None:
                 "{language} yet; volunteers may still pick it up."
             ).format(number=q.qid, language=LANGUAGE_NAMES.get(q.lang, q.lang))
     else:
-        group = next(g for g in groups if g.chat_id == card.chat_id)
-        thread_id = await topics.open_topic(bot, store, q, group, post=False)
-        env = await topics.question_envelope(store, q, group, thread_id)
-        await dispatch(
-            bot, svc.redis, svc.settings.redis_prefix, env, svc.submit,
-            svc.settings.translation_timeout_seconds,
-        )  # fmt: skip
-        if topics.target_language(q.lang, group) != q.lang:
-            await svc.submit(jobs.translate_topic_title(q.qid))
         with use_locale(locale):
             text = _(
                 "A moderator approved your question #{number}; it is posted in “{group}”. "

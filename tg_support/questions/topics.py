@@ -18,13 +18,16 @@ from collections.abc import Sequence
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
 from telegram.error import BadRequest
 
+from tg_support.core import jobs
 from tg_support.core.callbacks import CallbackData
 from tg_support.core.i18n import LANGUAGE_NAMES, LOCALES, _, use_locale
 from tg_support.core.messages import send_parts
+from tg_support.core.services import Services
 from tg_support.core.store import Group, Store
 from tg_support.ops.stats import HealthStats
+from tg_support.questions.routing import GroupCard, choose_group
 from tg_support.questions.store import Question, questions
-from tg_support.translation.delivery import Envelope, entities_json
+from tg_support.translation.delivery import Envelope, dispatch, entities_json
 
 log = logging.getLogger(__name__)
 
@@ -233,3 +236,30 @@ async def close_topic(bot: Bot, q: Question, *, solved: bool) -> None:
     except BadRequest as exc:
         # Already closed or deleted by a moderator: the question's state is what matters.
         log.info("could not close the topic of question %s: %s", q.qid, exc.message)
+
+
+async def post_question(
+    bot: Bot, svc: Services, q: Question, *, region: str | None = None,
+    groups_version: str | None = None,
+) -> Group | None:  # fmt: skip
+    """Open ``q``'s topic in the group routing picks and post it there, its translated copies
+    through the one sender; a worker renames the topic into the group's language (the list of
+    topics shows titles only). None, and nothing sent, when no group takes its language."""
+    groups = await svc.store.list_groups(groups_version)
+    cards = [
+        GroupCard(g.chat_id, frozenset(g.languages), g.region, frozenset(g.tags), g.active)
+        for g in groups
+    ]
+    card = choose_group(q.lang, q.tags, cards, region=region)
+    if card is None:
+        return None
+    group = next(g for g in groups if g.chat_id == card.chat_id)
+    thread_id = await open_topic(bot, svc.store, q, group, post=False)
+    env = await question_envelope(svc.store, q, group, thread_id)
+    await dispatch(
+        bot, svc.redis, svc.settings.redis_prefix, env, svc.submit,
+        svc.settings.translation_timeout_seconds,
+    )  # fmt: skip
+    if target_language(q.lang, group) != q.lang:
+        await svc.submit(jobs.translate_topic_title(q.qid))
+    return group
