@@ -9,7 +9,8 @@ Reads ``tests/data/gate_dev.tsv`` and ``tests/data/gate_holdout.tsv`` (``label<T
 ``\\uXXXX``/``\\UXXXXXXXX`` are escapes). Every row is judged as the first question of a brand-new
 account, the strictest context. For each file it prints precision and recall of "blocked"
 (rephrase+hold) and of "pass", the label x reason confusion, and every real question wrongly
-blocked and every junk row let through. Then it generates junk with a seeded random generator
+blocked and every junk row let through; "confirm" verdicts (a newcomer's question without a
+question mark that is hardly one: posted only when the asker confirms) are listed apart. Then it generates junk with a seeded random generator
 (random Unicode from many blocks, zero-width and bidi characters, keyboard walks, repeated
 characters, random alnum, home-row mash, markup without words) and prints the share caught per
 kind, and times ``assess`` (p50/p99) on the labelled rows and on 10,000-character texts.
@@ -256,8 +257,20 @@ def report(name: str, rows: Sequence[Row]) -> tuple[int, int]:
     print(f"  real questions wrongly blocked: {len(wrongly)}")
     for r, v in wrongly:
         print(f"    line {r.line}: {v.action}/{v.reason} [{v.detail}] {r.text[:100]!r}")
-    print(f"  junk let through: {len(missed)}")
-    for r, v in missed:
+    # "confirm" is neither: the asker posts it with a tap or sends a longer version.
+    asked = [(r, v) for r, v in zip(rows, verdicts, strict=True) if v.action == "confirm"]
+    real_asked = [r for r, _ in asked if r.label == "pass"]
+    print(
+        f"  asked to confirm: {len(real_asked)} real questions, {len(asked) - len(real_asked)}"
+        " junk rows (not posted unless confirmed)"
+    )
+    for r in real_asked:
+        print(f"    line {r.line}: {r.text[:100]!r}")
+    through = [(r, v) for r, v in missed if v.action == "pass"]
+    print(
+        f"  junk let through unconfirmed: {len(through)} (let through or confirmed: {len(missed)})"
+    )
+    for r, v in through:
         print(f"    line {r.line}: {r.label} [{v.detail}] {r.text[:100]!r}")
     return len(wrongly), len(missed)
 
@@ -384,6 +397,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             escaped[kind].append(text)
     total = sum(caught.values())
     print(f"  caught {total}/{len(junk)} = {_pct(total, len(junk))}   reasons: {dict(reasons)}")
+    unasked = sum(assess(text, NEWCOMER).action == "pass" for _, text in junk)
+    print(f"  posted without a confirmation: {unasked}/{len(junk)} = {_pct(unasked, len(junk))}")
     for kind in seen:
         examples = ", ".join(repr(t[:30]) for t in escaped[kind][:4])
         print(f"  {kind:<15} {_pct(caught[kind], seen[kind])}  missed e.g. {examples}")

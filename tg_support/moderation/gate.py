@@ -1,10 +1,13 @@
 """The gate before the groups: is a learner's message a question, junk, or something to hold?
 
 Pure and synchronous: :func:`assess` takes the text and what the caller knows about the sender
-(:class:`GateContext`) and returns a :class:`Verdict`: ``pass`` (post it), ``rephrase`` (send it
-back asking for words: no letters, too short, keyboard mash, noise, stuffed invisible
-characters) or ``hold`` (keep it for an admin: a link flood from a new account, a repeat of a
-recent question, a burst of questions from a day-old account). Reason codes are language-neutral
+(:class:`GateContext`) and returns a :class:`Verdict`: ``pass`` (post it), ``confirm`` (a
+newcomer's text without a question mark that is hardly a question: three words or fewer, mostly
+formatting, or no known word in letters no language writes; posted when the asker confirms it,
+see :mod:`~tg_support.moderation.gate_words`), ``rephrase`` (send it back asking for words: no
+letters, too short, keyboard mash, noise, stuffed invisible characters) or ``hold`` (keep it for
+an admin: a link flood from a new account, a repeat of a recent question, a burst of questions
+from a day-old account). Reason codes are language-neutral
 constants; the caller maps them to localised messages.
 
 Work is bounded: only the first :data:`WINDOW` characters are read (a 10,000-character text costs
@@ -22,8 +25,11 @@ Signals, and why they generalise across the 8 interface languages and the others
   letter-digit tokens, Korean jamo strings, rare Han/Hangul characters (outside the common sets of
   GB2312 level 1, Big5, JIS level 1 and KS X 1001);
 * bigram plausibility for Latin, Cyrillic and Greek: the share of within-word bigrams outside a
-  language's most frequent ones, taken for the language that fits best (``gate_data.BIGRAMS``);
-* noise: letters that switch script every other character (random Unicode), unassigned/private/
+  language's most frequent ones, taken for the language that fits best (``gate_data.BIGRAMS``),
+  and, for a text without one known word, how likely each next letter is in the best-fitting of
+  langdetect's 36 profiles in these scripts (``gate_words.letter_fit``);
+* noise: letters that switch script every other character (random Unicode), a few letters of
+  three scripts or more, unassigned/private/
   surrogate/control code points, stacked combining marks (zalgo), invisible format characters
   (zero-width, bidi overrides, Hangul fillers) beyond what emoji and ZWNJ-using scripts need;
 * vowel rules only apply to Latin, Cyrillic and Greek; CJK, Arabic, Indic and Thai are judged by
@@ -45,7 +51,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final, Literal
 
-from tg_support.moderation import gate_text
+from tg_support.moderation import gate_text, gate_words
 from tg_support.moderation.gate_data import BIGRAMS, HISTORIC_SCRIPTS, KNOWN_SCRIPTS, SCRIPT_ALIASES
 
 __all__ = [
@@ -60,8 +66,8 @@ __all__ = [
     "fingerprint",
 ]
 
-Action = Literal["pass", "rephrase", "hold"]
-ACTIONS: Final[tuple[Action, ...]] = ("pass", "rephrase", "hold")
+Action = Literal["pass", "confirm", "rephrase", "hold"]
+ACTIONS: Final[tuple[Action, ...]] = ("pass", "confirm", "rephrase", "hold")
 
 # Reason codes (stable, language-neutral; the caller maps them to messages).
 OK: Final = "ok"
@@ -73,6 +79,12 @@ INVISIBLE_CHARS: Final = "invisible_chars"  # zero-width / bidi control characte
 LINK_FLOOD: Final = "link_flood"  # several links and little text, scaled by trust
 REPEAT: Final = "repeat"  # same fingerprint as a recent question of the sender
 BURST: Final = "burst"  # a new account asking many questions in its first day
+# A newcomer's question that is not clearly junk nor clearly a question (no question mark,
+# and: three words or fewer, mostly formatting, or no word we know and letters no language
+# writes): the asker confirms it, or sends a longer version.
+FEW_WORDS: Final = "few_words"
+MOSTLY_MARKUP: Final = "mostly_markup"
+UNKNOWN_WORDS: Final = "unknown_words"
 REASONS: Final[dict[str, Action]] = {
     OK: "pass",
     NO_LETTERS: "rephrase",
@@ -83,6 +95,9 @@ REASONS: Final[dict[str, Action]] = {
     LINK_FLOOD: "hold",
     REPEAT: "hold",
     BURST: "hold",
+    FEW_WORDS: "confirm",
+    MOSTLY_MARKUP: "confirm",
+    UNKNOWN_WORDS: "confirm",
 }
 
 WINDOW: Final = 1200  # characters of the text that are analysed (~200 words)
@@ -135,7 +150,8 @@ class Verdict:
 
     @property
     def blocked(self) -> bool:
-        return self.action != "pass"
+        """Sent back or held: not posted as it is (a ``confirm`` is posted when confirmed)."""
+        return self.action in ("rephrase", "hold")
 
 
 def _verdict(reason: str, detail: str = "") -> Verdict:
@@ -557,48 +573,19 @@ _LINK: Final = re.compile(
     r"|gg|tk|su|biz)(?:/[^\s<>\"'`]*)?(?![\w.(])"  # bare domains, t.me/...
     r"|(?<![\w@/])@[A-Za-z][A-Za-z0-9_]{3,31}\b"  # @channel mentions
 )
-_CODE: Final = re.compile(r"```.{0,4000}?```|`[^`\n]{1,400}`", re.DOTALL)
-
-
-def _segments(prose: str) -> list[tuple[str, bool]]:
-    """(text, is code) pieces: code in backticks is read for length but not judged as prose."""
-    out: list[tuple[str, bool]] = []
-    pos = 0
-    for m in _CODE.finditer(prose):
-        out.append((prose[pos : m.start()], False))
-        out.append((m.group().strip("`"), True))
-        pos = m.end()
-    out.append((prose[pos:], False))
-    return out
-
-
-_JAMO: Final = re.compile(r"([\u3130-\u318f]+)")
-
-
-def _nfkc(text: str) -> str:
-    """NFKC (fullwidth, math letters, ligatures, ⒜ to plain letters) except for Korean
-    compatibility jamo, which NFKC would turn into conjoining jamo and partly into syllables."""
-    if not _JAMO.search(text):
-        return unicodedata.normalize("NFKC", text)
-    return "".join(
-        part if i % 2 else unicodedata.normalize("NFKC", part)
-        for i, part in enumerate(_JAMO.split(text))
-    )
-
-
 # -- the gate --------------------------------------------------------------------------------
 
 
 def assess(text: str, ctx: GateContext, policy: GatePolicy = DEFAULT_POLICY) -> Verdict:
     """Judge one learner message (see the module docstring for the signals)."""
-    window = _nfkc(text[:WINDOW])[: 2 * WINDOW]
+    window = gate_text.nfkc(text[:WINDOW])[: 2 * WINDOW]
     raw_visible = len("".join(window.split()))
     window = _ENTITY.sub(" ", _TAG.sub(" ", _SCRIPT_BLOCK.sub(" ", window)))
     markup = raw_visible - len("".join(window.split()))  # tags and entities taken out
     links = [m.group() for m in _LINK.finditer(window)]
-    prose = _LINK.sub(" ", window) if links else window
-    prose, removed = gate_text.strip_syntax(prose)
-    segments = _segments(prose)
+    shaped = _LINK.sub(" ", window) if links else window
+    prose, removed = gate_text.strip_syntax(shaped)
+    segments = gate_text.segments(prose)
     markup += removed + sum(gate_text.syntax_chars(text) for text, code in segments if not code)
     scan = _scan(segments)
     assert scan.words is not None and scan.script_weight is not None
@@ -647,6 +634,9 @@ def assess(text: str, ctx: GateContext, policy: GatePolicy = DEFAULT_POLICY) -> 
         )
     if scan.rare_cjk >= 2 and scan.rare_cjk * 2 >= scan.cjk:
         return _verdict(NOISE, f"rare_cjk={scan.rare_cjk}/{scan.cjk}")
+    scripts = len(scan.script_weight)
+    if (scripts >= 3 and scan.letters <= 20) or (exotic and scripts >= 2 and scan.letters <= 8):
+        return _verdict(NOISE, f"scripts={scripts} letters={scan.letters}")  # ẕ트ﾣめ, ⼣ᏽඒ
 
     if weight + scan.extra < policy.min_weight:
         return _verdict(TOO_SHORT, f"weight={weight:.1f}+{scan.extra:.1f}")
@@ -683,11 +673,16 @@ def assess(text: str, ctx: GateContext, policy: GatePolicy = DEFAULT_POLICY) -> 
         return _verdict(
             KEYBOARD_MASH, f"repeated words={len(lowered)} distinct={len(set(lowered))}"
         )
+    plain = [w[0] for w in prose_words]
+    if not gate_words.has_question_mark(shaped) and (fit := gate_words.mash_fit(plain)):
+        return _verdict(KEYBOARD_MASH, f"fit={fit[0]:.2f}/{fit[1]}")
 
     if ctx.recent_fingerprints and fingerprint(text) in ctx.recent_fingerprints:
         return _verdict(REPEAT)
     if ctx.account_age_s < DAY and ctx.questions_last_day >= policy.burst_new_account:
         return _verdict(BURST, f"questions_last_day={ctx.questions_last_day}")
+    if ctx.newcomer and (doubt := gate_words.doubt(shaped, plain, scan.script_weight)):
+        return _verdict(*doubt)
     return Verdict("pass", OK, detail)
 
 

@@ -1,9 +1,11 @@
 """Signals of the gate (:mod:`tg_support.moderation.gate`) about what surrounds the words:
-formatting syntax and template placeholders, and the direction of the text."""
+formatting syntax and template placeholders, code in backticks, and the direction of the text;
+and the normalisation the gate reads the text through."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Final
 
 # Formatting syntax and template placeholders: Markdown markers, [text](target) and
@@ -74,3 +76,32 @@ def has_override(text: str) -> bool:
 def stray_rtl_controls(text: str) -> bool:
     """Right-to-left controls in a text with no right-to-left letter to apply to."""
     return bool(_RTL_CONTROLS.search(text)) and not _RTL_LETTER.search(text)
+
+
+_CODE: Final = re.compile(r"```.{0,4000}?```|`[^`\n]{1,400}`", re.DOTALL)
+
+
+def segments(prose: str) -> list[tuple[str, bool]]:
+    """(text, is code) pieces: code in backticks is read for length but not judged as prose."""
+    out: list[tuple[str, bool]] = []
+    pos = 0
+    for m in _CODE.finditer(prose):
+        out.append((prose[pos : m.start()], False))
+        out.append((m.group().strip("`"), True))
+        pos = m.end()
+    out.append((prose[pos:], False))
+    return out
+
+
+_JAMO: Final = re.compile(r"([\u3130-\u318f]+)")
+
+
+def nfkc(text: str) -> str:
+    """NFKC (fullwidth, math letters, ligatures, ⒜ to plain letters) except for Korean
+    compatibility jamo, which NFKC would turn into conjoining jamo and partly into syllables."""
+    if not _JAMO.search(text):
+        return unicodedata.normalize("NFKC", text)
+    return "".join(
+        part if i % 2 else unicodedata.normalize("NFKC", part)
+        for i, part in enumerate(_JAMO.split(text))
+    )
