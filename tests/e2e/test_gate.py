@@ -111,3 +111,50 @@ async def topic_count(client: Any, group_id: int) -> int:
     state = await client.state()
     chat = next(c for c in state["chats"] if c["id"] == group_id)
     return len(chat["topics"])
+
+
+async def test_a_newcomer_confirms_a_question_that_is_hardly_one_or_sends_a_longer_one(
+    bot: Any, client: Any, redis_sync: Any
+) -> None:
+    """No question mark and three words, or words of no language: asked in Spanish to post
+    it as it is or say more; nothing reaches the group until one or the other."""
+    ana = await person(client, "Ana", "es")
+    maria = await person(client, "María", "es")
+    luis = await person(client, "Luis", "es")
+    es = await forum_group(client, "MOOC en español", ana, [maria, luis])
+    await register(ana, es["id"], ["es"], "americas")
+    await onboard(maria, "es", courses="")
+    await onboard(luis, "es", courses="")
+    topics_before = await topic_count(client, es["id"])
+
+    [asked] = await maria.send("Ayuda urgente")
+    assert "muy corta" in text(asked), text(asked)
+    assert buttons(asked) == [("Publicarla tal cual", "q:go:1")]
+    assert redis_sync.hget(f"{TEST_PREFIX}q:1", "status") == "draft"
+    assert await topic_count(client, es["id"]) == topics_before
+
+    # A longer version replaces the draft and goes straight on.
+    longer = "Ayuda urgente con la tarea de la semana 3: el merge de pandas me da KeyError"
+    [posted] = await maria.send(longer, timeout=20)
+    assert "MOOC en español" in text(posted), text(posted)
+    [qid] = [k.split(":")[-1] for k in redis_sync.keys(f"{TEST_PREFIX}q:[0-9]*")]
+    assert redis_sync.hget(f"{TEST_PREFIX}q:{qid}", "text") == longer
+    assert redis_sync.hget(f"{TEST_PREFIX}q:{qid}", "status") == "open"
+    assert await topic_count(client, es["id"]) == topics_before + 1
+    stale = await maria.press_answer(asked, "q:go:1")  # the old draft's button
+    assert await topic_count(client, es["id"]) == topics_before + 1, stale
+
+    # Words of no language we know: asked too, and one tap posts it as it is.
+    jargon = "postgresql mysql sqlalchemy psycopg"
+    [asked] = await luis.send(jargon)
+    assert "No reconozco las palabras" in text(asked), text(asked)
+    [(label, data)] = buttons(asked)
+    assert label == "Publicarla tal cual" and data.startswith("q:go:")
+    replies = await luis.press(asked, data, count=2, timeout=20)
+    assert any("MOOC en español" in text(m) for m in replies), [text(m) for m in replies]
+    qid = data.rsplit(":", 1)[1]
+    assert redis_sync.hget(f"{TEST_PREFIX}q:{qid}", "text") == jargon
+    assert redis_sync.hget(f"{TEST_PREFIX}q:{qid}", "status") == "open"
+    assert await topic_count(client, es["id"]) == topics_before + 2
+    stats = redis_sync.hgetall(f"{TEST_PREFIX}mod:gate:stats")
+    assert stats == {"few_words": "1", "unknown_words": "1", "ok": "1"}

@@ -173,7 +173,7 @@ async def test_worker_killed_mid_translation_still_delivers_once(
 
         watcher = threading.Thread(target=kill_when_started, daemon=True)
         watcher.start()
-        await maria.send("Tengo una pregunta.", timeout=15)
+        await maria.send("Mi pregunta es sobre el certificado.", timeout=15)
         await asyncio.to_thread(watcher.join, 45)
         assert killed.is_set(), "the translate worker never started the job"
         translator.wait(10)
@@ -185,7 +185,7 @@ async def test_worker_killed_mid_translation_still_delivers_once(
         [post] = await client.wait_for(
             en["id"],
             thread_id=topic["message_thread_id"],
-            text_contains="Tengo una pregunta.",
+            text_contains="Mi pregunta es sobre el certificado.",
             timeout=25,
         )
         assert "⏳" in text(post)
@@ -195,7 +195,7 @@ async def test_worker_killed_mid_translation_still_delivers_once(
             for m in await client.messages(
                 en["id"], thread_id=topic["message_thread_id"], from_bot=True
             )
-            if "Tengo" in text(m)
+            if "certificado" in text(m)
         ]
         assert len(posts) == 1  # never twice
     finally:
@@ -221,9 +221,9 @@ async def test_hindi_helper_gets_the_spanish_question_in_hindi(
         await register(admin, en["id"], ["en", "*"], "international")
         await onboard(maria, "es")
         await onboard(priya, "hi", role="helper")
-        await maria.send("Tengo una pregunta.", timeout=15)
-        [offer] = await client.wait_for(priya.id, text_contains="मेरा एक सवाल है", timeout=25)
-        assert "Tengo una pregunta." in text(offer)  # the original stays below
+        await maria.send("Mi pregunta es sobre el certificado.", timeout=15)
+        [offer] = await client.wait_for(priya.id, text_contains="मेरा सवाल प्रमाणपत्र", timeout=25)
+        assert "Mi pregunta es sobre el certificado." in text(offer)  # the original stays below
         assert any(d.startswith("of:acc:") for _, d in buttons(offer))
     finally:
         with contextlib.suppress(ProcessLookupError):

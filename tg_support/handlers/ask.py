@@ -116,8 +116,10 @@ async def on_question_text(update: Update, ctx: Ctx, conv: Conversation, text: s
     """Typed text from an onboarded learner: a follow-up or a new question."""
     store = ctx.svc.store
     uid = update.effective_user.id if update.effective_user else 0
-    # Sanctions, then the gate for a new question (it also asks for more words when short).
-    if await screen_question(update, ctx, conv, text):
+    # Sanctions, then the gate for a new question (it also asks for more words when short,
+    # and has a doubtful first question confirmed before it is posted).
+    screened = await screen_question(update, ctx, conv, text)
+    if screened.taken:
         return
     if conv.step == "ask:thread":
         q = await questions(store).get_question(str(conv.data.get("qid", "")))
@@ -136,13 +138,24 @@ async def on_question_text(update: Update, ctx: Ctx, conv: Conversation, text: s
     solved = await similar(ctx, text, lang)
     # The message that holds the text, so the learner's edits of it apply (handlers.edits).
     src = update.message.message_id if update.message and update.message.text == text else None
+    confirm = screened.outcome == "confirm"
     q = await questions(store).new_question(
-        uid, text, lang, tags, conv_step="" if solved else "ask:thread", src_msg=src
+        uid, text, lang, tags, conv_step="" if solved or confirm else "ask:thread", src_msg=src
     )
-    if not solved:
+    if not solved and not confirm:
         # Just created, and no button offers it yet: the draft needs no reading back.
         await _route(update, ctx, q, created=True)
         return
+    go = QuestionGo(qid=int(q.qid)).pack()
+    if not solved:
+        post = keyboard([[(_("Post it as it is"), go)]])
+        msg = await ctx.bot.send_message(uid, screened.confirm, reply_markup=post)
+        await store.set_conv(
+            uid, Conversation(step="ask:suggest", data={"qid": q.qid, "msg": msg.message_id})
+        )
+        return
+    if confirm:  # said first; "Ask anyway" under the suggestions posts it
+        await ctx.bot.send_message(uid, screened.confirm)
     # The best hit, when it is very close, is offered first and alone; all translated.
     text_shown, shown, first = await faq.suggestions(ctx.svc, solved, lang)
     buttons = [
@@ -155,7 +168,7 @@ async def on_question_text(update: Update, ctx: Ctx, conv: Conversation, text: s
         ]
         for i, s in enumerate(shown, 1)
     ]  # fmt: skip
-    buttons.append([(_("Ask anyway"), QuestionGo(qid=int(q.qid)).pack())])
+    buttons.append([(_("Ask anyway"), go)])
     # A translated suggestion keeps the original a tap away (questions.suggestions).
     svc = ctx.svc
     msg = await suggestions.send(

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
+from typing import Final, Literal
 
 from telegram import Update
 
@@ -37,6 +39,24 @@ log = logging.getLogger(__name__)
 RECENT_S = 7 * 86_400  # questions this recent count as repeats
 
 
+@dataclass(frozen=True, slots=True)
+class Screened:
+    """What moderation made of a learner's text: it took it (refused, faked, sent back or
+    held), the asker is to confirm it before it is posted (``confirm`` says why), or it goes
+    on as usual."""
+
+    outcome: Literal["taken", "confirm", "go"]
+    confirm: str = ""  # the message asking for confirmation
+
+    @property
+    def taken(self) -> bool:
+        return self.outcome == "taken"
+
+
+TAKEN: Final = Screened("taken")
+GO: Final = Screened("go")
+
+
 async def _say(update: Update, ctx: Ctx, text: str) -> None:
     chat = update.effective_chat
     if chat is not None:
@@ -51,29 +71,32 @@ async def _thread_question(ctx: Ctx, conv: Conversation) -> Question | None:
     return q if q is not None and q.status in ("open", "answered") and q.group_id else None
 
 
-async def screen_question(update: Update, ctx: Ctx, conv: Conversation, text: str) -> bool:
-    """True when moderation took the learner's text (refused, faked, sent back or held)."""
+async def screen_question(update: Update, ctx: Ctx, conv: Conversation, text: str) -> Screened:
+    """What moderation makes of a learner's text (see :class:`Screened`)."""
     store = ctx.svc.store
     uid = update.effective_user.id if update.effective_user else 0
     standing = await store.repo(Sanctions).standing(uid)
     if standing.restricted:
         await _say(update, ctx, refusal(standing.removed, standing.muted_until))
-        return True
+        return TAKEN
     if standing.shadow:
         await _shadow_question(update, ctx, conv, text)
-        return True
+        return TAKEN
     if await _thread_question(ctx, conv) is not None:
-        return False  # a follow-up of a question already posted
+        return GO  # a follow-up of a question already posted
     verdict = gate.assess(text, await gate_context(ctx, uid))
     await store.redis.hincrby(f"{store.p}mod:gate:stats", verdict.reason, 1)
     if verdict.action == "pass":
-        return False
+        return GO
+    if verdict.action == "confirm":
+        log.info("gate: asked to confirm a question (%s: %s)", verdict.reason, verdict.detail)
+        return Screened("confirm", confirm_text(verdict.reason))
     if verdict.action == "rephrase":
         log.info("gate: sent back a question (%s: %s)", verdict.reason, verdict.detail)
         await _say(update, ctx, rephrase_text(verdict.reason))
-        return True
+        return TAKEN
     await hold(update, ctx, uid, text, verdict.reason)
-    return True
+    return TAKEN
 
 
 def rephrase_text(reason: str) -> str:
@@ -87,6 +110,21 @@ def rephrase_text(reason: str) -> str:
     return _(
         "This does not look like a question I can pass on. Please write it again in plain "
         "words, in any language."
+    )
+
+
+def confirm_text(reason: str) -> str:
+    """Said before the asker confirms a doubtful question (the button follows)."""
+    if reason == gate.UNKNOWN_WORDS:
+        return _(
+            "I don't recognise the words in your question. If it is what you meant, post it "
+            "as it is with the button below; otherwise send me a clearer version, in any "
+            "language."
+        )
+    return _(
+        "Your question is very short. Helpers answer sooner when they know the course, what "
+        "you tried and what went wrong. Send me a longer version, or post it as it is with "
+        "the button below."
     )
 
 
