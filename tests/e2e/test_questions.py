@@ -204,3 +204,35 @@ async def test_a_deleted_topic_is_recreated_for_the_next_follow_up(
     posts = [text(m) for m in await client.messages(es["id"], thread_id=new_thread, from_bot=True)]
     assert any("semana 2" in t for t in posts) and any("Sigo sin ver" in t for t in posts)
     assert redis_sync.hget(f"{TEST_PREFIX}q:1", "thread_id") == str(new_thread)
+
+
+async def test_a_short_first_question_with_earlier_answers_is_confirmed_under_them(
+    world: dict[str, Any], client: Any
+) -> None:
+    """Three words and no question mark: the nudge comes first, then the solved question;
+    "Ask anyway" under it posts the short question as it is (one topic, one number)."""
+    maria, carlos, es = world["maria"], world["carlos"], world["es"]
+    await ask(maria, "¿Cómo descargo el certificado del curso de Python en Coursera?")
+    thread_id, _ = await the_topic(client, es["id"])
+    since = await maria.seq()
+    await client.send_text(
+        carlos.id, "En Logros, pulsa Descargar certificado.", chat_id=es["id"],
+        message_thread_id=thread_id,
+    )  # fmt: skip
+    [ans] = await client.wait_for(maria.id, since_seq=since)
+    await maria.press(ans, data_for(ans, "✅"), count=1)
+
+    pablo = await person(client, "Pablo", "es")
+    await onboard(pablo, "es")
+    nudge, suggest = await pablo.send("certificado Coursera Python", count=2, timeout=15)
+    assert "muy corta" in text(nudge) and buttons(nudge) == [], text(nudge)
+    assert "Descargar certificado" in text(suggest), text(suggest)
+    [go] = [d for _, d in buttons(suggest) if d.startswith("q:go:")]
+    replies = await pablo.press(suggest, go, count=2, timeout=15)
+    assert any("#2" in text(m) and "MOOC en español" in text(m) for m in replies), [
+        text(m) for m in replies
+    ]
+    state = await client.state()
+    es_chat = next(c for c in state["chats"] if c["id"] == es["id"])
+    names = [t["name"] for t in es_chat["topics"] if t["message_thread_id"] != 1]
+    assert [n for n in names if n.startswith("#2 ")] == ["#2 · certificado Coursera Python"], names

@@ -84,7 +84,10 @@ async def screen_question(update: Update, ctx: Ctx, conv: Conversation, text: st
         return TAKEN
     if await _thread_question(ctx, conv) is not None:
         return GO  # a follow-up of a question already posted
-    verdict = gate.assess(text, await gate_context(ctx, uid))
+    # The draft the learner was shown suggestions or a confirmation for goes when this text
+    # replaces it, so it does not make this their second question.
+    pending = 1 if conv.step == "ask:suggest" and conv.data.get("qid") else 0
+    verdict = gate.assess(text, await gate_context(ctx, uid, pending))
     await store.redis.hincrby(f"{store.p}mod:gate:stats", verdict.reason, 1)
     if verdict.action == "pass":
         return GO
@@ -128,13 +131,13 @@ def confirm_text(reason: str) -> str:
     )
 
 
-async def gate_context(ctx: Ctx, uid: int) -> gate.GateContext:
+async def gate_context(ctx: Ctx, uid: int, pending: int = 0) -> gate.GateContext:
     qs = questions(ctx.svc.store)
     now = time.time()
     recent = [q for q in await qs.user_questions(uid, limit=10) if q.created_at > now - RECENT_S]
     created = ctx.profile.created_at if ctx.profile and ctx.profile.created_at else now
     return gate.GateContext(
-        first_question=await qs.count_user_questions(uid) == 0,
+        first_question=await qs.count_user_questions(uid) <= pending,
         account_age_s=max(0.0, now - created),
         questions_last_day=sum(q.created_at > now - gate.DAY for q in recent),
         recent_fingerprints=frozenset(gate.fingerprint(q.text) for q in recent),
