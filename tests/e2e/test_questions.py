@@ -112,19 +112,23 @@ async def test_english_learner_goes_to_english_group(world: dict[str, Any], clie
     assert [t for t in es_chat.get("topics", []) if t["message_thread_id"] != 1] == []
 
 
-async def test_similar_solved_question_is_offered_first(world: dict[str, Any], client: Any) -> None:
+async def solved_certificate_question(world: dict[str, Any], client: Any) -> None:
+    """María asks how to download her certificate, Carlos answers, she marks it solved."""
     maria, carlos, es = world["maria"], world["carlos"], world["es"]
     await ask(maria, "¿Cómo descargo el certificado del curso de Python en Coursera?")
     thread_id, _ = await the_topic(client, es["id"])
     since = await maria.seq()
     await client.send_text(
-        carlos.id,
-        "En Logros, pulsa Descargar certificado.",
-        chat_id=es["id"],
+        carlos.id, "En Logros, pulsa Descargar certificado.", chat_id=es["id"],
         message_thread_id=thread_id,
-    )
+    )  # fmt: skip
     [ans] = await client.wait_for(maria.id, since_seq=since)
     await maria.press(ans, data_for(ans, "✅"), count=1)
+
+
+async def test_similar_solved_question_is_offered_first(world: dict[str, Any], client: Any) -> None:
+    es = world["es"]
+    await solved_certificate_question(world, client)
     # Another learner asks much the same thing.
     lucia = await person(client, "Lucía", "es")
     await onboard(lucia, "es")
@@ -211,16 +215,8 @@ async def test_a_short_first_question_with_earlier_answers_is_confirmed_under_th
 ) -> None:
     """Three words and no question mark: the nudge comes first, then the solved question;
     "Ask anyway" under it posts the short question as it is (one topic, one number)."""
-    maria, carlos, es = world["maria"], world["carlos"], world["es"]
-    await ask(maria, "¿Cómo descargo el certificado del curso de Python en Coursera?")
-    thread_id, _ = await the_topic(client, es["id"])
-    since = await maria.seq()
-    await client.send_text(
-        carlos.id, "En Logros, pulsa Descargar certificado.", chat_id=es["id"],
-        message_thread_id=thread_id,
-    )  # fmt: skip
-    [ans] = await client.wait_for(maria.id, since_seq=since)
-    await maria.press(ans, data_for(ans, "✅"), count=1)
+    es = world["es"]
+    await solved_certificate_question(world, client)
 
     pablo = await person(client, "Pablo", "es")
     await onboard(pablo, "es")
