@@ -60,6 +60,7 @@ from tg_support.handlers.community import events_new as community_events_new
 from tg_support.handlers.community import path as community_path
 from tg_support.handlers.community import recognition as community_recognition
 from tg_support.handlers.steps import Routes
+from tg_support.moderation import gate_words
 from tg_support.ops import metrics as ops_metrics
 
 log = logging.getLogger(__name__)
@@ -152,8 +153,10 @@ async def set_command_menus(app: App) -> None:
 
 
 async def _post_init(app: App) -> None:
-    # Load the language models now (~0.2 s) rather than while the first learners wait.
+    # Load the language models and the gate's letter model now (~0.2 s each) rather than
+    # while the first learners wait, with the event loop blocked.
     await asyncio.to_thread(langid.warm_up)
+    await asyncio.to_thread(gate_words.warm_up)
     services: Services = app.bot_data["services"]
     app.bot_data["metrics"] = ops_metrics.serve(services.settings, services.rq_connection)
     await community_recognition.schedule_spotlight(app.bot_data["services"])

@@ -113,6 +113,11 @@ def _models() -> tuple[tuple[str, frozenset[str], Mapping[str, float]], ...]:
     return tuple(out)
 
 
+def warm_up() -> None:
+    """Read the profiles (about 0.25 s) before the first text needs them."""
+    _letters()
+
+
 def letter_fit(words: Iterable[str]) -> tuple[float, int]:
     """(mean log chance of each next letter, letter pairs read) for the best-fitting language;
     (0.0, 0) when no word is in Latin, Cyrillic or Greek letters.
