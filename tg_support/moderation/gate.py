@@ -52,7 +52,7 @@ from functools import lru_cache
 from typing import Final, Literal
 
 from tg_support.moderation import gate_text, gate_words
-from tg_support.moderation.gate_data import BIGRAMS, HISTORIC_SCRIPTS, KNOWN_SCRIPTS, SCRIPT_ALIASES
+from tg_support.moderation.gate_data import BIGRAMS, HISTORIC_SCRIPTS, KNOWN_SCRIPTS
 
 __all__ = [
     "ACTIONS",
@@ -185,23 +185,9 @@ def fingerprint(text: str) -> str:
 
 # -- characters ------------------------------------------------------------------------------
 
-_VOWEL_SCRIPTS: Final = frozenset({"LATIN", "CYRILLIC", "GREEK"})
 _VOWELS: Final = frozenset("aeiouyæœøıəɛɔаеёиоуыэюяіїєўαεηιουω")
 _BLANK_LETTERS: Final = frozenset("\u115f\u1160\u3164\uffa0\u2800")  # Hangul fillers, braille blank
 _BIDI_OK: Final = frozenset("\u200e\u200f\u061c")  # LRM, RLM, ALM from Arabic/Hebrew keyboards
-# Scripts written without spaces where ZWSP marks word breaks (Lao, Thai, Khmer, Burmese).
-_ZWSP_SCRIPTS: Final = frozenset({"THAI", "LAO", "KHMER", "MYANMAR", "TIBETAN"})
-
-
-@lru_cache(maxsize=16384)
-def _script(ch: str) -> str:
-    name = unicodedata.name(ch, "")
-    if not name:
-        return "?"
-    head = name.split(" ", 1)[0]
-    if head in ("OLD", "LINEAR", "TAI", "NEW", "CANADIAN", "CAUCASIAN", "MEETEI", "PAU"):
-        head = " ".join(name.split(" ", 2)[:2])
-    return SCRIPT_ALIASES.get(head, head)
 
 
 @lru_cache(maxsize=16384)
@@ -213,13 +199,6 @@ def _is_letter(ch: str) -> bool:
         and ch not in _BLANK_LETTERS
         and not (cat == "Lm" and unicodedata.name(ch, "").startswith("MODIFIER"))
     )
-
-
-@lru_cache(maxsize=16384)
-def _base(ch: str) -> str:
-    """Lower-case letter without diacritics: 'É' -> 'e', 'ё' -> 'е'."""
-    decomposed = unicodedata.normalize("NFD", ch.lower())
-    return decomposed[0] if decomposed else ch
 
 
 @lru_cache(maxsize=16384)
@@ -254,7 +233,7 @@ def _char(ch: str) -> tuple[int, str, float, int]:
     characters and Hangul syllables, 1 for common ones and 2 for rare ones."""
     cat = unicodedata.category(ch)
     if _is_letter(ch):
-        script = _script(ch)
+        script = gate_text.script(ch)
         rarity = 0
         if script == "HAN" and not "\u3040" <= ch <= "\u30ff":
             rarity = 1 if _common_han(ch) else 2
@@ -362,9 +341,9 @@ def _bigram_misfit(words: list[str]) -> tuple[float, int]:
     for word in words:
         if total >= _MAX_BIGRAMS:
             break
-        low = "".join(_base(c) for c in word if not unicodedata.combining(c))
+        low = "".join(gate_text.base(c) for c in word if not unicodedata.combining(c))
         grams = [low[i : i + 2] for i in range(len(low) - 1)]
-        by_script.setdefault(_script(word[0]), []).extend(grams)
+        by_script.setdefault(gate_text.script(word[0]), []).extend(grams)
         total += len(grams)
     misses = 0.0
     for script, grams in by_script.items():
@@ -400,8 +379,8 @@ def _junk_word(word: str, script: str, weight: float) -> float:
         return 1.0  # asdfghjkl, ывапролдж, ضصثقف, abcdef, azertyuiortyuiop
     if walk == n == 4:
         return 0.5  # asdf, qwer (alone they are too short anyway)
-    if script in _VOWEL_SCRIPTS and n >= 6:
-        vowels = sum(_base(c) in _VOWELS for c in word)
+    if script in gate_text.ALPHABETS and n >= 6:
+        vowels = sum(gate_text.base(c) in _VOWELS for c in word)
         if vowels == 0 and not word.isupper():
             return 1.0  # sdfghjk, пврлдж
         if n >= 9 and vowels * 6 < n:
@@ -534,7 +513,11 @@ def _scan(segments: list[tuple[str, bool]]) -> _Scan:
                     prev = "M"
                 elif kind == _FORMAT:
                     s.visible -= 1
-                    if ch == "\u200b" and prev in ("L", "M") and word_script in _ZWSP_SCRIPTS:
+                    if (
+                        ch == "\u200b"
+                        and prev in ("L", "M")
+                        and word_script in gate_text.ZWSP_SCRIPTS
+                    ):
                         continue  # word breaks in Lao, Thai, Khmer, Burmese
                     if ch == "\u200d" and prev in ("E", "L"):
                         continue  # emoji ZWJ sequences, Indic conjuncts
@@ -657,7 +640,7 @@ def assess(text: str, ctx: GateContext, policy: GatePolicy = DEFAULT_POLICY) -> 
         [
             w[0]
             for w in prose_words
-            if w[1] in _VOWEL_SCRIPTS and len(w[0]) >= 3 and not w[0].isupper()
+            if w[1] in gate_text.ALPHABETS and len(w[0]) >= 3 and not w[0].isupper()
         ]
     )
     detail = f"junk={share:.2f} misfit={misfit:.2f}/{n_grams}"
@@ -673,15 +656,22 @@ def assess(text: str, ctx: GateContext, policy: GatePolicy = DEFAULT_POLICY) -> 
         return _verdict(
             KEYBOARD_MASH, f"repeated words={len(lowered)} distinct={len(set(lowered))}"
         )
-    plain = [w[0] for w in prose_words]
-    if not gate_words.has_question_mark(shaped) and (fit := gate_words.mash_fit(plain)):
+    # Letters no language writes (a question mark is intent enough to be left to the rest).
+    plain = [(w[0], w[1]) for w in prose_words]
+    asks = gate_words.has_question_mark(shaped)
+    fit = None if asks else gate_words.unknown_fit(plain)
+    if fit is not None and gate_words.is_mash(fit):
         return _verdict(KEYBOARD_MASH, f"fit={fit[0]:.2f}/{fit[1]}")
 
     if ctx.recent_fingerprints and fingerprint(text) in ctx.recent_fingerprints:
         return _verdict(REPEAT)
     if ctx.account_age_s < DAY and ctx.questions_last_day >= policy.burst_new_account:
         return _verdict(BURST, f"questions_last_day={ctx.questions_last_day}")
-    if ctx.newcomer and (doubt := gate_words.doubt(shaped, plain, scan.script_weight)):
+    if (
+        ctx.newcomer
+        and not asks
+        and (doubt := gate_words.doubt(shaped, plain, scan.script_weight, fit))
+    ):
         return _verdict(*doubt)
     return Verdict("pass", OK, detail)
 
@@ -689,4 +679,5 @@ def assess(text: str, ctx: GateContext, policy: GatePolicy = DEFAULT_POLICY) -> 
 _BIGRAM_SETS: Final[dict[str, tuple[frozenset[str], ...]]] = {}
 for _table in BIGRAMS.values():
     _pairs = frozenset(_table[i : i + 2] for i in range(0, len(_table), 2))
-    _BIGRAM_SETS[_script(_table[0])] = (*_BIGRAM_SETS.get(_script(_table[0]), ()), _pairs)
+    _alphabet = gate_text.script(_table[0])
+    _BIGRAM_SETS[_alphabet] = (*_BIGRAM_SETS.get(_alphabet, ()), _pairs)

@@ -6,7 +6,35 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Final
+
+from tg_support.moderation.gate_data import SCRIPT_ALIASES
+
+# Alphabets with vowel letters, whose letter pairs the gate knows per language.
+ALPHABETS: Final = frozenset({"LATIN", "CYRILLIC", "GREEK"})
+# Scripts written without spaces where ZWSP marks word breaks (Lao, Thai, Khmer, Burmese).
+ZWSP_SCRIPTS: Final = frozenset({"THAI", "LAO", "KHMER", "MYANMAR", "TIBETAN"})
+
+
+@lru_cache(maxsize=16384)
+def script(ch: str) -> str:
+    """The Unicode script of a character, as its name starts ("LATIN", "HAN" for kana too)."""
+    name = unicodedata.name(ch, "")
+    if not name:
+        return "?"
+    head = name.split(" ", 1)[0]
+    if head in ("OLD", "LINEAR", "TAI", "NEW", "CANADIAN", "CAUCASIAN", "MEETEI", "PAU"):
+        head = " ".join(name.split(" ", 2)[:2])
+    return SCRIPT_ALIASES.get(head, head)
+
+
+@lru_cache(maxsize=16384)
+def base(ch: str) -> str:
+    """Lower-case letter without diacritics: 'É' -> 'e', 'ё' -> 'е'."""
+    decomposed = unicodedata.normalize("NFD", ch.lower())
+    return decomposed[0] if decomposed else ch
+
 
 # Formatting syntax and template placeholders: Markdown markers, [text](target) and
 # ![alt](target), {0} / {name!r} / %(x)s / %s / ${...}. A question may carry some; a text
