@@ -148,14 +148,12 @@ async def on_question_text(update: Update, ctx: Ctx, conv: Conversation, text: s
         return
     go = QuestionGo(qid=int(q.qid)).pack()
     if not solved:
-        post = keyboard([[(_("Post it as it is"), go)]])
-        msg = await ctx.bot.send_message(uid, screened.confirm, reply_markup=post)
-        await store.set_conv(
-            uid, Conversation(step="ask:suggest", data={"qid": q.qid, "msg": msg.message_id})
-        )
+        msg = await reply(update, ctx, screened.confirm, keyboard([[(_("Post it as it is"), go)]]))
+        data = {"qid": q.qid, "msg": msg.message_id if msg else None}
+        await store.set_conv(uid, Conversation(step="ask:suggest", data=data))
         return
     if confirm:  # said first; "Ask anyway" under the suggestions posts it
-        await ctx.bot.send_message(uid, screened.confirm)
+        await reply(update, ctx, screened.confirm)
     # The best hit, when it is very close, is offered first and alone; all translated.
     text_shown, shown, first = await faq.suggestions(ctx.svc, solved, lang)
     buttons = [
